@@ -1,0 +1,265 @@
+"""Scenario files: one TOML file holds every setting a planning run reads.
+
+Paths inside a scenario are relative to the scenario file, so a scenario folder can be moved or
+shared as a whole. `validate_file` reports *every* problem at once (file, key, what was expected),
+because a coordinator fixing a file one error per run gives up quickly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+def hhmm_to_minutes(value: str) -> int:
+    """'08:30' -> 510."""
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AreasConfig(_Strict):
+    kelurahan: Path = Field(description="kelurahan/desa polygons (GeoJSON, GeoPackage, Shapefile)")
+    kecamatan: Path | None = Field(None, description="kecamatan polygons; derived from kelurahan codes when absent")
+    layer: str | None = None
+    kecamatan_layer: str | None = None
+    code_column: str = "kode"
+    name_column: str = "nama"
+    gazetteer: Path | None = Field(None, description="CSV of official names and codes (kode, nama, level)")
+    within: str | None = Field(None, description="keep only areas whose code starts with this, e.g. '18.71'")
+
+
+class SyntheticRegister(_Strict):
+    residents: int = Field(gt=0)
+    population: Path | None = Field(None, description="CSV with kode_kec and jumlah: residents spread by it")
+    population_vintage: str | None = None
+
+
+class RegisterConfig(_Strict):
+    path: Path | None = None
+    columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> column in the file")
+    synthetic: SyntheticRegister | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.path is None) == (self.synthetic is None):
+            raise ValueError("give exactly one of 'path' (a register file) or 'synthetic' (generated register)")
+        return self
+
+
+SiteKind = Literal["kantor_camat", "kantor_lurah", "sekolah", "lainnya", "balai"]
+
+
+class SitesConfig(_Strict):
+    path: Path | None = Field(None, description="points file (e.g. BIG RBI PEMERINTAHAN) or CSV name,kind,lat,lon")
+    kinds: list[SiteKind] = Field(default_factory=lambda: ["kantor_camat", "kantor_lurah"])
+    fallback_balai: bool = Field(True, description="add a 'balai' site at the representative point of kelurahan without a site")
+    max_days_per_site: int = Field(5, ge=1)
+
+
+class RoadsConfig(_Strict):
+    source: Literal["lines", "osm", "online", "graphml", "none"] = "none"
+    path: Path | None = None
+    cache: Path | None = None
+
+    @model_validator(mode="after")
+    def _path_needed(self):
+        if self.source in ("lines", "osm", "graphml") and self.path is None:
+            raise ValueError(f"roads source '{self.source}' needs a 'path'")
+        return self
+
+
+class Depot(_Strict):
+    name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class UnitGroup(_Strict):
+    name: str = "Unit"
+    count: int = Field(1, ge=1, le=200)
+    depot: Depot
+    capacity_per_day: int = Field(50, gt=0, description="recordings per session-day")
+    vehicle: Literal["van", "motorbike"] = "van"
+    home_visits: bool = Field(False, description="this group also does home visits")
+
+
+class CalendarConfig(_Strict):
+    week_start: dt.date
+    days: int = Field(5, ge=1, le=14, description="working days Mon-Fri from week_start (Saturday via 'saturday')")
+    saturday: bool = False
+    day_start: str = Field("08:00", pattern=HHMM)
+    day_end: str = Field("16:00", pattern=HHMM)
+    friday_break: tuple[str, str] | None = ("11:30", "13:00")
+    holidays: list[dt.date] = Field(default_factory=list)
+    session: Literal["full", "half"] = "full"
+    home_visit_minutes: int = Field(20, ge=1)
+
+    @field_validator("friday_break")
+    @classmethod
+    def _break_times(cls, value):
+        if value is None:
+            return value
+        import re
+
+        for part in value:
+            if not re.match(HHMM, part):
+                raise ValueError(f"'{part}' is not a time HH:MM")
+        if hhmm_to_minutes(value[0]) >= hhmm_to_minutes(value[1]):
+            raise ValueError("friday_break must end after it starts")
+        return value
+
+    @model_validator(mode="after")
+    def _hours(self):
+        if hhmm_to_minutes(self.day_start) >= hhmm_to_minutes(self.day_end):
+            raise ValueError(f"day_end {self.day_end} must be after day_start {self.day_start}")
+        return self
+
+    def working_dates(self) -> list[dt.date]:
+        """Dates units work: `days` weekdays from week_start, Saturdays if on, holidays removed."""
+        out, day, weekdays = [], self.week_start, 0
+        while weekdays < self.days:
+            if day.weekday() < 5:
+                weekdays += 1
+                works = True
+            else:
+                works = day.weekday() == 5 and self.saturday
+            if works and day not in self.holidays:
+                out.append(day)
+            day += dt.timedelta(days=1)
+        if self.saturday and day.weekday() == 5 and day not in self.holidays:
+            out.append(day)
+        return out
+
+
+class PlacementConfig(_Strict):
+    max_travel_min: int = Field(45, gt=0, description="longest trip a resident is asked to make to a session")
+    weights: dict[str, float] = Field(default_factory=lambda: {"pemula": 3.0, "lansia": 2.0, "umum": 1.0})
+    turnout_half_min: float = Field(30.0, gt=0, description="travel minutes at which turnout halves")
+    travel_penalty: float = Field(0.001, ge=0)
+
+
+class Scenario(_Strict):
+    name: str
+    seed: int = 42
+    time_budget_s: float = Field(30, gt=0)
+    election_date: dt.date | None = None
+    areas: AreasConfig
+    register: RegisterConfig
+    sites: SitesConfig = Field(default_factory=SitesConfig)
+    roads: RoadsConfig = Field(default_factory=RoadsConfig)
+    units: list[UnitGroup] = Field(min_length=1)
+    calendar: CalendarConfig
+    placement: PlacementConfig = Field(default_factory=PlacementConfig)
+    base_dir: Path = Field(Path("."), exclude=True)
+
+    def resolve(self, path: Path | None) -> Path | None:
+        """A path from the file, made absolute against the scenario's folder."""
+        if path is None:
+            return None
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def unit_days(self) -> int:
+        return sum(g.count for g in self.units) * len(self.calendar.working_dates())
+
+
+class Problem(BaseModel):
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; `problems` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _path_keys(scenario: Scenario) -> list[tuple[str, Path | None]]:
+    keys = [
+        ("areas.kelurahan", scenario.areas.kelurahan),
+        ("areas.kecamatan", scenario.areas.kecamatan),
+        ("areas.gazetteer", scenario.areas.gazetteer),
+        ("register.path", scenario.register.path),
+        ("sites.path", scenario.sites.path),
+    ]
+    if scenario.register.synthetic:
+        keys.append(("register.synthetic.population", scenario.register.synthetic.population))
+    if scenario.roads.source in ("lines", "osm", "graphml"):
+        keys.append(("roads.path", scenario.roads.path))
+    return keys
+
+
+def validate_file(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
+    """Read and check a scenario file; return it (or None) and every problem found."""
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        return None, [Problem(file=name, key="-", message="file not found")]
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return None, [Problem(file=name, key="-", message=f"not valid TOML: {exc}")]
+    try:
+        scenario = Scenario.model_validate({**raw, "base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "-"
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                message = "required key is missing"
+            elif err["type"] == "extra_forbidden":
+                message = "unknown key (check the spelling)"
+            elif "input" in err and not isinstance(err["input"], dict):
+                message += f" (got {err['input']!r})"
+            problems.append(Problem(file=name, key=key, message=message))
+        # Missing files are also worth reporting when the structure is broken elsewhere.
+        return None, problems + _missing_files_raw(raw, path)
+    problems = [
+        Problem(file=name, key=key, message=f"file not found: {scenario.resolve(p)}")
+        for key, p in _path_keys(scenario)
+        if p is not None and not scenario.resolve(p).exists()
+    ]
+    holidays = [d for d in scenario.calendar.holidays if d < scenario.calendar.week_start]
+    if holidays:
+        problems.append(Problem(file=name, key="calendar.holidays",
+                                message=f"holidays before week_start have no effect: {holidays}"))
+    if not scenario.calendar.working_dates():
+        problems.append(Problem(file=name, key="calendar", message="no working day left in the horizon"))
+    return (scenario if not problems else None), problems
+
+
+def _missing_files_raw(raw: dict, path: Path) -> list[Problem]:
+    out = []
+    for section, key in [("areas", "kelurahan"), ("areas", "kecamatan"), ("register", "path"), ("sites", "path")]:
+        value = raw.get(section, {}).get(key) if isinstance(raw.get(section), dict) else None
+        if isinstance(value, str):
+            full = Path(value) if Path(value).is_absolute() else path.resolve().parent / value
+            if not full.exists():
+                out.append(Problem(file=str(path), key=f"{section}.{key}", message=f"file not found: {full}"))
+    return out
+
+
+def load(path: str | Path) -> Scenario:
+    """Load a scenario, raising ScenarioError with every problem if it is not usable."""
+    scenario, problems = validate_file(path)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
