@@ -1,0 +1,157 @@
+"""The Plan: everything a week's outreach decision contains that may be shared, and its KPIs.
+
+A Plan holds aggregates only (counts per kelurahan, sessions, routes); residents' NIK, names and
+addresses never enter it, so a saved plan.json, a map or a summary made from it is safe to share.
+Areas are referenced by file (`areas_ref`), not copied, so a plan stays small.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+TABLES = ("gaps", "sites", "sessions", "assignment", "unserved", "schedule", "unscheduled")
+PERSONAL_COLUMNS = {"nik", "nama", "alamat", "rt", "rw", "tgl_lahir", "kk", "no_kk", "nama_lengkap"}
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Plan:
+    """One planning run: inputs summarised, decisions, and what was left out.
+
+    Tables follow ARCHITECTURE.md. `sites` carries lon/lat columns instead of geometry.
+    """
+
+    name: str
+    week_start: dt.date
+    working_dates: list[dt.date]
+    gaps: pd.DataFrame
+    sites: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    assignment: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unserved: pd.DataFrame = field(default_factory=pd.DataFrame)
+    schedule: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unscheduled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    units: list[dict] = field(default_factory=list)
+    areas_ref: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    kpis: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for table in TABLES:
+            frame = getattr(self, table)
+            if frame is None:
+                setattr(self, table, pd.DataFrame())
+                continue
+            if hasattr(frame, "geometry") and "geometry" in frame:
+                frame = pd.DataFrame(frame.assign(lon=frame.geometry.x, lat=frame.geometry.y).drop(columns="geometry"))
+                setattr(self, table, frame)
+            leaked = PERSONAL_COLUMNS & {str(c).lower() for c in frame.columns}
+            if leaked:
+                raise ValueError(f"plan table '{table}' carries personal columns {sorted(leaked)}; "
+                                 "a Plan holds aggregates only")
+        if not self.kpis:
+            self.kpis = compute_kpis(self)
+
+    # ---- persistence ------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        def table(frame: pd.DataFrame) -> dict:
+            return json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
+
+        return {
+            "format": "planner-plan",
+            "version": FORMAT_VERSION,
+            "name": self.name,
+            "week_start": self.week_start.isoformat(),
+            "working_dates": [d.isoformat() for d in self.working_dates],
+            "units": self.units,
+            "areas_ref": {k: (str(v) if v is not None else None) for k, v in self.areas_ref.items()},
+            "meta": self.meta,
+            "kpis": self.kpis,
+            "tables": {name: table(getattr(self, name)) for name in TABLES},
+        }
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Plan":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"plan file not found: {path}") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not a plan file (invalid JSON: {exc})") from None
+        if data.get("format") != "planner-plan":
+            raise ValueError(f"{path} is not a plan file written by planner")
+
+        def table(spec: dict) -> pd.DataFrame:
+            frame = pd.DataFrame(spec["data"], columns=spec["columns"])
+            for column in ("kode_kel", "kode_kec", "site_id", "job_id", "kode"):
+                if column in frame:
+                    frame[column] = frame[column].astype("string")
+            return frame
+
+        return cls(
+            name=data["name"],
+            week_start=dt.date.fromisoformat(data["week_start"]),
+            working_dates=[dt.date.fromisoformat(d) for d in data["working_dates"]],
+            units=data.get("units", []),
+            areas_ref=data.get("areas_ref", {}),
+            meta=data.get("meta", {}),
+            kpis=data.get("kpis", {}),
+            **{name: table(spec) for name, spec in data["tables"].items() if name in TABLES},
+        )
+
+    def load_areas(self):
+        """The AreaSet this plan was made on (from `areas_ref`)."""
+        from planner.areas import load_areas
+
+        ref = dict(self.areas_ref)
+        if not ref.get("kelurahan"):
+            raise ValueError("this plan does not say which area files it was made on")
+        base = Path(ref.pop("base_dir", ".") or ".")
+
+        def resolve(p):
+            return None if p is None else (Path(p) if Path(p).is_absolute() else base / p)
+
+        return load_areas(resolve(ref.pop("kelurahan")), resolve(ref.pop("kecamatan", None)),
+                          **{k: v for k, v in ref.items() if v is not None})
+
+
+def _sum(frame: pd.DataFrame, column: str) -> float:
+    return float(frame[column].sum()) if column in frame and len(frame) else 0.0
+
+
+def compute_kpis(plan: Plan) -> dict:
+    """Headline numbers a coordinator reads first."""
+    schedule = plan.schedule
+    jobs = schedule[schedule["job_kind"] != "depot"] if "job_kind" in schedule else schedule
+    sessions_done = jobs[jobs["job_kind"] == "session"] if "job_kind" in jobs else jobs.iloc[0:0]
+    visits_done = jobs[jobs["job_kind"] == "home_visit"] if "job_kind" in jobs else jobs.iloc[0:0]
+    unit_days_used = (schedule[["unit", "date"]].drop_duplicates().shape[0]
+                      if {"unit", "date"} <= set(schedule.columns) and len(jobs) else 0)
+    return {
+        "unrecorded": int(_sum(plan.gaps, "unrecorded")),
+        "pemula": int(_sum(plan.gaps, "pemula")),
+        "lansia": int(_sum(plan.gaps, "lansia")),
+        "home_visit_demand": int(_sum(plan.gaps, "home_visit")),
+        "kelurahan_with_gap": int((plan.gaps["unrecorded"] > 0).sum()) if "unrecorded" in plan.gaps else 0,
+        "session_days_planned": int(_sum(plan.sessions, "session_days")),
+        "session_days_scheduled": int(len(sessions_done)),
+        "expected_recordings_planned": round(_sum(plan.sessions, "exp_total"), 1),
+        "expected_recordings_scheduled": round(_sum(sessions_done, "expected_recordings"), 1),
+        "home_visits_scheduled": int(len(visits_done)),
+        "unit_days_used": int(unit_days_used),
+        "travel_km": round(_sum(schedule, "travel_km"), 1),
+        "unserved_residents": int(_sum(plan.unserved, "residents")),
+        "unscheduled_jobs": int(len(plan.unscheduled)),
+    }
