@@ -40,7 +40,7 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML file")):
         return
     table = Table(title=f"{len(problems)} problem(s) in {scenario}")
     for column in ("file", "key", "problem"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for p in problems:
         table.add_row(p.file, p.key, p.message)
     err_console.print(table)

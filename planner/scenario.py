@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -90,7 +91,8 @@ class UnitGroup(_Strict):
     depot: Depot
     capacity_per_day: int = Field(50, gt=0, description="recordings per session-day")
     vehicle: Literal["van", "motorbike"] = "van"
-    home_visits: bool = Field(False, description="this group also does home visits")
+    sessions: bool = Field(True, description="this group holds recording sessions at sites")
+    home_visits: bool = Field(False, description="this group visits the sick, disabled and elderly at home")
 
 
 class CalendarConfig(_Strict):
@@ -148,6 +150,10 @@ class PlacementConfig(_Strict):
     travel_penalty: float = Field(0.001, ge=0)
 
 
+# `register` is also the name of an ABC classmethod on BaseModel; the TOML key is worth keeping.
+warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
+
+
 class Scenario(_Strict):
     name: str
     seed: int = 42
@@ -171,7 +177,13 @@ class Scenario(_Strict):
 
     @property
     def unit_days(self) -> int:
-        return sum(g.count for g in self.units) * len(self.calendar.working_dates())
+        """Session unit-days in the horizon: the budget placement may spend."""
+        return sum(g.count for g in self.units if g.sessions) * len(self.calendar.working_dates())
+
+    @property
+    def capacity_per_day(self) -> int:
+        """Recordings per session-day (the smallest over session groups: a plan must hold for any unit)."""
+        return min((g.capacity_per_day for g in self.units if g.sessions), default=0)
 
 
 class Problem(BaseModel):
@@ -227,6 +239,8 @@ def validate_file(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
                 message = "required key is missing"
             elif err["type"] == "extra_forbidden":
                 message = "unknown key (check the spelling)"
+            elif err["type"] == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == HHMM:
+                message = f"expected a time of day HH:MM between 00:00 and 23:59 (got {err['input']!r})"
             elif "input" in err and not isinstance(err["input"], dict):
                 message += f" (got {err['input']!r})"
             problems.append(Problem(file=name, key=key, message=message))

@@ -1,0 +1,79 @@
+"""Scenario loader: real scenario loads, planted mistakes are all reported, calendar rules hold."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from planner.cli import app
+from planner.scenario import ScenarioError, load, validate_file
+
+REPO = Path(__file__).resolve().parents[1]
+BL = REPO / "scenarios" / "bandar-lampung.toml"
+BROKEN = Path(__file__).parent / "data" / "broken.toml"
+
+
+def test_bandar_lampung_scenario_loads_with_paths_relative_to_file():
+    scenario = load(BL)
+    assert scenario.resolve(scenario.areas.kelurahan).exists()
+    assert scenario.resolve(scenario.roads.path).exists()
+    assert scenario.unit_days == 3 * 5  # three vans hold sessions, the motorbike team does home visits
+    assert scenario.calendar.working_dates()[0] == dt.date(2026, 11, 23)
+
+
+def test_three_planted_mistakes_are_all_reported():
+    scenario, problems = validate_file(BROKEN)
+    assert scenario is None
+    keys = {p.key for p in problems}
+    assert keys == {"units.0.count", "calendar.day_end", "areas.kelurahan"}
+    assert all(p.file == str(BROKEN) for p in problems)
+
+
+def test_validate_cli_exits_non_zero_and_names_every_key():
+    result = CliRunner().invoke(app, ["validate", str(BROKEN)])
+    assert result.exit_code == 1
+    for key in ("units.0.count", "calendar.day_end", "areas.kelurahan"):
+        assert key in result.output
+
+
+def test_load_raises_with_every_problem():
+    with pytest.raises(ScenarioError) as info:
+        load(BROKEN)
+    assert len(info.value.problems) == 3
+
+
+def write(tmp_path, text):
+    path = tmp_path / "s.toml"
+    base = BL.read_text().replace("../../shared", str(REPO.parent / "shared"))
+    path.write_text(base + text)
+    return path
+
+
+def test_unknown_key_and_bad_toml(tmp_path):
+    path = write(tmp_path, "\n[extra]\nfoo = 1\n")
+    _, problems = validate_file(path)
+    assert [p.key for p in problems] == ["extra"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = \n")
+    _, problems = validate_file(bad)
+    assert "not valid TOML" in problems[0].message
+
+
+def test_calendar_saturday_and_holiday(tmp_path):
+    scenario = load(BL)
+    cal = scenario.calendar.model_copy(update={"saturday": True, "holidays": [dt.date(2026, 11, 25)]})
+    dates = cal.working_dates()
+    assert dt.date(2026, 11, 25) not in dates
+    assert dt.date(2026, 11, 28) in dates  # Saturday after the week
+    assert all(d.weekday() != 6 for d in dates)
+    assert len(dates) == 5  # Mon, Tue, Thu, Fri, Sat
+
+
+def test_friday_break_must_end_after_start(tmp_path):
+    text = BL.read_text().replace('friday_break = ["11:30", "13:00"]', 'friday_break = ["13:00", "11:30"]')
+    text = text.replace("../../shared", str(REPO.parent / "shared"))
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    _, problems = validate_file(path)
+    assert [p.key for p in problems] == ["calendar.friday_break"]
