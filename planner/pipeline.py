@@ -1,0 +1,228 @@
+"""Wire the stages together: scenario -> areas -> register -> geocode -> gaps -> network -> sites ->
+placement -> routing -> Plan -> outputs.
+
+Each step is a small function so the CLI, notebooks and tests can run the whole chain or stop
+anywhere; no stage module imports this one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from rich.console import Console
+
+from planner.areas import AreaSet, load_areas
+from planner.plan import Plan
+from planner.scenario import Scenario
+
+
+@dataclass
+class Run:
+    """Everything one planning run produced. `register` holds personal data: never share it."""
+
+    scenario: Scenario
+    areas: AreaSet
+    register: pd.DataFrame
+    gaps: pd.DataFrame
+    home_visits: pd.DataFrame
+    sites: gpd.GeoDataFrame
+    graph: object | None
+    placement: object
+    routes: object
+    plan: Plan
+    timings: dict = field(default_factory=dict)
+
+
+@contextmanager
+def _step(console: Console | None, timings: dict, name: str):
+    start = dt.datetime.now()
+    if console is not None:
+        with console.status(f"[bold]{name}[/] ..."):
+            yield
+    else:
+        yield
+    seconds = (dt.datetime.now() - start).total_seconds()
+    timings[name] = round(seconds, 2)
+    if console is not None:
+        console.print(f"[green]✓[/] {name} [dim]({seconds:.1f} s)[/]")
+
+
+# ---- stage wrappers ---------------------------------------------------------------------------
+def scenario_areas(scenario: Scenario) -> AreaSet:
+    a = scenario.areas
+    return load_areas(scenario.resolve(a.kelurahan), scenario.resolve(a.kecamatan), code_column=a.code_column,
+                      name_column=a.name_column, layer=a.layer, kecamatan_layer=a.kecamatan_layer, within=a.within)
+
+
+def residents_by_population(areas: AreaSet, total: int, population_csv: Path | None, vintage: str | None,
+                            seed: int) -> pd.Series:
+    """How many unrecorded residents each kelurahan gets in a generated register.
+
+    Kecamatan shares follow the population table when given (else kecamatan area); inside a kecamatan
+    residents are spread by kelurahan area with some noise, since no per-kelurahan counts are public.
+    """
+    rng = np.random.default_rng(seed)
+    kel = areas.kelurahan
+    km2 = kel.to_crs(areas.metric_crs).area.to_numpy() / 1e6
+    weights_kec = pd.Series(1.0, index=sorted(kel["kode_kec"].unique()))
+    if population_csv is not None:
+        table = pd.read_csv(population_csv, dtype={"kode_kec": str})
+        if vintage is not None and "vintage" in table:
+            table = table[table["vintage"].astype(str) == str(vintage)]
+        pop = table.groupby("kode_kec")["jumlah"].sum()
+        missing = sorted(set(weights_kec.index) - set(pop.index))
+        if missing:
+            raise ValueError(f"population table {population_csv} has no row for kecamatan {missing[:5]}")
+        weights_kec = pop.reindex(weights_kec.index).astype(float)
+    else:
+        weights_kec = pd.Series(km2, index=kel["kode_kec"]).groupby(level=0).sum()
+    within = np.sqrt(km2) * rng.uniform(0.6, 1.4, len(kel))
+    share_in_kec = within / pd.Series(within).groupby(kel["kode_kec"].to_numpy()).transform("sum").to_numpy()
+    share = share_in_kec * kel["kode_kec"].map(weights_kec / weights_kec.sum()).to_numpy()
+    counts = np.floor(share * total).astype(int)
+    remainder = total - counts.sum()
+    order = np.argsort(-(share * total - counts), kind="stable")[:remainder]
+    counts[order] += 1
+    return pd.Series(counts, index=kel["kode"].to_numpy(), name="residents")
+
+
+def scenario_register(scenario: Scenario, areas: AreaSet) -> pd.DataFrame:
+    from planner.register import read_register
+
+    cfg = scenario.register
+    if cfg.path is not None:
+        return read_register(scenario.resolve(cfg.path), mapping=cfg.columns or None)
+    from planner.synth_register import make_register
+
+    synthetic = cfg.synthetic
+    residents = residents_by_population(areas, synthetic.residents, scenario.resolve(synthetic.population),
+                                        synthetic.population_vintage, scenario.seed)
+    return make_register(areas.kelurahan, residents, seed=scenario.seed, as_of=scenario.calendar.week_start,
+                         election_date=scenario.election_date)
+
+
+def scenario_graph(scenario: Scenario, areas: AreaSet, roads: gpd.GeoDataFrame | None = None):
+    """The road graph the scenario asks for (cached to disk when `roads.cache` is set), or None."""
+    from planner import network
+
+    cfg = scenario.roads
+    cache = scenario.resolve(cfg.cache)
+    if roads is None and cfg.source == "none":
+        return None
+    if cache is not None and cache.exists():
+        return network.load_graph(cache)
+    if roads is not None:
+        graph = network.graph_from_lines(roads)
+    elif cfg.source == "lines":
+        graph = network.graph_from_lines(gpd.read_file(scenario.resolve(cfg.path)))
+    elif cfg.source == "osm":
+        graph = network.graph_from_osm_xml(scenario.resolve(cfg.path))
+    elif cfg.source == "graphml":
+        graph = network.load_graph(scenario.resolve(cfg.path))
+    else:
+        graph = network.graph_from_polygon(areas.bounds_polygon())
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        network.save_graph(graph, cache)
+    return graph
+
+
+def scenario_sites(scenario: Scenario, areas: AreaSet) -> gpd.GeoDataFrame:
+    from planner import sites as sites_mod
+
+    cfg = scenario.sites
+    prefix = scenario.areas.within or _common_prefix(areas.kelurahan["kode"])
+    found = (sites_mod.load_sites(scenario.resolve(cfg.path), kinds=cfg.kinds, within=prefix)
+             if cfg.path is not None else None)
+    if found is None or cfg.fallback_balai:
+        found = sites_mod.add_fallback_sites(found, areas.kelurahan)
+    found["max_days"] = np.minimum(found["max_days"].fillna(cfg.max_days_per_site), cfg.max_days_per_site).astype(int)
+    return found
+
+
+def _common_prefix(codes: pd.Series) -> str | None:
+    kab = codes.str[:5].unique()
+    return kab[0] if len(kab) == 1 else None
+
+
+def _points(frame: pd.DataFrame, id_column: str) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": frame[id_column].astype(str).to_numpy()},
+                            geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+
+
+# ---- the whole chain --------------------------------------------------------------------------
+def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | None = None,
+        register: pd.DataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
+        sites: gpd.GeoDataFrame | None = None, areas_ref: dict | None = None) -> Run:
+    """Run every stage for a scenario. Pre-built inputs (the demo's synthetic city) may be passed in."""
+    from planner import demand, geocode, network, placement, routing
+
+    timings: dict = {}
+    with _step(console, timings, "areas"):
+        areas = areas if areas is not None else scenario_areas(scenario)
+    with _step(console, timings, "register"):
+        register = register if register is not None else scenario_register(scenario, areas)
+    with _step(console, timings, f"geocode {len(register):,} rows"):
+        gazetteer = scenario.resolve(scenario.areas.gazetteer)
+        coded = geocode.geocode(register, areas, gazetteer=gazetteer, progress=console is not None)
+    with _step(console, timings, "gaps"):
+        gaps = demand.gaps(coded, areas, as_of=scenario.calendar.week_start, election_date=scenario.election_date)
+        visits = demand.home_visits(coded, areas, seed=scenario.seed)
+    with _step(console, timings, "road network"):
+        graph = scenario_graph(scenario, areas, roads)
+    with _step(console, timings, "sites"):
+        sites = sites if sites is not None else scenario_sites(scenario, areas)
+    with _step(console, timings, "travel times"):
+        origins = areas.representative_points().rename(columns={"kode": "id"})[["id", "geometry"]]
+        matrix = network.travel_matrix(origins, sites.rename(columns={"site_id": "id"})[["id", "geometry"]],
+                                       graph=graph, vehicle="van")
+    with _step(console, timings, "session placement (OR-Tools)"):
+        placed = placement.place_from_scenario(scenario, gaps, sites, matrix)
+
+    def matrix_fn(points: gpd.GeoDataFrame, vehicle: str):
+        return network.travel_matrix(points, points, graph=graph, vehicle=vehicle)
+
+    with _step(console, timings, "weekly routes (OR-Tools)"):
+        routes = routing.route(placed.sessions, sites, visits, scenario.units, scenario.calendar, matrix_fn,
+                               time_limit_s=scenario.time_budget_s, seed=scenario.seed)
+    ref = areas_ref if areas_ref is not None else {
+        "kelurahan": scenario.resolve(scenario.areas.kelurahan),
+        "kecamatan": scenario.resolve(scenario.areas.kecamatan),
+        "code_column": scenario.areas.code_column, "name_column": scenario.areas.name_column,
+        "layer": scenario.areas.layer, "kecamatan_layer": scenario.areas.kecamatan_layer,
+        "within": scenario.areas.within,
+    }
+    plan = Plan(
+        name=scenario.name, week_start=scenario.calendar.week_start,
+        working_dates=scenario.calendar.working_dates(), gaps=gaps, sites=sites,
+        sessions=placed.sessions, assignment=placed.assignment, unserved=placed.unserved,
+        schedule=routes.schedule, unscheduled=routes.unscheduled,
+        units=[u.model_dump(mode="json") for u in scenario.units], areas_ref=ref,
+        meta={"seed": scenario.seed, "time_budget_s": scenario.time_budget_s,
+              "travel_times": matrix.method, "election_date": str(scenario.election_date or ""),
+              "geocode": coded["status"].value_counts().to_dict(), "timings": timings},
+    )
+    return Run(scenario, areas, coded, gaps, visits, sites, graph, placed, routes, plan, timings)
+
+
+def write_outputs(result: Run, out: Path, *, offline: bool = False) -> dict[str, Path]:
+    """Write the shareable outputs: plan.json, schedule.csv/.xlsx, map.html, plan.gpkg."""
+    from planner import maps, sheets
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "plan": result.plan.save(out / "plan.json"),
+        "schedule_csv": sheets.write_schedule_csv(result.plan, out / "schedule.csv"),
+        "schedule_xlsx": sheets.write_schedule_xlsx(result.plan, out / "schedule.xlsx"),
+    }
+    m = maps.plan_map(result.plan, result.areas)
+    paths["map"] = maps.save_map(m, out / "map.html", offline=offline)
+    paths["gpkg"] = maps.write_geopackage(result.plan, result.areas, out / "plan.gpkg")
+    return paths
