@@ -120,18 +120,55 @@ def sheets(
 
 # ---- whole pipeline (pipeline.py) -----------------------------------------------------------
 @app.command()
-def plan(scenario: Path = typer.Argument(...), out: Path = typer.Option(Path("out"), "--out")):
-    """Run every stage for a scenario: map.html, schedule.xlsx/.csv, plan.json."""
-    fail("not implemented yet")
+def plan(
+    scenario: Path = typer.Argument(..., help="scenario TOML file"),
+    out: Path = typer.Option(Path("out"), "--out", help="output folder"),
+    offline: bool = typer.Option(False, "--offline", help="self-contained map.html (Leaflet inlined)"),
+):
+    """Run every stage for a scenario: map.html, schedule.xlsx/.csv, plan.json, plan.gpkg."""
+    from planner.pipeline import run, write_outputs
+    from planner.scenario import ScenarioError, load
+
+    try:
+        loaded = load(scenario)
+    except ScenarioError as exc:
+        fail(f"{scenario} cannot be used:\n{exc}")
+    try:
+        result = run(loaded, console=console)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    _finish(result, out, offline)
+
+
+def _finish(result, out: Path, offline: bool) -> None:
+    from rich.table import Table
+
+    from planner.pipeline import write_outputs
+
+    paths = write_outputs(result, out, offline=offline)
+    table = Table(title=f"{result.plan.name}: week of {result.plan.week_start}")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for key, value in result.plan.kpis.items():
+        table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, (int, float)) else str(value))
+    console.print(table)
+    for name, path in paths.items():
+        console.print(f"  {name:14s} {path}")
 
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("demo-out"), "--out"),
-    seed: int = typer.Option(7, "--seed"),
+    out: Path = typer.Option(Path("demo-out"), "--out", help="output folder"),
+    seed: int = typer.Option(7, "--seed", help="random seed of the fictional city"),
+    size: str = typer.Option("toy", "--size", help="toy, city or province"),
+    offline: bool = typer.Option(False, "--offline"),
 ):
     """Generate the fictional 'Kota Contoh' and run every stage on it."""
-    fail("not implemented yet")
+    from planner.pipeline import run_demo
+
+    console.print(f"[bold]Kota Contoh[/] (fictional), size {size}, seed {seed}")
+    result = run_demo(out, seed=seed, size=size, console=console)
+    _finish(result, out, offline)
 
 
 if __name__ == "__main__":

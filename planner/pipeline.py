@@ -226,3 +226,47 @@ def write_outputs(result: Run, out: Path, *, offline: bool = False) -> dict[str,
     paths["map"] = maps.save_map(m, out / "map.html", offline=offline)
     paths["gpkg"] = maps.write_geopackage(result.plan, result.areas, out / "plan.gpkg")
     return paths
+
+
+def next_monday(today: dt.date | None = None) -> dt.date:
+    today = today or dt.date.today()
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+def demo_scenario(city, out: Path, seed: int, week_start: dt.date | None = None) -> Scenario:
+    """A scenario for the synthetic city: two vans for sessions, a motorbike team for home visits."""
+    depot = {"name": city.depot["name"], "lat": float(city.depot["lat"]), "lon": float(city.depot["lon"])}
+    return Scenario.model_validate({
+        "name": f"{city.name} (demo, fiktif)",
+        "seed": seed,
+        "time_budget_s": 10,
+        "election_date": None,
+        "areas": {"kelurahan": str(out / "areas" / "kelurahan.geojson"),
+                  "kecamatan": str(out / "areas" / "kecamatan.geojson")},
+        "register": {"synthetic": {"residents": max(1, len(city.register))}},
+        "units": [
+            {"name": "Van", "count": 2, "vehicle": "van", "capacity_per_day": 50, "depot": depot},
+            {"name": "Motor", "count": 1, "vehicle": "motorbike", "sessions": False, "home_visits": True,
+             "capacity_per_day": 12, "depot": depot},
+        ],
+        "calendar": {"week_start": week_start or next_monday(), "saturday": False},
+        "base_dir": out,
+    })
+
+
+def run_demo(out: Path, *, seed: int = 7, size: str = "toy", console: Console | None = None,
+             week_start: dt.date | None = None) -> Run:
+    """Generate 'Kota Contoh' and run every stage on it; the fictional areas are written to out/areas/."""
+    from planner.synth import make_city
+
+    out = Path(out)
+    start = week_start or next_monday()
+    city = make_city(seed=seed, size=size, as_of=start)
+    (out / "areas").mkdir(parents=True, exist_ok=True)
+    city.areas.kelurahan.to_file(out / "areas" / "kelurahan.geojson", driver="GeoJSON")
+    city.areas.kecamatan.to_file(out / "areas" / "kecamatan.geojson", driver="GeoJSON")
+    scenario = demo_scenario(city, out.resolve(), seed, start)
+    register = city.register.drop(columns=[c for c in city.register.columns if c.startswith("true_") or c == "style"])
+    return run(scenario, console=console, areas=city.areas, register=register, roads=city.roads, sites=city.sites,
+               areas_ref={"kelurahan": "areas/kelurahan.geojson", "kecamatan": "areas/kecamatan.geojson",
+                          "base_dir": str(out.resolve())})
