@@ -268,5 +268,4 @@ def run_demo(out: Path, *, seed: int = 7, size: str = "toy", console: Console | 
     scenario = demo_scenario(city, out.resolve(), seed, start)
     register = city.register.drop(columns=[c for c in city.register.columns if c.startswith("true_") or c == "style"])
     return run(scenario, console=console, areas=city.areas, register=register, roads=city.roads, sites=city.sites,
-               areas_ref={"kelurahan": "areas/kelurahan.geojson", "kecamatan": "areas/kecamatan.geojson",
-                          "base_dir": str(out.resolve())})
+               areas_ref={"kelurahan": "areas/kelurahan.geojson", "kecamatan": "areas/kecamatan.geojson"})

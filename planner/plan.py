@@ -100,12 +100,14 @@ class Plan:
                     frame[column] = frame[column].astype("string")
             return frame
 
+        areas_ref = data.get("areas_ref", {})
+        areas_ref.setdefault("base_dir", str(path.resolve().parent))  # relative area paths follow the plan
         return cls(
             name=data["name"],
             week_start=dt.date.fromisoformat(data["week_start"]),
             working_dates=[dt.date.fromisoformat(d) for d in data["working_dates"]],
             units=data.get("units", []),
-            areas_ref=data.get("areas_ref", {}),
+            areas_ref=areas_ref,
             meta=data.get("meta", {}),
             kpis=data.get("kpis", {}),
             **{name: table(spec) for name, spec in data["tables"].items() if name in TABLES},
