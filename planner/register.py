@@ -1,0 +1,388 @@
+"""Read a register of unrecorded residents (SIAK export or hand-kept spreadsheet) into canonical columns.
+
+Registers arrive as CSV in whatever encoding and separator the office PC produced, or as XLSX, with
+column names typed by hand. Reading maps them onto the canonical names of ARCHITECTURE.md, parses the
+NIK and flags problems per row (never drops a row): a malformed NIK, a NIK whose birth date or sex
+disagrees with the other columns, a formula-like cell. Files that cannot be used at all raise
+`RegisterError` with a message a coordinator can act on.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CANONICAL = ["nik", "nama", "alamat", "rt", "rw", "kelurahan", "kecamatan", "tgl_lahir", "jenis_kelamin",
+             "lat", "lon", "home_visit"]
+
+#: Header spellings recognised for each canonical column (compared after lower-casing and turning every
+#: run of non-alphanumerics into one underscore).
+SYNONYMS: dict[str, list[str]] = {
+    "nik": ["nik", "no_nik", "nomor_nik", "nik_penduduk", "nomor_induk_kependudukan", "no_ktp", "nik_ktp"],
+    "nama": ["nama", "nama_lengkap", "nama_penduduk", "name", "full_name"],
+    "alamat": ["alamat", "alamat_lengkap", "alamat_rumah", "address", "alamat_domisili", "domisili"],
+    "rt": ["rt", "no_rt", "nomor_rt"],
+    "rw": ["rw", "no_rw", "nomor_rw"],
+    "kelurahan": ["kelurahan", "desa", "kel_desa", "keldesa", "kel", "desa_kelurahan", "kelurahan_desa",
+                  "nama_kel", "nama_kelurahan", "nama_desa", "nama_kel_desa", "village"],
+    "kecamatan": ["kecamatan", "kec", "nama_kec", "nama_kecamatan", "district"],
+    "tgl_lahir": ["tgl_lahir", "tanggal_lahir", "tgl_lhr", "tanggal_lhr", "tgllahir", "tanggallahir", "dob",
+                  "birth_date", "date_of_birth"],
+    "jenis_kelamin": ["jenis_kelamin", "jk", "sex", "gender", "kelamin", "l_p", "lp"],
+    "lat": ["lat", "latitude", "lintang", "y"],
+    "lon": ["lon", "lng", "long", "longitude", "bujur", "x"],
+    "home_visit": ["home_visit", "kebutuhan_khusus", "kunjungan_rumah", "perlu_kunjungan", "homevisit"],
+}
+LOCATING = ("alamat", "kelurahan", "kecamatan", "lat", "nik")
+MAX_LINE_BYTES = 1_000_000  # a register line longer than this is not a register row (see _check_lines)
+FORMULA = re.compile(r"^\s*[=+@]|^\s*-\s*[A-Za-z(]")
+MONTHS = {"januari": "01", "jan": "01", "februari": "02", "feb": "02", "pebruari": "02", "maret": "03",
+          "mar": "03", "april": "04", "apr": "04", "mei": "05", "juni": "06", "jun": "06", "juli": "07",
+          "jul": "07", "agustus": "08", "agu": "08", "agt": "08", "aug": "08", "september": "09",
+          "sep": "09", "okt": "10", "oktober": "10", "oct": "10", "november": "11", "nov": "11",
+          "nop": "11", "desember": "12", "des": "12", "dec": "12", "may": "05", "june": "06", "july": "07",
+          "august": "08", "october": "10", "december": "12", "january": "01", "february": "02",
+          "march": "03"}
+
+
+class RegisterError(ValueError):
+    """A register file that cannot be used; the message says what is wrong and what was expected."""
+
+
+@dataclass(frozen=True)
+class NikInfo:
+    """What a NIK encodes: region of issue, birth date and sex."""
+
+    nik: str
+    kode_prov: str
+    kode_kab: str
+    kode_kec: str
+    tgl_lahir: dt.date
+    jenis_kelamin: str
+    serial: str
+
+
+def _century(yy: int, today: dt.date | None = None) -> int:
+    today = today or dt.date.today()
+    return 2000 + yy if yy <= today.year % 100 else 1900 + yy
+
+
+def parse_nik(nik) -> NikInfo | None:
+    """Decode a 16-digit NIK; None when it is malformed (wrong length, non-digits, impossible date).
+
+    Digits 1-6 are the kecamatan code without dots, 7-12 the birth date DDMMYY with 40 added to the
+    day for women, 13-16 a serial.
+    """
+    text = clean_nik(nik)
+    if not re.fullmatch(r"\d{16}", text):
+        return None
+    day, month, yy = int(text[6:8]), int(text[8:10]), int(text[10:12])
+    sex = "P" if day > 40 else "L"
+    day = day - 40 if day > 40 else day
+    try:
+        born = dt.date(_century(yy), month, day)
+    except ValueError:
+        return None
+    if text[:2] == "00" or text[2:4] == "00" or text[4:6] == "00" or text[12:] == "0000":
+        return None
+    return NikInfo(text, text[:2], f"{text[:2]}.{text[2:4]}", f"{text[:2]}.{text[2:4]}.{text[4:6]}",
+                   born, sex, text[12:])
+
+
+def clean_nik(value) -> str:
+    """Strip what spreadsheets add around a NIK: spaces, dots, dashes, a leading apostrophe, '.0'."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = str(value).strip().lstrip("'`")
+    if text.endswith(".0"):
+        text = text[:-2]
+    return re.sub(r"[\s.\-]", "", text)
+
+
+# ---- reading files ------------------------------------------------------------------------------
+def _check_lines(path: Path, limit: int = MAX_LINE_BYTES) -> None:
+    """Stream the file once and refuse a line longer than `limit` bytes before pandas loads it.
+
+    A line is read in 16 MiB chunks, so a 1 GB line costs 16 MiB of memory, not 1 GB.
+    """
+    current, line_no = 0, 1
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            parts = chunk.split(b"\n")
+            lengths = [len(p) for p in parts]
+            lengths[0] += current
+            closed = lengths[:-1]
+            worst = max(closed) if closed else 0
+            if worst > limit or lengths[-1] > limit:
+                where = line_no + (closed.index(worst) if worst > limit else len(closed))
+                raise RegisterError(f"{path}: line {where} is longer than {limit:,} bytes; a register row is "
+                                    "a few hundred bytes, so this is not a register (or a cell holds a whole "
+                                    "file). Fix or remove that line.")
+            line_no += len(closed)
+            current = lengths[-1]
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if b"\x00" in raw[:4096]:
+        raise RegisterError(f"{path}: contains NUL bytes: not a text CSV (UTF-16 without BOM or a binary "
+                            "file?). Save it as CSV UTF-8 or XLSX.")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _sniff_delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise RegisterError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise RegisterError(f"{path}: the file is empty; expected a header row and one row per resident")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if path.suffix.lower() in (".xlsx", ".xlsm") or head.startswith(b"PK"):
+        try:
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+        except Exception as exc:  # openpyxl/zipfile raise many types; the user needs the message
+            raise RegisterError(f"{path}: cannot read as XLSX ({exc}); save it again as .xlsx or CSV") from exc
+        return frame
+    if path.suffix.lower() == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise RegisterError(f"{path}: old Excel .xls format is not supported; save it as .xlsx or CSV")
+    _check_lines(path)
+    text = _decode(path.read_bytes(), path)
+    if not text.strip():
+        raise RegisterError(f"{path}: the file has no content; expected a header row and one row per resident")
+    delimiter = _sniff_delimiter(text)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, on_bad_lines="error",
+                            engine="c")
+    except pd.errors.ParserError as exc:
+        raise RegisterError(f"{path}: rows do not have the same number of '{delimiter}'-separated fields "
+                            f"as the header ({exc}); check quoting of addresses that contain '{delimiter}'") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise RegisterError(f"{path}: no header row found") from exc
+    # trailing blank lines are layout, not residents; blank lines in between stay (as empty rows)
+    blank = (frame == "").all(axis=1).to_numpy()
+    if blank.any():
+        last = len(frame) - np.argmax(~blank[::-1]) if (~blank).any() else 0
+        frame = frame.iloc[:last]
+    return frame
+
+
+def _key(name) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+
+
+def column_map(columns, mapping: dict | None = None) -> dict[str, str]:
+    """Canonical name -> source column, from an explicit mapping and the recognised spellings."""
+    columns = [str(c) for c in columns]
+    found: dict[str, str] = {}
+    for key, value in (mapping or {}).items():
+        if key in CANONICAL and value in columns:
+            found[key] = value
+        elif value in CANONICAL and key in columns:
+            found[value] = key
+        else:
+            raise RegisterError(f"column mapping {key!r}: {value!r} does not name a canonical column "
+                                f"({', '.join(CANONICAL)}) and a column of the file ({', '.join(columns)})")
+    used = set(found.values())
+    for canonical, spellings in SYNONYMS.items():
+        if canonical in found:
+            continue
+        for column in columns:
+            if column not in used and _key(column) in spellings:
+                found[canonical] = column
+                used.add(column)
+                break
+    return found
+
+
+def read_register(path: str | Path, mapping: dict | None = None) -> pd.DataFrame:
+    """Read a register CSV (utf-8, utf-8-sig, cp1252/latin-1; comma, semicolon, tab) or XLSX.
+
+    Parameters
+    ----------
+    path
+        The file. The first row is the header.
+    mapping
+        Optional ``{canonical: column}`` (or ``{column: canonical}``) for headers not recognised.
+
+    Returns
+    -------
+    DataFrame
+        Canonical columns (see `standardise`), the original columns untouched, ``row`` (1-based data row
+        number) and flags ``nik_valid``, ``nik_problem``, ``row_problem``.
+
+    Raises
+    ------
+    RegisterError
+        Missing/empty/binary file, a line over `MAX_LINE_BYTES`, ragged rows, no usable column.
+    """
+    path = Path(path)
+    frame = _read_table(path)
+    if frame.empty:
+        raise RegisterError(f"{path}: the header is there but no data rows follow")
+    try:
+        return standardise(frame, mapping)
+    except RegisterError as exc:
+        raise RegisterError(f"{path}: {exc}") from None
+
+
+# ---- cleaning -------------------------------------------------------------------------------------
+def _text(series: pd.Series) -> pd.Series:
+    out = series.astype("string").str.strip()
+    return out.fillna("")
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates as typed in Indonesian registers: 2001-03-12, 12-03-2001, 12/03/2001, 12 Maret 2001, Excel serials."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values, errors="coerce").astype("datetime64[ns]")
+    text = _text(values).str.lower().str.replace(r"\s+00:00:00$", "", regex=True)
+    uniq, inverse = np.unique(text.to_numpy(dtype=object).astype(str), return_inverse=True)
+    u = pd.Series(uniq)
+    out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d%m%Y"):
+        todo = out.isna()
+        if not todo.any():
+            break
+        out[todo] = pd.to_datetime(u[todo], format=fmt, errors="coerce")
+    todo = out.isna() & u.str.contains(r"[a-z]", regex=True)
+    if todo.any():
+        def month_words(s: str) -> str:
+            return re.sub(r"[a-z]+", lambda m: MONTHS.get(m.group(0), m.group(0)), s)
+        words = u[todo].map(month_words).str.replace(r"[\s,]+", "-", regex=True)
+        out[todo] = pd.to_datetime(words, format="%d-%m-%Y", errors="coerce")
+    todo = out.isna() & u.str.fullmatch(r"\d{4,5}(\.0)?")
+    if todo.any():  # Excel serial day numbers
+        serial = pd.to_numeric(u[todo], errors="coerce")
+        out[todo] = pd.to_datetime("1899-12-30") + pd.to_timedelta(serial, unit="D")
+    out[(out < pd.Timestamp("1900-01-01")) | (out > pd.Timestamp("2100-01-01"))] = pd.NaT
+    return pd.Series(out.to_numpy()[inverse], index=values.index, dtype="datetime64[ns]")
+
+
+def parse_sex(values: pd.Series) -> pd.Series:
+    """'L'/'P'/'' from LAKI-LAKI, Perempuan, Lk, Pr, M/F, 1/2."""
+    text = _text(values).str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    male = text.isin(["L", "LK", "LAKILAKI", "LAKI", "PRIA", "M", "MALE", "1"])
+    female = text.isin(["P", "PR", "PEREMPUAN", "WANITA", "F", "FEMALE", "W", "2"])
+    return pd.Series(np.where(male, "L", np.where(female, "P", "")), index=values.index)
+
+
+def parse_flag(values: pd.Series) -> pd.Series:
+    """True for 'ya', 'y', '1', 'true', 'x' or any description (e.g. 'disabilitas'); False for empty/'tidak'."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.fillna(False).astype(bool)
+    text = _text(values).str.lower()
+    no = text.isin(["", "0", "tidak", "tdk", "t", "no", "n", "false", "-", "nan", "none", "bukan"])
+    return ~no
+
+
+def parse_coordinate(values: pd.Series) -> pd.Series:
+    """Numbers with a decimal point or a decimal comma; NaN when not a number."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    text = _text(values).str.replace(",", ".", regex=False).str.replace(r"[^\d.\-]", "", regex=True)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _nik_columns(nik: pd.Series, born: pd.Series, sex: pd.Series) -> pd.DataFrame:
+    """Vectorised NIK checks: valid, region, birth date, sex, and a problem text per row."""
+    text = nik.astype(str).str.strip().str.lstrip("'`").str.replace(r"\.0$", "", regex=True)
+    text = text.str.replace(r"[\s.\-]", "", regex=True).astype(object)
+    digits = text.str.fullmatch(r"\d{16}").fillna(False).astype(bool)
+
+    def part(a, b):
+        return pd.to_numeric(text.str[a:b].where(digits), errors="coerce").astype(float)
+
+    day, month, yy = part(6, 8), part(8, 10), part(10, 12)
+    nik_sex = np.where(day > 40, "P", "L")
+    dd = day.where(day <= 40, day - 40)
+    now = dt.date.today().year % 100
+    year = np.where(yy <= now, 2000 + yy, 1900 + yy)
+    nik_born = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": dd}), errors="coerce")
+    nik_born = nik_born.where(digits)
+    nik = nik.astype(str)
+    zero_part = (text.str[:2] == "00") | (text.str[2:4] == "00") | (text.str[4:6] == "00") | (text.str[12:16] == "0000")
+    valid = digits & nik_born.notna() & ~zero_part
+    problem = pd.Series("", index=nik.index, dtype=object)
+    problem[nik == ""] = "no NIK"
+    problem[(nik != "") & ~digits] = "NIK is not 16 digits"
+    problem[digits & nik_born.isna()] = "NIK birth date DDMMYY is not a date"
+    problem[digits & nik_born.notna() & zero_part] = "NIK has a zero region or serial part"
+    has_born = valid & born.notna()
+    dob_mismatch = has_born & ((born.dt.day != nik_born.dt.day) | (born.dt.month != nik_born.dt.month)
+                               | (born.dt.year % 100 != yy))
+    sex_mismatch = valid & (sex != "") & (sex != nik_sex)
+    problem[dob_mismatch] = "NIK birth date differs from tgl_lahir"
+    problem[sex_mismatch] = np.where(dob_mismatch[sex_mismatch], "NIK birth date differs from tgl_lahir; ", "") \
+        + "NIK sex differs from jenis_kelamin"
+    return pd.DataFrame({
+        "nik_valid": valid.to_numpy(dtype=bool),
+        "nik_kode_kec": np.where(valid, text.str[:2] + "." + text.str[2:4] + "." + text.str[4:6], ""),
+        "nik_tgl_lahir": nik_born.where(valid).to_numpy(dtype="datetime64[ns]"),
+        "nik_jenis_kelamin": np.where(valid, nik_sex, ""),
+        "nik_dob_mismatch": dob_mismatch.to_numpy(dtype=bool),
+        "nik_sex_mismatch": sex_mismatch.to_numpy(dtype=bool),
+        "nik_problem": problem.to_numpy(),
+    }, index=nik.index)
+
+
+def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFrame:
+    """Canonical register columns from any table of residents; flags problems per row, drops none.
+
+    Adds ``row`` (1-based), the canonical columns of ARCHITECTURE.md (empty strings / NaN / NaT where the
+    source has no such column), ``nik_valid``, ``nik_kode_kec``, ``nik_tgl_lahir``, ``nik_problem``,
+    ``nik_dob_mismatch``, ``nik_sex_mismatch`` and ``row_problem`` (e.g. a formula-like cell).
+    """
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    found = column_map(frame.columns, mapping)
+    if not any(c in found for c in LOCATING):
+        raise RegisterError(f"no column to locate residents: found columns {list(frame.columns)}; expected at "
+                            f"least one of nik, alamat, kelurahan/desa, kecamatan, lat+lon (any case), or pass "
+                            "a mapping such as {'alamat': 'Alamat Lengkap'}")
+    if ("lat" in found) != ("lon" in found):
+        raise RegisterError(f"coordinates need both lat and lon columns; found only {found.get('lat') or found.get('lon')!r}")
+    out = frame.copy()
+    n = len(frame)
+    if "row" in out.columns and "row" not in found.values():
+        out = out.rename(columns={"row": "row_input"})
+    out.insert(0, "row", np.arange(1, n + 1))
+    for canonical in ("nik", "nama", "alamat", "rt", "rw", "kelurahan", "kecamatan"):
+        out[canonical] = _text(frame[found[canonical]]) if canonical in found else pd.Series("", index=frame.index)
+    out["tgl_lahir"] = parse_dates(frame[found["tgl_lahir"]]) if "tgl_lahir" in found else pd.NaT
+    out["tgl_lahir"] = out["tgl_lahir"].astype("datetime64[ns]")
+    out["jenis_kelamin"] = parse_sex(frame[found["jenis_kelamin"]]) if "jenis_kelamin" in found else ""
+    for axis in ("lat", "lon"):
+        out[axis] = parse_coordinate(frame[found[axis]]) if axis in found else np.nan
+    out["home_visit"] = parse_flag(frame[found["home_visit"]]) if "home_visit" in found else False
+    for column, values in _nik_columns(out["nik"], out["tgl_lahir"], out["jenis_kelamin"]).items():
+        out[column] = values
+    problems = pd.Series("", index=frame.index, dtype=object)
+    for canonical in ("nik", "nama", "alamat", "kelurahan", "kecamatan", "rt", "rw"):
+        if canonical in found:
+            formula = out[canonical].str.contains(FORMULA, regex=True)
+            if formula.any():
+                problems[formula] += f"formula-like cell in {canonical}; "
+                out.loc[formula, canonical] = ""  # never geocode or re-export a formula
+    out["row_problem"] = problems.str.rstrip("; ")
+    return out
