@@ -1,0 +1,616 @@
+"""Folium map of a plan: where the gaps are, where the units go, in one HTML file to share.
+
+Coordinators forward the map over WhatsApp and field staff open it on a phone, so the map holds
+aggregates only (counts per kelurahan, sessions, routes; never NIK, names or addresses), keeps its
+geometry light (simplified, rounded) and can be written as one self-contained file with Leaflet
+inlined (``offline=True``). Every text that comes from input data goes through `esc`, because
+Leaflet and folium insert labels, tooltips and layer names as HTML (and folium inside JavaScript
+template literals).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.plugins import MarkerCluster
+from jinja2 import Template
+
+from planner.sheets import hari_tanggal, minutes_text, plan_frames
+
+STATIC = Path(__file__).with_name("static")
+# basename -> CDN url of the same version as the vendored copy in planner/static
+ASSETS = {
+    "leaflet.js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
+    "leaflet.css": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css",
+    "leaflet.markercluster.js": "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist/leaflet.markercluster.js",
+    "MarkerCluster.css": "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist/MarkerCluster.css",
+    "MarkerCluster.Default.css": "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.5.3/dist/MarkerCluster.Default.css",
+}
+# one colour per unit (ColorBrewer Dark2 + Set1, readable on the map and in print)
+UNIT_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+                "#377eb8", "#e41a1c", "#984ea3", "#ff7f00", "#4daf4a"]
+GAP_COLOURS = ["#ffffcc", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
+NO_DATA = "#d9d9d9"
+KIND_LABEL = {"kantor_camat": "Kantor camat", "kantor_lurah": "Kantor lurah", "sekolah": "Sekolah",
+              "lainnya": "Lainnya", "balai": "Balai kelurahan"}
+
+
+def esc(value) -> str:
+    """Text from input data, made safe as HTML *and* inside a JavaScript template literal.
+
+    ``html.escape`` stops ``<img onerror=...>``; backticks, ``$`` and backslashes are escaped too
+    because folium writes tooltips into JS template literals (``${...}`` would run).
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def _js(value) -> str:
+    """JSON for a <script> block: '<', '>' and '&' as unicode escapes so no text can close the tag."""
+    return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _number(value) -> str:
+    """1234 -> '1.234' (Indonesian thousands separator)."""
+    return f"{int(round(float(value))):,}".replace(",", ".")
+
+
+# ---- small Leaflet controls (no plugins, so offline maps need nothing but Leaflet) -------------
+class HtmlControl(MacroElement):
+    """A Leaflet control holding fixed HTML (title, legend); the HTML must already be escaped."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var c = L.control({position: {{ this.position|tojson }}});
+            c.onAdd = function () {
+                var div = L.DomUtil.create('div', {{ this.css_class|tojson }});
+                div.innerHTML = {{ this.html_js }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            c.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, html_text: str, position: str, css_class: str):
+        super().__init__()
+        self.html_js = _js(html_text)
+        self.position = position
+        self.css_class = css_class
+
+
+class KelurahanSearch(MacroElement):
+    """Search box: type a kelurahan name, the map zooms to it and shows its tooltip.
+
+    Names are set as option values and compared as plain strings (never parsed as HTML).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var names = {{ this.names_js }};
+            var map = {{ this._parent.get_name() }};
+            var layer = {{ this.layer_name }};
+            var c = L.control({position: 'topleft'});
+            c.onAdd = function () {
+                var div = L.DomUtil.create('div', 'plan-search leaflet-bar');
+                var input = L.DomUtil.create('input', '', div);
+                input.type = 'search';
+                input.placeholder = 'Cari kelurahan…';
+                input.setAttribute('list', 'plan-kelurahan-list');
+                input.setAttribute('aria-label', 'Cari kelurahan');
+                var list = L.DomUtil.create('datalist', '', div);
+                list.id = 'plan-kelurahan-list';
+                Object.keys(names).sort().forEach(function (label) {
+                    var opt = document.createElement('option');
+                    opt.value = label;
+                    list.appendChild(opt);
+                });
+                function go() {
+                    var kode = names[input.value];
+                    if (!kode) { return; }
+                    layer.eachLayer(function (l) {
+                        if (l.feature && l.feature.properties.kode === kode) {
+                            map.fitBounds(l.getBounds(), {maxZoom: 15});
+                            l.openTooltip(l.getBounds().getCenter());
+                        }
+                    });
+                    input.blur();
+                }
+                L.DomEvent.on(input, 'change', go);
+                L.DomEvent.on(input, 'keydown', function (e) { if (e.key === 'Enter') { go(); } });
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            c.addTo(map);
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: folium.GeoJson, names: dict[str, str]):
+        super().__init__()
+        self.layer_name = layer.get_name()
+        self.names_js = _js(names)
+
+
+CSS = """
+<style>
+.plan-title {background: rgba(255,255,255,.92); padding: 6px 10px; border-radius: 6px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 14px/1.3 system-ui, sans-serif; max-width: 60vw;}
+.plan-title b {font-size: 15px;} .plan-title .kpi {color: #444; font-size: 12px;}
+.plan-legend {background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 6px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px/1.4 system-ui, sans-serif;}
+.plan-legend i {display: inline-block; width: 14px; height: 12px; margin-right: 5px;
+  vertical-align: middle; border: 1px solid #999;}
+.plan-search input {width: 170px; padding: 6px; border: 0; border-radius: 4px; font-size: 14px;}
+.kec-label {font: bold 11px system-ui, sans-serif; color: #222; text-align: center;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; white-space: nowrap; pointer-events: none;}
+.kec-label div {transform: translate(-50%, -50%); display: inline-block;}
+.stop-num {width: 20px; height: 20px; margin: -10px 0 0 -10px; border-radius: 50%; color: #fff;
+  font: bold 11px/20px system-ui, sans-serif; text-align: center; border: 2px solid #fff;
+  box-shadow: 0 0 3px rgba(0,0,0,.5);}
+.depot-icon {width: 16px; height: 16px; margin: -8px 0 0 -8px; background: #222; color: #fff;
+  font: bold 10px/16px system-ui, sans-serif; text-align: center; border: 2px solid #fff;}
+.hv-badge {width: 24px; height: 24px; margin: -12px 0 0 -12px; border-radius: 5px;
+  background: #fff; color: #6a3d9a; font: bold 12px/24px system-ui, sans-serif; text-align: center;
+  border: 2px solid #6a3d9a; box-shadow: 0 0 3px rgba(0,0,0,.5);}
+.plan-tip {font: 12px/1.35 system-ui, sans-serif;} .plan-tip td {padding: 0 4px;}
+.plan-tip td.n {text-align: right;}
+@media (max-width: 600px) {
+  .plan-title {font-size: 12px; max-width: 70vw;} .plan-title b {font-size: 13px;}
+  .plan-legend {font-size: 11px;} .plan-search input {width: 130px;}
+  .kec-label {font-size: 9px;}
+}
+</style>
+"""
+
+
+# ---- data preparation ------------------------------------------------------------------------
+def _light_polygons(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
+    """Simplified (in metres) and rounded (~1 m) polygons: the city map must stay small for phones."""
+    if frame.empty:
+        return frame.geometry
+    metric = frame.geometry.to_crs(frame.estimate_utm_crs())
+    simple = metric.simplify(tolerance_m, preserve_topology=True).to_crs("EPSG:4326")
+    return gpd.GeoSeries(shapely.set_precision(simple.values, 1e-5), index=frame.index, crs="EPSG:4326")
+
+
+def area_gaps(plan, areas) -> gpd.GeoDataFrame:
+    """Kelurahan polygons with the plan's gaps, share of wajib KTP and planned sessions.
+
+    Every kelurahan of the areas is kept (no gap row -> counts missing, drawn grey); a gap row
+    whose kelurahan has no polygon means the plan was made on other areas and is an error.
+    """
+    kel = areas.kelurahan[["kode", "nama", "kode_kec", "nama_kec", "geometry"]].copy()
+    gaps = plan.gaps.copy()
+    if "kode_kel" not in gaps:
+        raise ValueError(f"plan.gaps needs a 'kode_kel' column; it has {list(gaps.columns)}")
+    gaps["kode_kel"] = gaps["kode_kel"].astype(str)
+    unknown = sorted(set(gaps["kode_kel"]) - set(kel["kode"].astype(str)))
+    if unknown:
+        raise ValueError(f"{len(unknown)} kelurahan of the plan are not in the areas given "
+                         f"(e.g. {unknown[:5]}); pass the areas the plan was made on")
+    cols = [c for c in ("pemula", "lansia", "umum", "home_visit", "unrecorded", "wajib_ktp") if c in gaps]
+    out = kel.merge(gaps[["kode_kel", *cols]], left_on="kode", right_on="kode_kel", how="left")
+    out = out.drop(columns="kode_kel")
+    out["share"] = (out["unrecorded"] / out["wajib_ktp"].where(out["wajib_ktp"] > 0)
+                    if "wajib_ktp" in out else np.nan)
+    sessions = plan.sessions
+    if len(sessions) and {"kode_kel", "session_days"} <= set(sessions.columns):
+        days = sessions.assign(kode_kel=sessions["kode_kel"].astype(str)).groupby("kode_kel")["session_days"].sum()
+        out["session_days"] = out["kode"].map(days).fillna(0).astype(int)
+    else:
+        out["session_days"] = 0
+    frames = plan_frames(plan)
+    scheduled = frames["sessions"].groupby("kode_kel").size() if len(frames["sessions"]) else pd.Series(dtype=int)
+    out["sessions_scheduled"] = out["kode"].map(scheduled).fillna(0).astype(int)
+    visits = frames["visits"].groupby("kode_kel").size() if len(frames["visits"]) else pd.Series(dtype=int)
+    out["visits_scheduled"] = out["kode"].map(visits).fillna(0).astype(int)
+    served = _served_by(plan)
+    out["served_by"] = out["kode"].map(served)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def _served_by(plan) -> pd.Series:
+    """kode_kel -> 'site name (N min)' of the session site the kelurahan is assigned to."""
+    a, sites = plan.assignment, plan.sites
+    if not len(a) or "site_id" not in a:
+        return pd.Series(dtype=object)
+    names = dict(zip(sites["site_id"].astype(str), sites["name"])) if len(sites) and "name" in sites else {}
+    a = a.assign(site_id=a["site_id"].astype(str), kode_kel=a["kode_kel"].astype(str))
+    text = a.apply(lambda r: f"{names.get(r['site_id'], r['site_id'])}"
+                   + (f" ({int(r['travel_min'])} mnt)" if pd.notna(r.get("travel_min")) else ""), axis=1)
+    return text.groupby(a["kode_kel"]).agg(lambda s: "; ".join(s))
+
+
+def _breaks(values: pd.Series, n: int = len(GAP_COLOURS)) -> list[float]:
+    """Class breaks at quantiles of the positive counts (counts are skewed: a few big kelurahan)."""
+    positive = values[values > 0].dropna()
+    if positive.empty:
+        return [0, 1]
+    qs = np.unique(np.ceil(np.quantile(positive, np.linspace(0, 1, n)[1:])))
+    return [0, *[float(q) for q in qs]]
+
+
+def _colour(value, breaks: list[float]) -> str:
+    if pd.isna(value):
+        return NO_DATA
+    if value <= 0:
+        return GAP_COLOURS[0]
+    for i, upper in enumerate(breaks[1:], start=1):
+        if value <= upper:
+            return GAP_COLOURS[min(i, len(GAP_COLOURS) - 1)]
+    return GAP_COLOURS[-1]
+
+
+def _kel_tip(row) -> str:
+    def n(col):
+        return _number(row[col]) if col in row and pd.notna(row[col]) else "–"
+
+    share = (f" <span style='color:#555'>({row['share'] * 100:.1f}% wajib KTP)</span>"
+             if pd.notna(row.get("share")) else "")
+    lines = [f"<b>{esc(row['nama'])}</b><br>Kec. {esc(row['nama_kec'])}",
+             "<table>",
+             f"<tr><td>Belum rekam</td><td class='n'><b>{n('unrecorded')}</b>{share}</td></tr>",
+             f"<tr><td>Pemilih pemula</td><td class='n'>{n('pemula')}</td></tr>",
+             f"<tr><td>Lansia</td><td class='n'>{n('lansia')}</td></tr>",
+             f"<tr><td>Umum</td><td class='n'>{n('umum')}</td></tr>",
+             f"<tr><td>Kunjungan rumah</td><td class='n'>{n('home_visit')}</td></tr>",
+             f"<tr><td>Hari sesi direncanakan</td><td class='n'>{int(row['session_days'])}</td></tr>",
+             f"<tr><td>Sesi terjadwal</td><td class='n'>{int(row['sessions_scheduled'])}</td></tr>",
+             f"<tr><td>Kunjungan terjadwal</td><td class='n'>{int(row['visits_scheduled'])}</td></tr>",
+             "</table>"]
+    if isinstance(row.get("served_by"), str):
+        lines.append(f"Dilayani di: {esc(row['served_by'])}")
+    return "<div class='plan-tip'>" + "".join(lines) + "</div>"
+
+
+def unit_colours(plan) -> dict[str, str]:
+    """Unit name -> colour, in the order units first appear (stable across map, sheets, GeoPackage)."""
+    units = list(dict.fromkeys(plan.schedule["unit"].astype(str))) if "unit" in plan.schedule else []
+    return {u: UNIT_COLOURS[i % len(UNIT_COLOURS)] for i, u in enumerate(units)}
+
+
+def route_stops(plan, areas) -> pd.DataFrame:
+    """Each unit-day's stops in order, home visits merged per kelurahan at its representative point.
+
+    A home-visit stop sits near a resident's house; the map and GeoPackage show only how many
+    visits a unit makes in a kelurahan, so consecutive visits in one kelurahan become one stop.
+    """
+    s = plan_frames(plan)["schedule"]
+    if s.empty:
+        return s.assign(visits=pd.Series(dtype=int))
+    reps = _kelurahan_points(areas)
+    rows = []
+    for (unit, day), group in s.groupby(["unit", "day"], sort=True):
+        group = group.sort_values("stop")
+        last_kel, last = None, None
+        for _, r in group.iterrows():
+            if r["job_kind"] == "home_visit":
+                kel = str(r["kode_kel"])
+                if last is not None and last_kel == kel:
+                    last["visits"] += 1
+                    last["end"] = r["end"]
+                    last["travel_min"] += r["travel_min"]
+                    last["travel_km"] += r["travel_km"]
+                    continue
+                lon, lat = reps.get(kel, (r["lon"], r["lat"]))
+                last = {**r.to_dict(), "lon": lon, "lat": lat, "name": "", "visits": 1}
+                last_kel = kel
+                rows.append(last)
+            else:
+                last_kel, last = None, None
+                rows.append({**r.to_dict(), "visits": 0})
+    out = pd.DataFrame(rows)
+    out["order"] = out.groupby(["unit", "day"]).cumcount()
+    return out
+
+
+def _kelurahan_points(areas) -> dict[str, tuple[float, float]]:
+    pts = areas.kelurahan.geometry.representative_point()
+    return {str(k): (p.x, p.y) for k, p in zip(areas.kelurahan["kode"], pts)}
+
+
+# ---- the map ---------------------------------------------------------------------------------
+def plan_map(plan, areas, *, tolerance_m: float = 15.0, tiles: str | None = "OpenStreetMap") -> folium.Map:
+    """Build the shareable map of a plan.
+
+    Parameters
+    ----------
+    plan
+        A `planner.plan.Plan` (aggregates only).
+    areas
+        The `AreaSet` the plan was made on (the plan carries no geometry).
+    tolerance_m
+        Polygon simplification in metres; 15 m keeps kelurahan recognisable and the file small.
+    tiles
+        Basemap; ``None`` for none. Offline, tiles may be missing while everything else shows.
+
+    Returns
+    -------
+    folium.Map
+        With layers: gap choropleth, kecamatan outlines and labels, sessions, one route layer per
+        unit-day, home visits counted per kelurahan; a layer control, title, legend and search.
+    """
+    gaps = area_gaps(plan, areas)
+    minx, miny, maxx, maxy = gaps.total_bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
+                   control_scale=True, zoom_control=True, zoom_snap=0.25)
+    m.default_js = [("leaflet", ASSETS["leaflet.js"])]
+    m.default_css = [("leaflet_css", ASSETS["leaflet.css"])]
+    m.get_root().header.add_child(Element(CSS), name="plan_css")
+    m.get_root().title = esc(f"Rencana {plan.name}")
+    if tiles:
+        folium.TileLayer(tiles, name="Peta dasar (OpenStreetMap)", control=False).add_to(m)
+
+    _gap_layer(m, gaps, tolerance_m)
+    _kecamatan_layer(m, areas, tolerance_m)
+    colours = unit_colours(plan)
+    stops = route_stops(plan, areas)
+    _session_layer(m, plan, stops, colours)
+    _route_layers(m, stops, colours)
+    _home_visit_layer(m, stops, areas)
+    _title(m, plan)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _gap_layer(m: folium.Map, gaps: gpd.GeoDataFrame, tolerance_m: float) -> None:
+    breaks = _breaks(gaps["unrecorded"])
+    data = gpd.GeoDataFrame({
+        "kode": gaps["kode"].map(esc),
+        "fill": gaps["unrecorded"].map(lambda v: _colour(v, breaks)),
+        "tip": gaps.apply(_kel_tip, axis=1),
+    }, geometry=_light_polygons(gaps, tolerance_m), crs="EPSG:4326")
+    layer = folium.GeoJson(
+        data.__geo_interface__, name="Belum rekam e-KTP per kelurahan",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.65,
+                                  "color": "#666", "weight": 0.6},
+        highlight_function=lambda f: {"weight": 2.5, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=False),
+        zoom_on_click=False,
+    ).add_to(m)
+    names = {}
+    for nama, nama_kec, kode in zip(gaps["nama"], gaps["nama_kec"], gaps["kode"]):
+        label = f"{nama} ({nama_kec})" if isinstance(nama_kec, str) else str(nama)
+        names[label] = esc(kode)
+    KelurahanSearch(layer, names).add_to(m)
+    items = [f"<i style='background:{NO_DATA}'></i>tidak ada data<br>"] if gaps["unrecorded"].isna().any() else []
+    lower = 1
+    for i, upper in enumerate(breaks[1:], start=1):
+        label = f"{_number(lower)}" if upper == lower else f"{_number(lower)}–{_number(upper)}"
+        items.append(f"<i style='background:{GAP_COLOURS[min(i, len(GAP_COLOURS) - 1)]}'></i>{label}<br>")
+        lower = upper + 1
+    legend = ("<b>Belum rekam e-KTP</b><br><span style='font-size:11px'>orang per kelurahan</span><br>"
+              f"<i style='background:{GAP_COLOURS[0]}'></i>0<br>" + "".join(items))
+    HtmlControl(legend, "bottomright", "plan-legend").add_to(m)
+
+
+def _kecamatan_layer(m: folium.Map, areas, tolerance_m: float) -> None:
+    kec = areas.kecamatan
+    group = folium.FeatureGroup(name="Batas dan nama kecamatan").add_to(m)
+    outline = gpd.GeoDataFrame({"kode": kec["kode"].map(esc)}, geometry=_light_polygons(kec, tolerance_m),
+                               crs="EPSG:4326")
+    folium.GeoJson(outline.__geo_interface__,
+                   style_function=lambda f: {"fill": False, "color": "#333", "weight": 2, "opacity": 0.9},
+                   interactive=False, control=False).add_to(group)
+    for nama, point in zip(kec["nama"], kec.geometry.representative_point()):
+        folium.Marker([point.y, point.x], interactive=False, keyboard=False,
+                      icon=folium.DivIcon(html=f"<div>{esc(nama)}</div>", class_name="kec-label",
+                                          icon_size=(0, 0))).add_to(group)
+
+
+def _session_layer(m: folium.Map, plan, stops: pd.DataFrame, colours: dict) -> None:
+    frames = plan_frames(plan)
+    sessions = frames["sessions"]
+    kinds = (dict(zip(plan.sites["site_id"].astype(str), plan.sites["kind"]))
+             if len(plan.sites) and "kind" in plan.sites else {})
+    group = folium.FeatureGroup(name="Sesi perekaman (terjadwal)").add_to(m)
+    if len(sessions):
+        for site_id, g in sessions.groupby("site_id", sort=True):
+            g = g.sort_values("day")
+            units = list(dict.fromkeys(g["unit"].astype(str)))
+            expected = float(g["expected_recordings"].sum())
+            days = "".join(f"<li>{esc(hari_tanggal(r.day))}, {esc(r.start_hm)}–{esc(r.end_hm)} · {esc(r.unit)}"
+                           f" · ±{_number(r.expected_recordings)} orang</li>" for r in g.itertuples())
+            tip = (f"<div class='plan-tip'><b>{esc(g['name'].iloc[0])}</b><br>"
+                   f"{esc(KIND_LABEL.get(kinds.get(str(site_id)), kinds.get(str(site_id), '')))}<br>"
+                   f"<ul style='margin:2px 0;padding-left:16px'>{days}</ul>"
+                   f"Perkiraan perekaman: <b>{_number(expected)}</b></div>")
+            folium.CircleMarker(
+                [g["lat"].iloc[0], g["lon"].iloc[0]], radius=float(np.clip(5 + np.sqrt(expected) / 1.5, 6, 16)),
+                color="#fff", weight=2, fill=True, fill_opacity=0.95,
+                fill_color=colours.get(units[0], "#333"), tooltip=folium.Tooltip(tip, sticky=False),
+            ).add_to(group)
+    # planned session-days the routing could not fit: shown, not dropped
+    planned = plan.sessions
+    if len(planned) and "site_id" in planned:
+        done = set(sessions["site_id"].astype(str)) if len(sessions) else set()
+        left = planned[~planned["site_id"].astype(str).isin(done)]
+        if len(left):
+            sites = plan.sites.assign(site_id=plan.sites["site_id"].astype(str)).set_index("site_id")
+            reasons = (plan.unscheduled.assign(site_id=plan.unscheduled["site_id"].astype(str))
+                       .groupby("site_id")["reason"].first()
+                       if len(plan.unscheduled) and "reason" in plan.unscheduled else pd.Series(dtype=object))
+            lgroup = folium.FeatureGroup(name="Sesi direncanakan, belum terjadwal").add_to(m)
+            for r in left.itertuples():
+                sid = str(r.site_id)
+                if sid not in sites.index:
+                    continue
+                tip = (f"<div class='plan-tip'><b>{esc(r.name)}</b><br>{int(r.session_days)} hari sesi direncanakan,"
+                       f" belum masuk jadwal<br>{esc(reasons.get(sid, ''))}</div>")
+                folium.CircleMarker([sites.loc[sid, "lat"], sites.loc[sid, "lon"]], radius=6, color="#555",
+                                    weight=2, dash_array="3", fill=True, fill_color="#fff", fill_opacity=0.8,
+                                    tooltip=folium.Tooltip(tip, sticky=False)).add_to(lgroup)
+
+
+def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict) -> None:
+    if stops.empty:
+        return
+    depots = folium.FeatureGroup(name="Kantor (depo)").add_to(m)
+    seen = set()
+    first_day = stops["day"].min()
+    for (unit, day), g in stops.groupby(["unit", "day"], sort=True):
+        g = g.sort_values("order")
+        colour = colours.get(str(unit), "#333")
+        km, mins = g["travel_km"].sum(), g["travel_min"].sum()
+        name = f"Rute {esc(unit)} · {esc(hari_tanggal(day, short=True))}"
+        # only the first day is drawn at start: all days at once hide each other; the rest are one tap away
+        group = folium.FeatureGroup(name=f"<span style='color:{colour}'>■</span> {name}",
+                                    show=day == first_day).add_to(m)
+        folium.PolyLine(g[["lat", "lon"]].values.tolist(), color=colour, weight=4, opacity=0.85,
+                        tooltip=folium.Tooltip(f"<div class='plan-tip'><b>{name}</b><br>{len(g) - 2} tujuan, "
+                                               f"{km:.1f} km, {minutes_text(mins)} perjalanan</div>",
+                                               sticky=True)).add_to(group)
+        number = 0
+        for r in g.itertuples():
+            if r.job_kind == "depot":
+                key = (round(r.lat, 6), round(r.lon, 6))
+                if key not in seen:
+                    seen.add(key)
+                    folium.Marker([r.lat, r.lon], icon=folium.DivIcon(html="<div class='depot-icon'>D</div>",
+                                                                      icon_size=(0, 0), class_name=""),
+                                  tooltip=folium.Tooltip(f"<b>{esc(r.name) or 'Depo'}</b> (berangkat dan kembali)")
+                                  ).add_to(depots)
+                continue
+            number += 1
+            what = (f"{int(r.visits)} kunjungan rumah" if r.job_kind == "home_visit"
+                    else f"Sesi: {esc(r.name)} · ±{_number(r.expected_recordings)} orang")
+            tip = (f"<div class='plan-tip'><b>{number}. {what}</b><br>{esc(unit)}, "
+                   f"{esc(hari_tanggal(day))}<br>{esc(r.start_hm)}–{esc(r.end_hm)}</div>")
+            folium.Marker([r.lat, r.lon], icon=folium.DivIcon(
+                html=f"<div class='stop-num' style='background:{colour}'>{number}</div>", icon_size=(0, 0),
+                class_name=""), tooltip=folium.Tooltip(tip, sticky=False)).add_to(group)
+
+
+def _home_visit_layer(m: folium.Map, stops: pd.DataFrame, areas) -> None:
+    """Home visits as counts per kelurahan, clustered; a cluster shows the sum of its counts."""
+    if stops.empty or not (stops["job_kind"] == "home_visit").any():
+        return
+    visits = stops[stops["job_kind"] == "home_visit"].groupby("kode_kel")["visits"].sum()
+    points = _kelurahan_points(areas)
+    names = dict(zip(areas.kelurahan["kode"].astype(str), areas.kelurahan["nama"]))
+    sum_counts = """function (cluster) {
+        var n = 0;
+        cluster.getAllChildMarkers().forEach(function (mk) { n += mk.options.visits || 0; });
+        return L.divIcon({html: '<div class="hv-badge">' + n + '</div>', className: '', iconSize: [0, 0]});
+    }"""
+    cluster = MarkerCluster(name="Kunjungan rumah (jumlah per kelurahan)", icon_create_function=sum_counts,
+                            options={"showCoverageOnHover": False, "maxClusterRadius": 40})
+    cluster.default_js = [("markerclusterjs", ASSETS["leaflet.markercluster.js"])]
+    cluster.default_css = [("markerclustercss", ASSETS["MarkerCluster.css"]),
+                           ("markerclusterdefaultcss", ASSETS["MarkerCluster.Default.css"])]
+    cluster.add_to(m)
+    for kode, n in visits.items():
+        lon, lat = points.get(str(kode), (None, None))
+        if lon is None:
+            raise ValueError(f"home visits in kelurahan {kode!r}, which is not in the areas given")
+        folium.Marker([lat, lon], visits=int(n),
+                      icon=folium.DivIcon(html=f"<div class='hv-badge'>{int(n)}</div>", icon_size=(0, 0),
+                                          class_name=""),
+                      tooltip=folium.Tooltip(f"<b>{esc(names.get(str(kode), kode))}</b>: {int(n)} kunjungan rumah "
+                                             "terjadwal")).add_to(cluster)
+
+
+def _title(m: folium.Map, plan) -> None:
+    k = plan.kpis or {}
+    dates = list(getattr(plan, "working_dates", []) or [])
+    week = (f"{hari_tanggal(dates[0], short=True)} – {hari_tanggal(dates[-1], short=True)}" if dates
+            else hari_tanggal(plan.week_start, short=True))
+    kpi = (f"{_number(k.get('unrecorded', 0))} belum rekam · {_number(k.get('session_days_scheduled', 0))} sesi · "
+           f"{_number(k.get('home_visits_scheduled', 0))} kunjungan rumah · "
+           f"±{_number(k.get('expected_recordings_scheduled', 0))} perekaman")
+    HtmlControl(f"<b>{esc(plan.name)}</b><br>Minggu {esc(week)}<br><span class='kpi'>{esc(kpi)}</span>",
+                "topleft", "plan-title").add_to(m)
+
+
+# ---- writing ---------------------------------------------------------------------------------
+def render_html(m: folium.Map, offline: bool = False) -> str:
+    """The map's HTML; with ``offline`` every script and stylesheet is inlined from planner/static."""
+    text = m.get_root().render()
+    if not offline:
+        return text
+
+    def asset(url: str) -> str:
+        name = url.rsplit("/", 1)[-1]
+        if ASSETS.get(name) != url or not (STATIC / name).exists():
+            raise ValueError(f"offline map needs {url}, which is not vendored in {STATIC}; "
+                             "add it there (and to maps.ASSETS) or drop the element that needs it")
+        return (STATIC / name).read_text(encoding="utf-8")
+
+    def css(url: str) -> str:
+        def data_uri(match):
+            image = STATIC / match.group(1)
+            if not image.exists():
+                return match.group(0)
+            return "url(data:image/png;base64," + base64.b64encode(image.read_bytes()).decode() + ")"
+        return re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, asset(url))
+
+    text = re.sub(r'<script src="(https?://[^"]+)"></script>',
+                  lambda mt: "<script>" + asset(mt.group(1)).replace("</script", "<\\/script") + "</script>", text)
+    text = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/?>',
+                  lambda mt: "<style>" + css(mt.group(1)) + "</style>", text)
+    left = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', text)
+    if left:
+        raise ValueError(f"offline map still links {left}; vendor them in {STATIC}")
+    return text
+
+
+def save_map(m: folium.Map, path: str | Path, offline: bool = False) -> Path:
+    """Write the map as one HTML file (``offline``: Leaflet inlined, no internet needed to open it)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(m, offline=offline), encoding="utf-8")
+    return path
+
+
+def write_geopackage(plan, areas, path: str | Path) -> Path:
+    """The plan for QGIS users: layers kelurahan (gaps), sites, sessions, routes.
+
+    Routes pass through home visits only at the kelurahan's representative point (see `route_stops`).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    gaps = area_gaps(plan, areas)
+    gaps.to_file(path, layer="kelurahan", driver="GPKG")
+    if len(plan.sites):
+        sites = gpd.GeoDataFrame(plan.sites.drop(columns=["lon", "lat"]),
+                                 geometry=gpd.points_from_xy(plan.sites["lon"], plan.sites["lat"]), crs="EPSG:4326")
+        sites.to_file(path, layer="sites", driver="GPKG")
+    sessions = plan_frames(plan)["sessions"]
+    if len(sessions):
+        table = sessions[["unit", "date", "site_id", "name", "kode_kel", "kode_kec", "start", "end",
+                          "expected_recordings"]].copy()
+        table["date"] = table["date"].astype(str)
+        gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(sessions["lon"], sessions["lat"]),
+                         crs="EPSG:4326").to_file(path, layer="sessions", driver="GPKG")
+    stops = route_stops(plan, areas)
+    if len(stops):
+        rows = []
+        for (unit, day), g in stops.groupby(["unit", "day"], sort=True):
+            g = g.sort_values("order")
+            rows.append({"unit": str(unit), "date": str(day), "stops": int((g["job_kind"] != "depot").sum()),
+                         "home_visits": int(g["visits"].sum()),
+                         "expected_recordings": float(g["expected_recordings"].fillna(0).sum()),
+                         "travel_km": float(g["travel_km"].sum()), "travel_min": float(g["travel_min"].sum()),
+                         "geometry": shapely.LineString(g[["lon", "lat"]].values)})
+        gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326").to_file(path, layer="routes", driver="GPKG")
+    return path

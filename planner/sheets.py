@@ -1,0 +1,348 @@
+"""Spreadsheets and printable day sheets: what the office opens in Excel and the teams carry.
+
+`schedule.xlsx` has one sheet per unit (dates as real Excel dates, times as real times), the gaps
+per kelurahan and what could not be scheduled. Day sheets are one HTML page per unit-day, styled
+for printing, in Bahasa Indonesia. Residents' names and RT/RW appear only when the caller passes
+the register explicitly (``planner sheets --with-names``): that sheet is for the team that visits
+them, never for sharing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+
+HARI = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+         "Oktober", "November", "Desember"]
+KEGIATAN = {"depot": "Kantor (depo)", "session": "Sesi perekaman", "home_visit": "Kunjungan rumah"}
+
+
+def _date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(str(value)).date()
+
+
+def hari_tanggal(value, short: bool = False) -> str:
+    """2026-11-23 -> 'Senin, 23 November 2026' (short: 'Sen 23 Nov')."""
+    d = _date(value)
+    if short:
+        return f"{HARI[d.weekday()][:3]} {d.day} {BULAN[d.month - 1][:3]}"
+    return f"{HARI[d.weekday()]}, {d.day} {BULAN[d.month - 1]} {d.year}"
+
+
+def minutes_text(minutes: float) -> str:
+    """95 -> '1 j 35 mnt'."""
+    minutes = int(round(float(minutes)))
+    return f"{minutes // 60} j {minutes % 60} mnt" if minutes >= 60 else f"{minutes} mnt"
+
+
+def _hm(value) -> str:
+    """'2026-11-23T08:05', a Timestamp or minutes after midnight -> '08:05'."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{int(value) // 60:02d}:{int(value) % 60:02d}"
+    text = str(value)
+    match = re.search(r"(\d{1,2}):(\d{2})", text)
+    if not match:
+        raise ValueError(f"cannot read a time of day from {value!r}; expected '2026-11-23T08:00' or minutes")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+SCHEDULE_COLUMNS = ["unit", "vehicle", "date", "stop", "job_id", "job_kind", "site_id", "name", "kode_kel",
+                    "kode_kec", "lon", "lat", "arrival", "start", "end", "travel_min", "travel_km",
+                    "expected_recordings"]
+
+
+def plan_frames(plan) -> dict[str, pd.DataFrame]:
+    """The plan's schedule with `day` (a date) and HH:MM times; also its session and home-visit rows.
+
+    Raises ValueError when the schedule lacks contract columns, so a half-made plan is not drawn
+    as if it were empty.
+    """
+    s = plan.schedule
+    if s is None or len(s) == 0:
+        empty = pd.DataFrame(columns=[*SCHEDULE_COLUMNS, "day", "arrival_hm", "start_hm", "end_hm"])
+        return {"schedule": empty, "sessions": empty, "visits": empty}
+    missing = [c for c in SCHEDULE_COLUMNS if c not in s.columns]
+    if missing:
+        raise ValueError(f"plan.schedule lacks columns {missing}; expected {SCHEDULE_COLUMNS} (ARCHITECTURE.md)")
+    s = s.copy()
+    s["unit"] = s["unit"].astype(str)
+    s["kode_kel"] = s["kode_kel"].astype("string")
+    s["site_id"] = s["site_id"].astype("string")
+    s["day"] = s["date"].map(_date)
+    for col in ("arrival", "start", "end"):
+        s[f"{col}_hm"] = s[col].map(_hm)
+    for col in ("travel_min", "travel_km", "expected_recordings"):
+        s[col] = pd.to_numeric(s[col], errors="coerce").fillna(0.0)
+    s = s.sort_values(["unit", "day", "stop"], kind="stable").reset_index(drop=True)
+    return {"schedule": s, "sessions": s[s["job_kind"] == "session"].reset_index(drop=True),
+            "visits": s[s["job_kind"] == "home_visit"].reset_index(drop=True)}
+
+
+def _kel_names(plan) -> tuple[dict, dict]:
+    g = plan.gaps
+    kel = dict(zip(g["kode_kel"].astype(str), g["nama_kel"])) if "nama_kel" in g else {}
+    kec = dict(zip(g["kode_kec"].astype(str), g["nama_kec"])) if "nama_kec" in g else {}
+    return kel, kec
+
+
+def schedule_table(plan) -> pd.DataFrame:
+    """The schedule as people read it: Indonesian headers, names of places, real dates and times."""
+    s = plan_frames(plan)["schedule"]
+    kel, kec = _kel_names(plan)
+
+    def clock(text: str):
+        return dt.datetime.strptime(text, "%H:%M").time() if text else None
+
+    return pd.DataFrame({
+        "Unit": s["unit"],
+        "Kendaraan": s["vehicle"],
+        "Tanggal": s["day"],
+        "Hari": s["day"].map(lambda d: HARI[d.weekday()]),
+        "Urutan": s["stop"].astype(int),
+        "Kegiatan": s["job_kind"].map(KEGIATAN).fillna(s["job_kind"]),
+        "Lokasi": s["name"].fillna(""),
+        "Kelurahan": s["kode_kel"].map(lambda k: kel.get(str(k), "") if pd.notna(k) else ""),
+        "Kecamatan": s["kode_kec"].map(lambda k: kec.get(str(k), "") if pd.notna(k) else ""),
+        "Kode kelurahan": s["kode_kel"].fillna(""),
+        "Tiba": s["arrival_hm"].map(clock),
+        "Mulai": s["start_hm"].map(clock),
+        "Selesai": s["end_hm"].map(clock),
+        "Perjalanan (menit)": s["travel_min"].round(0).astype(int),
+        "Jarak (km)": s["travel_km"].round(1),
+        "Perkiraan perekaman": s["expected_recordings"].round(1),
+        "ID tugas": s["job_id"].astype(str),
+    })
+
+
+def write_schedule_csv(plan, path: str | Path) -> Path:
+    """The schedule in the contract's column names (for other tools), ISO dates and HH:MM times."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    s = plan_frames(plan)["schedule"]
+    out = s[SCHEDULE_COLUMNS].copy()
+    out["date"] = s["day"].map(lambda d: d.isoformat())
+    out["arrival"], out["start"], out["end"] = s["arrival_hm"], s["start_hm"], s["end_hm"]
+    out.to_csv(path, index=False)
+    return path
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    base = re.sub(r"[\[\]:*?/\\]", "-", str(name)).strip("'") or "Unit"
+    base = base[:31]
+    candidate, i = base, 2
+    while candidate.lower() in used:
+        suffix = f" ({i})"
+        candidate, i = base[:31 - len(suffix)] + suffix, i + 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def gap_table(plan) -> pd.DataFrame:
+    g = plan.gaps.copy()
+    cols = {"kode_kel": "Kode kelurahan", "nama_kel": "Kelurahan", "kode_kec": "Kode kecamatan",
+            "nama_kec": "Kecamatan", "pemula": "Pemilih pemula", "lansia": "Lansia", "umum": "Umum",
+            "home_visit": "Kunjungan rumah", "unrecorded": "Belum rekam", "wajib_ktp": "Wajib KTP"}
+    out = g[[c for c in cols if c in g]].rename(columns=cols)
+    if "wajib_ktp" in g:
+        out["% belum rekam"] = (g["unrecorded"] / g["wajib_ktp"].where(g["wajib_ktp"] > 0)).round(4)
+    if len(plan.sessions) and {"kode_kel", "session_days"} <= set(plan.sessions.columns):
+        days = plan.sessions.assign(k=plan.sessions["kode_kel"].astype(str)).groupby("k")["session_days"].sum()
+        out["Hari sesi direncanakan"] = g["kode_kel"].astype(str).map(days).fillna(0).astype(int)
+    return out.sort_values("Belum rekam", ascending=False, kind="stable") if "Belum rekam" in out else out
+
+
+def write_schedule_xlsx(plan, path: str | Path) -> Path:
+    """schedule.xlsx: Ringkasan, one sheet per unit, Kesenjangan (gaps), Tidak terjadwal, Tidak terlayani.
+
+    Headers are frozen and bold, columns sized to their content, dates and times are real Excel
+    values (sortable, filterable), so the office can work on the file directly.
+    """
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = schedule_table(plan)
+    kpis = pd.DataFrame({"Ukuran": list((plan.kpis or {}).keys()), "Nilai": list((plan.kpis or {}).values())})
+    head = pd.DataFrame({"Ukuran": ["Rencana", "Minggu mulai"], "Nilai": [plan.name, hari_tanggal(plan.week_start)]})
+    sheets: list[tuple[str, pd.DataFrame]] = [("Ringkasan", pd.concat([head, kpis], ignore_index=True))]
+    used = {"ringkasan", "kesenjangan", "tidak terjadwal", "tidak terlayani"}
+    for unit, frame in table.groupby("Unit", sort=False):
+        sheets.append((_sheet_name(unit, used), frame.drop(columns="Unit")))
+    sheets.append(("Kesenjangan", gap_table(plan)))
+    unscheduled = plan.unscheduled if len(plan.unscheduled) else pd.DataFrame(
+        columns=["job_id", "job_kind", "site_id", "kode_kel", "reason"])
+    sheets.append(("Tidak terjadwal", unscheduled))
+    unserved = plan.unserved if len(plan.unserved) else pd.DataFrame(
+        columns=["kode_kel", "kode_kec", "klass", "residents", "reason"])
+    sheets.append(("Tidak terlayani", unserved))
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets:
+            frame.to_excel(writer, sheet_name=name, index=False)
+            ws = writer.sheets[name]
+            ws.freeze_panes = "A2"
+            for cell in ws[1]:
+                cell.font = Font(bold=True)
+                cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            for i, column in enumerate(frame.columns, start=1):
+                letter = get_column_letter(i)
+                values = [str(column)] + [str(v) for v in frame[column].head(500)]
+                ws.column_dimensions[letter].width = min(max(len(v) for v in values) + 2, 50)
+                if column == "Tanggal":
+                    for cell in ws[letter][1:]:
+                        cell.number_format = "DD/MM/YYYY"
+                elif column in ("Tiba", "Mulai", "Selesai"):
+                    for cell in ws[letter][1:]:
+                        cell.number_format = "HH:MM"
+            if len(frame):
+                ws.auto_filter.ref = ws.dimensions
+    return path
+
+
+# ---- day sheets ------------------------------------------------------------------------------
+DAY_CSS = """
+body {font: 11pt/1.35 'Segoe UI', Arial, sans-serif; margin: 1.5cm; color: #000;}
+h1 {font-size: 16pt; margin: 0 0 4pt;} h2 {font-size: 12pt; margin: 14pt 0 4pt;}
+.meta {margin-bottom: 8pt;} .meta span {margin-right: 18pt;}
+table {border-collapse: collapse; width: 100%; margin-top: 4pt;}
+th, td {border: 1px solid #444; padding: 3pt 5pt; text-align: left; vertical-align: top;}
+th {background: #e8e8e8;} td.n {text-align: right;} td.blank {min-width: 2.5cm;}
+.private {border: 2px solid #000; padding: 4pt 6pt; margin: 8pt 0; font-weight: bold;}
+.sign {margin-top: 28pt; display: flex; justify-content: space-between;}
+.sign div {width: 40%; text-align: center;} .sign .line {border-top: 1px solid #000; margin-top: 40pt;}
+@page {size: A4; margin: 1.2cm;}
+@media print {body {margin: 0;} a {color: #000; text-decoration: none;} h2 {page-break-after: avoid;}
+  tr {page-break-inside: avoid;}}
+"""
+
+
+def _e(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "unit"
+
+
+def _residents_by_stop(visits: pd.DataFrame, register: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """job_id of each home-visit stop -> the resident(s) the team visits there.
+
+    A register with `visit_id` (as `demand.home_visits` numbers them) is matched on it; otherwise the
+    kelurahan's home-visit residents are handed out in register order over its visit stops, so a
+    team gets as many names as it has visits.
+    """
+    need = [c for c in ("nama", "kode_kel") if c not in register.columns]
+    if need:
+        raise ValueError(f"the register for day sheets needs columns {need}; it has {list(register.columns)}")
+    people = register
+    if "home_visit" in people:
+        people = people[people["home_visit"].fillna(False).astype(bool)]
+    out: dict[str, pd.DataFrame] = {}
+    if "visit_id" in people:
+        by_id = people.assign(visit_id=people["visit_id"].astype(str))
+        for job in visits["job_id"].astype(str):
+            out[job] = by_id[by_id["visit_id"] == job]
+        return out
+    for kel, stops in visits.sort_values(["day", "unit", "stop"]).groupby("kode_kel", sort=False):
+        here = people[people["kode_kel"].astype(str) == str(kel)].reset_index(drop=True)
+        for i, job in enumerate(stops["job_id"].astype(str)):
+            out[job] = here.iloc[i:i + 1]
+    return out
+
+
+def write_day_sheets(plan, out_dir: str | Path, register: pd.DataFrame | None = None) -> list[Path]:
+    """One printable HTML page per unit-day (and index.html); names and RT/RW only with a register.
+
+    Parameters
+    ----------
+    plan
+        The Plan (aggregates only).
+    out_dir
+        Folder for ``index.html`` and ``<date>_<unit>.html``.
+    register
+        The geocoded register (nama, rt, rw, kode_kel, home_visit[, visit_id]). Pass it only for
+        sheets that go to the visiting team: their pages then list who to visit.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frames = plan_frames(plan)
+    s = frames["schedule"]
+    kel, kec = _kel_names(plan)
+    residents = _residents_by_stop(frames["visits"], register) if register is not None else {}
+    pages: list[Path] = []
+    links = []
+    for (day, unit), g in s.groupby(["day", "unit"], sort=True):
+        g = g.sort_values("stop")
+        title = f"Lembar Kerja Harian — {unit}"
+        rows = []
+        number = 0
+        for r in g.itertuples():
+            label = "" if r.job_kind == "depot" else str(number := number + 1)
+            where = r.name if isinstance(r.name, str) and r.name else ""
+            kel_name = kel.get(str(r.kode_kel), "") if pd.notna(r.kode_kel) else ""
+            kec_name = kec.get(str(r.kode_kec), "") if pd.notna(r.kode_kec) else ""
+            expected = f"{r.expected_recordings:.0f}" if r.job_kind == "session" else ""
+            rows.append(
+                f"<tr><td>{label}</td><td>{_e(r.arrival_hm)}</td><td>{_e(r.start_hm)}–{_e(r.end_hm)}</td>"
+                f"<td>{_e(KEGIATAN.get(r.job_kind, r.job_kind))}</td><td>{_e(where)}</td>"
+                f"<td>{_e(kel_name)}{', ' if kel_name and kec_name else ''}{_e(kec_name)}</td>"
+                f"<td class='n'>{expected}</td><td class='n'>{r.travel_km:.1f}</td><td class='blank'></td></tr>")
+            if r.job_kind == "home_visit" and register is not None:
+                people = residents.get(str(r.job_id))
+                if people is not None and len(people):
+                    names = "; ".join(
+                        f"{_e(p.get('nama'))} (RT {_e(p.get('rt'))}/RW {_e(p.get('rw'))})"
+                        for p in people.to_dict("records"))
+                    rows.append(f"<tr><td></td><td colspan='8'>Warga: {names}</td></tr>")
+        sessions = g[g["job_kind"] == "session"]
+        visits = g[g["job_kind"] == "home_visit"]
+        vehicle = g["vehicle"].iloc[0]
+        private = ("<div class='private'>RAHASIA: lembar ini memuat nama warga. Hanya untuk tim yang berkunjung; "
+                   "jangan dibagikan atau difoto.</div>" if register is not None and len(visits) else "")
+        page = f"""<!DOCTYPE html>
+<html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)} — {_e(hari_tanggal(day))}</title><style>{DAY_CSS}</style></head><body>
+<h1>{_e(title)}</h1>
+<div class="meta"><span><b>{_e(hari_tanggal(day))}</b></span><span>Kendaraan: {_e(vehicle)}</span>
+<span>Rencana: {_e(plan.name)}</span></div>
+<div class="meta"><span>Sesi perekaman: {len(sessions)}</span><span>Kunjungan rumah: {len(visits)}</span>
+<span>Perkiraan perekaman: {sessions['expected_recordings'].sum():.0f}</span>
+<span>Jarak tempuh: {g['travel_km'].sum():.1f} km</span></div>
+{private}
+<table><thead><tr><th>No</th><th>Tiba</th><th>Waktu</th><th>Kegiatan</th><th>Lokasi</th><th>Kelurahan, Kecamatan</th>
+<th>Perkiraan</th><th>km</th><th>Terekam (isi)</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table>
+<h2>Catatan</h2><div style="border:1px solid #444;height:3cm"></div>
+<div class="sign"><div>Petugas<div class="line"></div></div><div>Koordinator<div class="line"></div></div></div>
+</body></html>
+"""
+        path = out_dir / f"{day.isoformat()}_{_slug(unit)}.html"
+        path.write_text(page, encoding="utf-8")
+        pages.append(path)
+        links.append(f"<li><a href='{_e(path.name)}'>{_e(hari_tanggal(day))} — {_e(unit)}</a> "
+                     f"({len(sessions)} sesi, {len(visits)} kunjungan rumah)</li>")
+    index = out_dir / "index.html"
+    index.write_text(f"""<!DOCTYPE html>
+<html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Lembar kerja harian — {_e(plan.name)}</title><style>{DAY_CSS}</style></head><body>
+<h1>Lembar kerja harian</h1><div class="meta">{_e(plan.name)}, minggu mulai {_e(hari_tanggal(plan.week_start))}</div>
+<ul>{''.join(links) or '<li>Tidak ada jadwal.</li>'}</ul></body></html>
+""", encoding="utf-8")
+    return [index, *pages]
