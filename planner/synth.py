@@ -260,7 +260,7 @@ def make_city(
         depot_row = sites.index[sites["kind"] == "depot"][0]
         depot_point = sites.geometry[depot_row]
         depot = {"name": f"Disdukcapil {NAME}", "lat": float(depot_point.y), "lon": float(depot_point.x)}
-        sites = sites.drop(index=depot_row).reset_index(drop=True)
+        sites = sites.drop(index=depot_row).sort_values("site_id").reset_index(drop=True)
         areas = AreaSet(kelurahan=kel_gdf.reset_index(drop=True), kecamatan=kec_gdf.reset_index(drop=True))
         bar.advance(task)
 
@@ -562,6 +562,8 @@ _SITE_COLUMNS = ["site_id", "name", "kind", "kode_kel", "kode_kec", "open_days",
 def _sites(seeds, cells, kel: pd.DataFrame, kec: pd.DataFrame, rng):
     """Kantor camat (one per kecamatan), kantor lurah (most kelurahan), a few schools, the depot.
 
+    Ids follow ``planner.sites``: ``<kode_kec>-camat``, ``<kode_kel>-lurah``, ``<kode_kel>-sekolah``.
+
     Each point lies on the segment from the cell's seed towards one of its corners; cells are
     convex, so the point is inside its kelurahan by construction.
     """
@@ -579,16 +581,16 @@ def _sites(seeds, cells, kel: pd.DataFrame, kec: pd.DataFrame, rng):
 
     first = kel["kode"].str[9:].astype(int) % 1000 == 1  # the kecamatan's main kelurahan
     for cell in np.flatnonzero(first.to_numpy()):
-        add(f"KC-{kel.at[cell, 'kode_kec']}", f"Kantor Camat {kel.at[cell, 'nama_kec']}", "kantor_camat", cell, 0.4)
+        add(f"{kel.at[cell, 'kode_kec']}-camat", f"Kantor Camat {kel.at[cell, 'nama_kec']}", "kantor_camat", cell, 0.4)
     for cell in range(len(kel)):
         if rng.random() < 0.85:
             desa = kel.at[cell, "kode"][9] == "2"
-            name = f"{'Balai Desa' if desa else 'Kantor Lurah'} {kel.at[cell, 'nama']}"
-            add(f"KL-{kel.at[cell, 'kode']}", name, "kantor_lurah", cell, 0.15, max_days=2)
+            name = f"{'Kantor Kepala Desa' if desa else 'Kantor Lurah'} {kel.at[cell, 'nama']}"
+            add(f"{kel.at[cell, 'kode']}-lurah", name, "kantor_lurah", cell, 0.15, max_days=2)
     n_school = max(2, len(kel) // 8)
     schools = rng.choice(len(kel), size=min(n_school, len(kel)), replace=False)
     for i, cell in enumerate(sorted(schools, key=lambda c: kel.at[c, "kode"]), start=1):
-        add(f"SK-{i:04d}", f"SMA Negeri {i} {kel.at[cell, 'nama_kec']}", "sekolah", cell, 0.6,
+        add(f"{kel.at[cell, 'kode']}-sekolah", f"SMA Negeri {i} {kel.at[cell, 'nama_kec']}", "sekolah", cell, 0.6,
             open_days="012345", hours=("08:00", "13:00"), max_days=1)
     centre = int(np.argmin(np.hypot(*seeds.T)))
     add("DEPOT", f"Disdukcapil {NAME}", "depot", centre, 0.3)
