@@ -1,0 +1,300 @@
+"""VRPTW benchmark: OR-Tools defaults vs the search settings planner.routing uses.
+
+Solomon (100 customers) and Gehring-Homberger (200 customers) instances from ../shared/bench, in the
+DIMACS / CVRPLIB distance-only convention (see ../shared/bench/PROVENANCE.md): every arc length and travel
+time is truncated to one decimal, the objective is total distance only, the fleet is free up to the file's
+vehicle count. Each solution is re-checked by `check_solution` (written without OR-Tools) before it is
+reported, written in CVRPLIB `.sol` format under benchmarks/solutions/<limit>/<config>/, and summarised in
+the `vrptw` section of benchmarks/RESULTS.md.
+
+    python benchmarks/vrptw.py --set solomon --limits 10 --configs default,tuned
+    python benchmarks/vrptw.py --set gh200 --limits 30 --instances C1_2_1,R1_2_1,RC1_2_1
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks._results import write_section  # noqa: E402
+from planner.routing import SEARCH_CONFIGS, search_parameters  # noqa: E402
+
+BENCH = HERE.parent.parent / "shared" / "bench"
+RAW = HERE / "solutions" / "raw.jsonl"
+SCALE = 10  # tenths: the DIMACS convention truncates every arc to one decimal
+
+
+@dataclass
+class Instance:
+    name: str
+    n_vehicles: int
+    capacity: int
+    xy: np.ndarray  # (n+1, 2), row 0 is the depot
+    demand: np.ndarray
+    ready: np.ndarray
+    due: np.ndarray
+    service: np.ndarray
+
+    def arc_tenths(self) -> np.ndarray:
+        """Arc lengths in tenths, truncated: floor(10 * euclidean)."""
+        diff = self.xy[:, None, :] - self.xy[None, :, :]
+        # The tiny epsilon keeps exact decimals (e.g. 10*d == 53.0 computed as 52.999999) from dropping a tenth.
+        return np.floor(np.sqrt((diff**2).sum(-1)) * SCALE + 1e-9).astype(np.int64)
+
+
+def read_instance(path: Path) -> Instance:
+    """Read a Solomon / Gehring-Homberger text file (CRLF or LF, any case)."""
+    lines = [line.split() for line in path.read_text().splitlines()]
+    name = path.stem.upper()
+    for i, parts in enumerate(lines):
+        if parts[:1] == ["NUMBER"]:
+            n_vehicles, capacity = map(int, lines[i + 1])
+            break
+    else:
+        raise ValueError(f"{path}: no 'NUMBER CAPACITY' header found; expected a Solomon-format file")
+    rows = [list(map(float, p)) for p in lines if len(p) == 7 and all(_is_number(x) for x in p)]
+    data = np.array(rows)
+    if data[0, 0] != 0:
+        raise ValueError(f"{path}: first customer row should be the depot (number 0)")
+    return Instance(name, n_vehicles, capacity, data[:, 1:3], data[:, 3].astype(int), data[:, 4].astype(int),
+                    data[:, 5].astype(int), data[:, 6].astype(int))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def solve(inst: Instance, config: str, time_limit_s: float) -> tuple[list[list[int]] | None, float]:
+    """Solve with OR-Tools under `config`; routes of customer numbers (None if nothing feasible) and seconds."""
+    dist = inst.arc_tenths()
+    n = len(inst.demand)
+    manager = pywrapcp.RoutingIndexManager(n, inst.n_vehicles, 0)
+    model = pywrapcp.RoutingModel(manager)
+    dist_list = dist.tolist()
+    service = (inst.service * SCALE).tolist()
+
+    def distance(i, j):
+        return dist_list[manager.IndexToNode(i)][manager.IndexToNode(j)]
+
+    def travel_time(i, j):
+        a, b = manager.IndexToNode(i), manager.IndexToNode(j)
+        return service[a] + dist_list[a][b]
+
+    demand = inst.demand.tolist()
+    dist_cb = model.RegisterTransitCallback(distance)
+    model.SetArcCostEvaluatorOfAllVehicles(dist_cb)
+    demand_cb = model.RegisterUnaryTransitCallback(lambda i: demand[manager.IndexToNode(i)])
+    model.AddDimensionWithVehicleCapacity(demand_cb, 0, [inst.capacity] * inst.n_vehicles, True, "Load")
+    horizon = int(inst.due[0]) * SCALE
+    model.AddDimension(model.RegisterTransitCallback(travel_time), horizon, horizon, False, "Time")
+    time_dim = model.GetDimensionOrDie("Time")
+    for node in range(1, n):
+        time_dim.CumulVar(manager.NodeToIndex(node)).SetRange(int(inst.ready[node]) * SCALE, int(inst.due[node]) * SCALE)
+    for v in range(inst.n_vehicles):
+        time_dim.CumulVar(model.Start(v)).SetRange(int(inst.ready[0]) * SCALE, horizon)
+        time_dim.CumulVar(model.End(v)).SetRange(int(inst.ready[0]) * SCALE, horizon)
+    params = search_parameters(config, time_limit_s)
+    t0 = time.perf_counter()
+    solution = model.SolveWithParameters(params)
+    seconds = time.perf_counter() - t0
+    if solution is None:
+        return None, seconds
+    routes = []
+    for v in range(inst.n_vehicles):
+        index, route = solution.Value(model.NextVar(model.Start(v))), []
+        while not model.IsEnd(index):
+            route.append(manager.IndexToNode(index))
+            index = solution.Value(model.NextVar(index))
+        if route:
+            routes.append(route)
+    return routes, seconds
+
+
+def check_solution(inst: Instance, routes: list[list[int]]) -> tuple[float, list[str]]:
+    """Independent re-check (no OR-Tools): total truncated distance and every violated rule."""
+    problems, total = [], 0.0
+    seen = [c for r in routes for c in r]
+    n = len(inst.demand) - 1
+    if sorted(seen) != list(range(1, n + 1)):
+        missing = set(range(1, n + 1)) - set(seen)
+        problems.append(f"customers missing {sorted(missing)[:5]} or visited twice")
+    if len(routes) > inst.n_vehicles:
+        problems.append(f"{len(routes)} routes > fleet {inst.n_vehicles}")
+
+    def arc(a, b):
+        return math.floor(math.dist(inst.xy[a], inst.xy[b]) * 10 + 1e-9) / 10
+
+    for k, route in enumerate(routes, 1):
+        if inst.demand[route].sum() > inst.capacity:
+            problems.append(f"route {k}: load {inst.demand[route].sum()} > capacity {inst.capacity}")
+        t, prev = float(inst.ready[0]), 0
+        for c in route + [0]:
+            t += (inst.service[prev] if prev else 0) + arc(prev, c)
+            total += arc(prev, c)
+            if t > inst.due[c] + 1e-6:
+                problems.append(f"route {k}: customer {c} reached at {t:.1f} after due {inst.due[c]}")
+            t = max(t, float(inst.ready[c]))
+            prev = c
+    return round(total, 1), problems
+
+
+def write_sol(path: Path, routes: list[list[int]], cost: float) -> None:
+    """CVRPLIB .sol format: 'Route #k: c1 c2 ...' lines and a 'Cost' line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"Route #{k}: {' '.join(map(str, r))}" for k, r in enumerate(routes, 1)]
+    path.write_text("\n".join(lines + [f"Cost {cost:.1f}"]) + "\n")
+
+
+def load_bks() -> dict[str, float]:
+    """Distance-only (DIMACS, truncated) best-known values: all Solomon, 3 of the GH-200 instances."""
+    bks = {}
+    with open(BENCH / "solomon" / "bks_distance_only_cvrplib.csv") as f:
+        for row in csv.DictReader(f):
+            bks[row["instance"].upper()] = float(row["distance_dimacs_trunc1"])
+    with open(BENCH / "gehring_homberger" / "bks_distance_only_dimacs.csv") as f:
+        for row in csv.DictReader(f):
+            bks[row["instance"].upper()] = float(row["distance_dimacs_trunc1"])
+    return bks
+
+
+def load_sintef() -> dict[str, str]:
+    """Hierarchical (vehicles first) SINTEF values, shown for context only: a different convention."""
+    out = {}
+    with open(BENCH / "solomon" / "bks_hierarchical_sintef.csv") as f:
+        for row in csv.DictReader(f):
+            out[row["instance"].upper()] = f"{row['vehicles']}/{float(row['distance_double_2dp']):.2f}"
+    with open(BENCH / "gehring_homberger" / "sintef_bks" / "tables.csv") as f:
+        for row in csv.DictReader(f):
+            if row["benchmark"] != "LiLim" and row["clients"] == "200":
+                out[row["instance"].upper()] = f"{row['routes']}/{float(row['distance']):.2f}"
+    return out
+
+
+def instance_paths(which: str, names: list[str] | None) -> list[Path]:
+    folder = BENCH / "solomon" / "instances" if which == "solomon" else BENCH / "gehring_homberger" / "200"
+    paths = sorted(folder.glob("*.[tT][xX][tT]"), key=_natural)
+    if names:
+        wanted = {n.upper() for n in names}
+        paths = [p for p in paths if p.stem.upper() in wanted]
+        if len(paths) != len(wanted):
+            raise SystemExit(f"unknown instance(s) in {sorted(wanted)} for set '{which}'")
+    return paths
+
+
+def _natural(path: Path):
+    import re
+
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.stem.upper())]
+
+
+def run(args) -> None:
+    bks = load_bks()
+    RAW.parent.mkdir(parents=True, exist_ok=True)
+    for limit in args.limits:
+        for path in instance_paths(args.set, args.instances):
+            inst = read_instance(path)
+            for config in args.configs:
+                routes, seconds = solve(inst, config, limit)
+                record = {"instance": inst.name, "set": args.set, "config": config, "limit": limit,
+                          "seconds": round(seconds, 1), "feasible": False, "distance": None, "vehicles": None}
+                if routes is not None:
+                    cost, problems = check_solution(inst, routes)
+                    record.update(feasible=not problems, distance=cost, vehicles=len(routes),
+                                  problems=problems[:3])
+                    if not problems:
+                        write_sol(HERE / "solutions" / str(limit) / config / f"{inst.name}.sol", routes, cost)
+                gap = (100 * (record["distance"] / bks[inst.name] - 1)) if record["feasible"] and inst.name in bks else None
+                record["gap"] = None if gap is None else round(gap, 2)
+                with open(RAW, "a") as f:
+                    f.write(json.dumps(record) + "\n")
+                print(f"{inst.name:8s} {config:8s} {limit:>4}s  {record['distance']}  veh={record['vehicles']}  "
+                      f"gap={record['gap']}  feasible={record['feasible']}", flush=True)
+    if not args.no_report:
+        report()
+
+
+def report() -> None:
+    """Rebuild the RESULTS.md section from every record in solutions/raw.jsonl (latest run wins)."""
+    bks, sintef = load_bks(), load_sintef()
+    records = {}
+    for line in RAW.read_text().splitlines():
+        r = json.loads(line)
+        records[(r["set"], r["instance"], r["limit"], r["config"])] = r
+    configs = sorted({k[3] for k in records})
+    body = [
+        "Distance-only DIMACS convention (arcs truncated to 0.1, fleet up to the file's count, no vehicle cost); "
+        "gap to the distance-only BKS. `default` = OR-Tools PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH; "
+        f"`tuned` = planner.routing settings ({SEARCH_CONFIGS['tuned'].describe()}). "
+        "Every solution re-checked by an independent checker; 'infeasible' = no solution within the fleet. "
+        "SINTEF column (vehicles/distance, hierarchical convention, not comparable) for context only.",
+        "",
+    ]
+    for (set_name, limit) in sorted({(k[0], k[2]) for k in records}):
+        keys = sorted({k[1] for k in records if k[0] == set_name and k[2] == limit},
+                      key=lambda s: _natural(Path(s)))
+        body.append(f"### {set_name}, {limit} s per instance ({len(keys)} instances)\n")
+        head = "| instance | BKS | " + " | ".join(f"{c} dist | {c} veh | {c} gap %" for c in configs) + " | SINTEF |"
+        body += [head, "|" + "---|" * (2 + 3 * len(configs) + 1)]
+        summary = {c: [] for c in configs}
+        feasible = {c: 0 for c in configs}
+        for name in keys:
+            cells = [name, f"{bks[name]:.1f}" if name in bks else "-"]
+            for c in configs:
+                r = records.get((set_name, name, limit, c))
+                if r is None:
+                    cells += ["not run", "", ""]
+                elif not r["feasible"]:
+                    cells += ["infeasible", "-", "-"]
+                else:
+                    feasible[c] += 1
+                    cells += [f"{r['distance']:.1f}", str(r["vehicles"]), "-" if r["gap"] is None else f"{r['gap']:+.2f}"]
+                    if r["gap"] is not None:
+                        summary[c].append(r["gap"])
+            cells.append(sintef.get(name, "-"))
+            body.append("| " + " | ".join(cells) + " |")
+        body.append("")
+        for c in configs:
+            gaps = summary[c]
+            mean = f"{np.mean(gaps):.2f}%" if gaps else "-"
+            body.append(f"- `{c}`: feasible {feasible[c]}/{len(keys)}; mean gap {mean} over the {len(gaps)} "
+                        "instances with a feasible solution and a distance-only BKS")
+        body.append("")
+    write_section("vrptw", "VRPTW (Solomon, Gehring-Homberger 200) with OR-Tools", "\n".join(body))
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--set", choices=["solomon", "gh200"], default="solomon")
+    ap.add_argument("--limits", type=lambda s: [int(x) for x in s.split(",")], default=[10])
+    ap.add_argument("--instances", type=lambda s: s.split(","), default=None)
+    ap.add_argument("--configs", type=lambda s: s.split(","), default=["default", "tuned"])
+    ap.add_argument("--no-report", action="store_true", help="only append raw records")
+    ap.add_argument("--report-only", action="store_true", help="rebuild RESULTS.md from raw records")
+    args = ap.parse_args(argv)
+    for c in args.configs:
+        if c not in SEARCH_CONFIGS:
+            raise SystemExit(f"unknown config '{c}'; expected one of {sorted(SEARCH_CONFIGS)}")
+    if args.report_only:
+        report()
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
