@@ -157,7 +157,7 @@ class SynthCity:
     def save(self, folder: str | Path) -> dict[str, Path]:
         """Write the city as the files a scenario reads; returns their paths by role.
 
-        The register goes to ``register.csv`` without its truth columns (what an office would
+        Sites go to a CSV (``planner.sites.load_sites`` reads it). The register goes to ``register.csv`` without its truth columns (what an office would
         export); the truth goes beside it in ``register_truth.csv`` for evaluating the geocoder.
         """
         folder = Path(folder)
@@ -166,13 +166,15 @@ class SynthCity:
             "kelurahan": folder / "kelurahan.geojson",
             "kecamatan": folder / "kecamatan.geojson",
             "roads": folder / "roads.gpkg",
-            "sites": folder / "sites.geojson",
+            "sites": folder / "sites.csv",
             "population": folder / "population.csv",
         }
         self.areas.kelurahan.to_file(paths["kelurahan"], driver="GeoJSON")
         self.areas.kecamatan.to_file(paths["kecamatan"], driver="GeoJSON")
         self.roads.to_file(paths["roads"], driver="GPKG")
-        self.sites.to_file(paths["sites"], driver="GeoJSON")
+        sites = pd.DataFrame(self.sites.drop(columns="geometry"))
+        sites["lat"], sites["lon"] = self.sites.geometry.y, self.sites.geometry.x
+        sites.to_csv(paths["sites"], index=False)  # CSV keeps "08:00" a string (GeoJSON readers make it a time)
         self.population.reset_index().to_csv(paths["population"], index=False)
         if self.register is not None:
             truth = [c for c in self.register.columns if c.startswith("true_") or c == "style"]
