@@ -127,7 +127,9 @@ class KelurahanSearch(MacroElement):
                     layer.eachLayer(function (l) {
                         if (l.feature && l.feature.properties.kode === kode) {
                             map.fitBounds(l.getBounds(), {maxZoom: 15});
-                            l.openTooltip(l.getBounds().getCenter());
+                            // the tooltip is bound to the whole layer: open it as a tap on this kelurahan would
+                            l.fire('mouseover', {latlng: l.getBounds().getCenter()}, true);
+                            setTimeout(function () { keepInView(map, layer.getTooltip()); }, 350);
                         }
                     });
                     input.blur();
@@ -138,7 +140,22 @@ class KelurahanSearch(MacroElement):
                 return div;
             };
             c.addTo(map);
+            // on a phone a tooltip next to the centre is half off screen: pan it into view
+            if (L.Browser.mobile) {
+                map.on('tooltipopen', function (e) { setTimeout(function () { keepInView(map, e.tooltip); }, 50); });
+            }
         })();
+        function keepInView(map, tooltip) {
+            var el = tooltip && tooltip.getElement();
+            if (!el || !tooltip.isOpen()) { return; }
+            var box = el.getBoundingClientRect(), size = map.getSize(), pad = 8, dx = 0, dy = 0;
+            var area = map.getContainer().getBoundingClientRect();
+            if (box.left < area.left + pad) { dx = box.left - area.left - pad; }
+            else if (box.right > area.left + size.x - pad) { dx = box.right - area.left - size.x + pad; }
+            if (box.top < area.top + pad) { dy = box.top - area.top - pad; }
+            else if (box.bottom > area.top + size.y - pad) { dy = box.bottom - area.top - size.y + pad; }
+            if (dx || dy) { map.panBy([dx, dy], {animate: false}); }
+        }
         {% endmacro %}
     """)
 
@@ -169,7 +186,8 @@ CSS = """
 .hv-badge {width: 24px; height: 24px; margin: -12px 0 0 -12px; border-radius: 5px;
   background: #fff; color: #6a3d9a; font: bold 12px/24px system-ui, sans-serif; text-align: center;
   border: 2px solid #6a3d9a; box-shadow: 0 0 3px rgba(0,0,0,.5);}
-.plan-tip {font: 12px/1.35 system-ui, sans-serif;} .plan-tip td {padding: 0 4px;}
+.plan-tip {font: 12px/1.35 system-ui, sans-serif; width: max-content; max-width: 78vw; white-space: normal;}
+.plan-tip td {padding: 0 4px; white-space: nowrap;}
 .plan-tip td.n {text-align: right;}
 @media (max-width: 600px) {
   .plan-title {font-size: 12px; max-width: 70vw;} .plan-title b {font-size: 13px;}
@@ -271,7 +289,7 @@ def _kel_tip(row) -> str:
              f"<tr><td>Lansia</td><td class='n'>{n('lansia')}</td></tr>",
              f"<tr><td>Umum</td><td class='n'>{n('umum')}</td></tr>",
              f"<tr><td>Kunjungan rumah</td><td class='n'>{n('home_visit')}</td></tr>",
-             f"<tr><td>Hari sesi direncanakan</td><td class='n'>{int(row['session_days'])}</td></tr>",
+             f"<tr><td>Hari sesi (rencana)</td><td class='n'>{int(row['session_days'])}</td></tr>",
              f"<tr><td>Sesi terjadwal</td><td class='n'>{int(row['sessions_scheduled'])}</td></tr>",
              f"<tr><td>Kunjungan terjadwal</td><td class='n'>{int(row['visits_scheduled'])}</td></tr>",
              "</table>"]

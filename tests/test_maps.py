@@ -1,0 +1,215 @@
+"""Map of a plan on the real Bandar Lampung kelurahan: content, escaping, offline file, browser."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import pytest
+
+from conftest import BL_KECAMATAN, BL_KELURAHAN
+from planner import maps
+from planner.areas import load_areas
+from plan_factory import fake_plan
+
+XSS_KEL = "<img src=x onerror=\"window.__xss_kel=1\">"
+XSS_KEC = "</script><script>window.__xss_kec=1</script>"
+XSS_UNIT = "Unit `${window.__xss_unit=1}` <b>"
+
+
+def _unescaped_json(text: str) -> str:
+    """folium writes strings with <, > and & as \\u escapes; undo that to look for the markup."""
+    return text.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
+
+
+@pytest.fixture(scope="module")
+def areas():
+    return load_areas(BL_KELURAHAN, BL_KECAMATAN)
+
+
+@pytest.fixture(scope="module")
+def plan(areas):
+    return fake_plan(areas, seed=1)
+
+
+@pytest.fixture(scope="module")
+def hostile(areas):
+    """Areas and plan whose names from input data look like scripts."""
+    kel = areas.kelurahan.copy()
+    kel.loc[0, "nama"] = XSS_KEL
+    kec = areas.kecamatan.copy()
+    kec.loc[0, "nama"] = XSS_KEC
+    kel.loc[kel["kode_kec"] == kec.loc[0, "kode"], "nama_kec"] = XSS_KEC
+    bad = type(areas)(kelurahan=kel, kecamatan=kec)
+    return bad, fake_plan(bad, seed=2, unit_names=[XSS_UNIT, "Unit 2"])
+
+
+@pytest.fixture(scope="module")
+def written(plan, areas, hostile, tmp_path_factory):
+    out = tmp_path_factory.mktemp("maps")
+    m = maps.plan_map(plan, areas)
+    bad_areas, bad_plan = hostile
+    bad = maps.plan_map(bad_plan, bad_areas)
+    return {"online": maps.save_map(m, out / "map.html"),
+            "offline": maps.save_map(m, out / "map_offline.html", offline=True),
+            "hostile": maps.save_map(bad, out / "hostile.html", offline=True)}
+
+
+def test_map_has_every_kelurahan_kecamatan_and_unit_day(plan, areas, written):
+    text = _unescaped_json(written["online"].read_text(encoding="utf-8"))
+    for kode in areas.kelurahan["kode"]:
+        assert f'"kode": "{kode}"' in text
+    for nama in areas.kecamatan["nama"]:
+        assert f"<div>{nama}</div>" in text
+    unit_days = plan.schedule[["unit", "date"]].drop_duplicates()
+    assert len(re.findall(r"Rute Unit \d · ", text)) == len(unit_days)
+    # the tooltip of a kelurahan carries its counts
+    row = plan.gaps.iloc[5]
+    assert f"<b>{row['nama_kel']}</b>" in text
+    assert "Belum rekam e-KTP per kelurahan" in text and "Kunjungan rumah (jumlah per kelurahan)" in text
+
+
+def test_offline_map_is_self_contained_and_small(written):
+    text = written["offline"].read_text(encoding="utf-8")
+    assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', text)
+    assert "Leaflet 1.9.4" in text or "leaflet" in text.lower()
+    assert "L.markerClusterGroup" in text
+    assert written["offline"].stat().st_size < 3 * 2**20
+
+
+def test_script_like_names_are_escaped(written):
+    text = written["hostile"].read_text(encoding="utf-8")
+    assert "<img src=x" not in text
+    assert "<script>window.__xss_kec" not in text
+    assert "${window.__xss_unit" not in text
+    assert "&lt;img src=x onerror=" in _unescaped_json(text)
+    assert "&lt;/script&gt;&lt;script&gt;window.__xss_kec" in _unescaped_json(text)
+
+
+def test_home_visits_are_counted_per_kelurahan_not_placed_at_homes(plan, areas):
+    stops = maps.route_stops(plan, areas)
+    visits = plan.schedule[plan.schedule["job_kind"] == "home_visit"]
+    merged = stops[stops["job_kind"] == "home_visit"]
+    assert merged["visits"].sum() == len(visits)
+    reps = areas.kelurahan.set_index("kode").geometry.representative_point()
+    for r in merged.itertuples():
+        assert (r.lon, r.lat) == pytest.approx((reps[r.kode_kel].x, reps[r.kode_kel].y))
+    home_points = set(zip(visits["lon"].round(6), visits["lat"].round(6)))
+    assert not home_points & set(zip(merged["lon"].round(6), merged["lat"].round(6)))
+
+
+def test_plan_on_other_areas_is_refused(plan, areas):
+    fewer = type(areas)(kelurahan=areas.kelurahan.iloc[10:].reset_index(drop=True), kecamatan=areas.kecamatan)
+    with pytest.raises(ValueError, match="not in the areas given"):
+        maps.plan_map(plan, fewer)
+
+
+def test_geopackage_layers(plan, areas, tmp_path):
+    path = maps.write_geopackage(plan, areas, tmp_path / "plan.gpkg")
+    kel = gpd.read_file(path, layer="kelurahan")
+    assert len(kel) == len(areas.kelurahan)
+    assert kel["unrecorded"].sum() == plan.gaps["unrecorded"].sum()
+    routes = gpd.read_file(path, layer="routes")
+    assert len(routes) == len(plan.schedule[["unit", "date"]].drop_duplicates())
+    assert routes["home_visits"].sum() == (plan.schedule["job_kind"] == "home_visit").sum()
+    sessions = gpd.read_file(path, layer="sessions")
+    assert len(sessions) == (plan.schedule["job_kind"] == "session").sum()
+    assert len(gpd.read_file(path, layer="sites")) == len(plan.sites)
+
+
+# ---- headless Chromium ------------------------------------------------------------------------
+EXPECTED_LAYERS = ["Belum rekam e-KTP per kelurahan", "Batas dan nama kecamatan", "Sesi perekaman (terjadwal)",
+                   "Kantor (depo)", "Kunjungan rumah (jumlah per kelurahan)"]
+LAYER_LABELS = ("Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+                ".map(s => s.textContent.trim())")
+
+
+def _cdn():
+    """The CDN the online map links, answered from the vendored copies (the test machine has no internet)."""
+    serve = {url: maps.STATIC / name for name, url in maps.ASSETS.items()}
+    base = maps.ASSETS["leaflet.css"].rsplit("/", 1)[0]
+    for png in (maps.STATIC / "images").glob("*.png"):
+        serve[f"{base}/images/{png.name}"] = png
+    return serve
+
+
+def _real_errors(browser) -> list[str]:
+    """Console errors other than basemap tiles failing to load (no internet: tiles may be missing)."""
+    return [e for e in browser.errors if "tile.openstreetmap.org" not in e]
+
+
+def _search(b, label: str) -> None:
+    """Type a label into the search box as a user picking it from the list would."""
+    b.js("(() => { const i = document.querySelector('.plan-search input'); i.value = " + json.dumps(label)
+         + "; i.dispatchEvent(new Event('change')); })()")
+    b.wait(1.0)
+
+
+def _check_page(b, plan, artifacts, name):
+    assert b.js("typeof L") == "object", "Leaflet did not load"
+    labels = b.js(LAYER_LABELS)
+    for layer in EXPECTED_LAYERS:
+        assert layer in labels
+    unit_days = len(plan.schedule[["unit", "date"]].drop_duplicates())
+    assert sum(label.startswith("■ Rute ") for label in labels) == unit_days
+    assert b.js("document.querySelectorAll('.leaflet-overlay-pane path').length") >= 126 + 20
+    assert b.js("document.querySelectorAll('.kec-label').length") == 20
+    assert b.js("document.querySelector('.plan-legend') !== null")
+    b.screenshot(artifacts / f"{name}.png")
+    # the search box zooms to a kelurahan and opens its tooltip
+    target = plan.gaps.iloc[3]
+    label = f"{target['nama_kel']} ({target['nama_kec']})"
+    _search(b, label)
+    tip = b.js("Array.from(document.querySelectorAll('.leaflet-tooltip')).map(t => t.textContent).join(' | ')")
+    assert target["nama_kel"] in tip and "Belum rekam" in tip
+    b.screenshot(artifacts / f"{name}_search.png")
+    b.js("document.querySelector('.leaflet-control-layers').classList.add('leaflet-control-layers-expanded')")
+    b.wait(0.3)
+    b.screenshot(artifacts / f"{name}_layers.png")
+
+
+@pytest.mark.browser
+def test_map_in_headless_chromium(plan, written, artifacts):
+    from browser import Browser
+
+    with Browser(serve=_cdn()) as b:
+        b.open(written["online"].resolve().as_uri())
+        assert _real_errors(b) == []
+        _check_page(b, plan, artifacts, "map_online")
+        assert _real_errors(b) == []
+        assert not [u for u in b.refused if "tile.openstreetmap.org" not in u]
+
+
+@pytest.mark.browser
+def test_offline_map_with_network_blocked(plan, written, artifacts):
+    from browser import Browser
+
+    with Browser(offline=True) as b:
+        b.open(written["offline"].resolve().as_uri())
+        assert _real_errors(b) == []
+        _check_page(b, plan, artifacts, "map_offline")
+        assert _real_errors(b) == []
+        assert b.served == []
+        assert not [u for u in b.refused if "tile.openstreetmap.org" not in u]
+
+
+@pytest.mark.browser
+def test_hostile_names_render_as_text(written, artifacts):
+    from browser import Browser
+
+    with Browser(offline=True) as b:
+        b.open(written["hostile"].resolve().as_uri())
+        assert _real_errors(b) == []
+        assert b.js("[window.__xss_kel, window.__xss_kec, window.__xss_unit]") == [None, None, None]
+        labels = b.js("Array.from(document.querySelectorAll('.kec-label')).map(e => e.textContent)")
+        assert XSS_KEC in labels
+        layer_text = " ".join(b.js(LAYER_LABELS))
+        assert XSS_UNIT in layer_text
+        assert b.js("document.querySelectorAll('.leaflet-control-layers img, .kec-label script').length") == 0
+        _search(b, f"{XSS_KEL} ({XSS_KEC})")
+        tip = b.js("Array.from(document.querySelectorAll('.leaflet-tooltip')).map(t => t.textContent).join(' | ')")
+        assert XSS_KEL in tip
+        assert b.js("document.querySelectorAll('.leaflet-tooltip img').length") == 0
+        assert b.js("[window.__xss_kel, window.__xss_kec, window.__xss_unit]") == [None, None, None]
+        b.screenshot(artifacts / "map_hostile_names.png")
