@@ -157,6 +157,7 @@ def graph_from_lines(
     -------
     networkx.MultiDiGraph
         Edges in both directions with ``length`` (m), ``highway``, ``road_class``, ``geometry``,
+        ``osmid`` (the road piece's number, shared by both directions; not an OSM id),
         ``speed_kph_van``/``_motorbike`` and ``travel_time_van``/``_motorbike`` (s).
     """
     if not isinstance(lines, gpd.GeoDataFrame):
@@ -210,7 +211,7 @@ def graph_from_lines(
     G.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(xy))
     road_class = lines[class_column].astype(str).to_numpy()
     for i, geom in enumerate(pieces):
-        attrs = {"length": float(lengths[i]), "highway": str(highway.iloc[best[i]]),
+        attrs = {"osmid": i, "length": float(lengths[i]), "highway": str(highway.iloc[best[i]]),
                  "road_class": road_class[best[i]], "oneway": False}
         G.add_edge(int(start[i]), int(end[i]), geometry=geom, reversed=False, **attrs)
         G.add_edge(int(end[i]), int(start[i]), geometry=geom.reverse(), reversed=True, **attrs)
@@ -334,7 +335,8 @@ def _finish_osm(G: nx.MultiDiGraph, source: str) -> nx.MultiDiGraph:
     if G.number_of_edges() == 0:
         raise ValueError("the OSM data holds no routable highway ways")
     G = ox.truncate.largest_component(G, strongly=False)
-    G = ox.simplify_graph(G)
+    G = ox.simplify_graph(G, edge_attrs_differ=["highway"])  # one class per edge, so one speed
+    nx.set_node_attributes(G, ox.stats.count_streets_per_node(G), name="street_count")
     G.graph.update(source=source, report={"edges_in": edges_in, "edges_not_routable": len(drop),
                                           "nodes_kept": G.number_of_nodes(), "edges_kept": G.number_of_edges()})
     return add_vehicle_speeds(G)
@@ -368,10 +370,12 @@ def graph_from_osm_pbf(path: str | Path) -> nx.MultiDiGraph:
 def add_vehicle_speeds(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Add ``speed_kph_<vehicle>`` and ``travel_time_<vehicle>`` (s) for vans and motorbikes.
 
-    Speeds come from ``maxspeed`` tags where OSM has them and from :data:`SPEEDS` by ``highway``
-    where it does not (osmnx's ``add_edge_speeds`` imputation), capped at :data:`TOP_SPEED_KPH`.
-    Classes a vehicle may not use get speed 0 and travel time ``inf``, so they never carry a route.
-    Also sets osmnx's own ``speed_kph``/``travel_time`` to the van values.
+    The table :data:`SPEEDS` gives typical speeds by ``highway``; osmnx's ``add_edge_speeds`` fills
+    them in where OSM has no ``maxspeed`` tag. A tag can only lower an edge's speed (limits are
+    upper bounds, realised urban speeds are below them), and nothing exceeds :data:`TOP_SPEED_KPH`.
+    Classes a vehicle may not use (any of them, where osmnx merged several) get speed 0 and travel
+    time ``inf``, so they never carry a route. osmnx's own ``speed_kph``/``travel_time`` are set to
+    the van values so its routing functions work too.
     """
     if G.number_of_edges() == 0:
         raise ValueError("graph has no edges to add speeds to")
@@ -383,8 +387,11 @@ def add_vehicle_speeds(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
         ox.add_edge_speeds(G, hwy_speeds=table, fallback=fallback)
         banned = {h for h, s in SPEEDS.items() if s[column] is None}
         for _, _, data in G.edges(data=True):
-            speed = min(float(data["speed_kph"]), TOP_SPEED_KPH[vehicle])
-            if _first(data.get("highway")) in banned or not speed > 0:
+            kinds = data.get("highway")
+            kinds = set(kinds) if isinstance(kinds, list) else {kinds}
+            speed = min(float(data["speed_kph"]), table.get(_first(data.get("highway")), fallback),
+                        TOP_SPEED_KPH[vehicle])
+            if kinds & banned or not speed > 0:
                 data[f"speed_kph_{vehicle}"] = 0.0
                 data[f"travel_time_{vehicle}"] = math.inf
             else:
@@ -409,7 +416,7 @@ def save_graph(G: nx.MultiDiGraph, path: str | Path) -> Path:
     if path.suffix == ".graphml":
         ox.save_graphml(H, path)
     elif path.suffix == ".gpkg":
-        ox.save_graph_geopackage(H, path)
+        ox.save_graph_geopackage(H, path, directed=True)
     else:
         raise ValueError(f"graph file must end in .graphml or .gpkg, got '{path.name}'")
     return path
@@ -710,13 +717,14 @@ def _virtual_edges(router: _Router, snapped: pd.DataFrame, offroad_kph: float):
     us, vs, ts, ms = [router.u], [router.v], [router.time], [router.metres]
 
     def add(src, dst, sec, met):
-        ok = np.isfinite(sec)
+        ok = np.isfinite(sec)  # 0 x inf (point at the end of a road it may not use) is NaN: dropped
         us.append(src[ok]); vs.append(dst[ok]); ts.append(sec[ok]); ms.append(met[ok])
 
-    add(p, b, (1 - f) * fwd + off_s, (1 - f) * L + off_m)   # point -> b along the road
-    add(p, a, f * bwd + off_s, f * L + off_m)               # point -> a
-    add(a, p, f * fwd + off_s, f * L + off_m)               # a -> point
-    add(b, p, (1 - f) * bwd + off_s, (1 - f) * L + off_m)   # b -> point
+    with np.errstate(invalid="ignore"):
+        add(p, b, (1 - f) * fwd + off_s, (1 - f) * L + off_m)   # point -> b along the road
+        add(p, a, f * bwd + off_s, f * L + off_m)               # point -> a
+        add(a, p, f * fwd + off_s, f * L + off_m)               # a -> point
+        add(b, p, (1 - f) * bwd + off_s, (1 - f) * L + off_m)   # b -> point
     frame = pd.DataFrame({"p": p, "piece": piece, "f": f})
     shared = frame[frame.duplicated("piece", keep=False)]
     if len(shared):

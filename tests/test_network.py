@@ -1,0 +1,294 @@
+"""Road graphs and travel matrices, on the real Bandar Lampung RBI roads and small generated OSM files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from planner import network as nw
+from tests.conftest import BL_ROADS, GOV_OFFICES
+
+
+# ---- fixtures -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bl_graph() -> nx.MultiDiGraph:
+    return nw.graph_from_lines(gpd.read_file(BL_ROADS))
+
+
+@pytest.fixture(scope="module")
+def camat() -> gpd.GeoDataFrame:
+    offices = gpd.read_file(GOV_OFFICES)
+    offices = offices[(offices["REMARK"] == "Kantor Camat") & (offices["kode_kabkota"] == "18.71")]
+    return gpd.GeoDataFrame({"id": offices["kode_kec"].astype(str) + "/" + offices["NAMOBJ"].astype(str)},
+                            geometry=offices.geometry.values, crs=offices.crs).reset_index(drop=True)
+
+
+def points(coords: list[tuple[float, float]], prefix: str = "p") -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": [f"{prefix}{i}" for i in range(len(coords))]},
+                            geometry=[shapely.Point(c) for c in coords], crs=4326)
+
+
+# A 4 x 3 grid of OSM nodes (about 440 m apart) near Bandar Lampung.
+X0, Y0, STEP = 105.26, -5.42, 0.004
+WAYS = [
+    ("primary", [(0, 0), (1, 0), (2, 0), (3, 0)], {"maxspeed": "60"}),
+    ("residential", [(0, 1), (1, 1), (2, 1), (3, 1)], {}),
+    ("tertiary", [(0, 2), (1, 2), (2, 2), (3, 2)], {"oneway": "yes"}),
+    ("secondary", [(1, 0), (1, 1), (1, 2)], {}),
+    ("residential", [(2, 0), (2, 1), (2, 2)], {}),
+    ("track", [(3, 0), (3, 1)], {}),
+    ("footway", [(0, 0), (0, 1)], {}),
+]
+
+
+def node_id(i: int, j: int) -> int:
+    return 1 + i * 3 + j
+
+
+def write_osm(path: Path, ways=WAYS, extra: str = "") -> Path:
+    """A tiny OSM XML extract: the grid nodes, the ways above and a building that must be ignored."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="planner-test">']
+    for i in range(4):
+        for j in range(3):
+            out.append(f'<node id="{node_id(i, j)}" lat="{Y0 - j * STEP}" lon="{X0 + i * STEP}" version="1"/>')
+    for k, (highway, seq, tags) in enumerate(ways):
+        out.append(f'<way id="{100 + k}" version="1">')
+        out += [f'<nd ref="{node_id(*c)}"/>' for c in seq]
+        out += [f'<tag k="{a}" v="{b}"/>' for a, b in {"highway": highway, **tags}.items()]
+        out.append("</way>")
+    out.append('<way id="900" version="1"><nd ref="1"/><nd ref="2"/><nd ref="5"/><nd ref="1"/>'
+               '<tag k="building" v="yes"/></way>')
+    out.append(extra + "</osm>")
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def osm_file(tmp_path) -> Path:
+    return write_osm(tmp_path / "grid.osm")
+
+
+def grid_point(i: float, j: float) -> tuple[float, float]:
+    return (X0 + i * STEP, Y0 - j * STEP)
+
+
+# ---- RBI line layer -----------------------------------------------------------------------------
+def test_rbi_noding_keeps_99_percent_of_road_length(bl_graph):
+    report = bl_graph.graph["report"]
+    raw = gpd.read_file(BL_ROADS)
+    raw_km = raw.to_crs(32748).length.sum() / 1000
+    assert report["km_noded"] == pytest.approx(raw_km, rel=1e-3)  # noding splits, never loses length
+    assert report["share_kept"] >= 0.99
+    assert report["km_kept"] + report["km_dropped"] == pytest.approx(report["km_noded"], abs=0.01)
+    assert report["components"] > 1 and report["edges_dropped"] > 0  # the drop is reported, not hidden
+    assert nx.is_strongly_connected(bl_graph)
+    kept = sum(d["length"] for _, _, d in bl_graph.edges(data=True)) / 2000
+    assert kept == pytest.approx(report["km_kept"], rel=1e-6)
+    # Noding joined roads: far more junctions than the raw line end points alone would give.
+    assert report["edges_noded"] > len(raw)
+
+
+def test_rbi_edges_carry_class_speeds_and_times(bl_graph):
+    classes = {d["road_class"] for _, _, d in bl_graph.edges(data=True)}
+    assert classes == {"Jalan Arteri", "Jalan Kolektor", "Jalan Lokal", "Jalan Lain"}
+    for _, _, d in bl_graph.edges(data=True):
+        van, bike = nw.SPEEDS[nw.RBI_CLASSES[d["road_class"]]]
+        assert d["highway"] == nw.RBI_CLASSES[d["road_class"]]
+        assert d["speed_kph_van"] == van and d["speed_kph_motorbike"] == bike
+        assert d["travel_time_van"] == pytest.approx(d["length"] / (van / 3.6))
+    assert bl_graph.graph["crs"] == "EPSG:4326"
+
+
+def test_graph_from_lines_rejects_bad_input():
+    lines = gpd.GeoDataFrame({"REMARK": ["Jalan Raya Baru"]},
+                             geometry=[shapely.LineString([(105.2, -5.4), (105.21, -5.4)])], crs=4326)
+    with pytest.raises(ValueError, match="unknown road classes.*Jalan Raya Baru"):
+        nw.graph_from_lines(lines)
+    with pytest.raises(ValueError, match="column 'kelas' not found"):
+        nw.graph_from_lines(lines, "kelas")
+    with pytest.raises(ValueError, match="no CRS"):
+        nw.graph_from_lines(lines.set_crs(None, allow_override=True))
+
+
+def test_levels_keep_a_flyover_apart_from_the_road_below():
+    cross = [shapely.LineString([(105.20, -5.40), (105.22, -5.40)]),   # road
+             shapely.LineString([(105.21, -5.39), (105.21, -5.41)])]   # flyover crossing it
+    lines = gpd.GeoDataFrame({"REMARK": ["Jalan Lokal", "Jalan Arteri"], "level": [0, 1]}, geometry=cross, crs=4326)
+    flat = nw.graph_from_lines(lines)
+    assert flat.graph["report"]["components"] == 1 and flat.number_of_nodes() == 5  # joined at the crossing
+    layered = nw.graph_from_lines(lines, level_column="level")
+    assert layered.graph["report"]["components"] == 2  # not joined: the shorter one is dropped and reported
+    assert layered.graph["report"]["km_dropped"] > 0
+
+
+# ---- matrices on the real network ---------------------------------------------------------------
+def test_kantor_camat_matrix_is_finite_and_never_beats_the_crow(bl_graph, camat):
+    assert len(camat) == 20
+    tm = nw.travel_matrix(camat, camat, bl_graph, "van")
+    assert tm.method == "network" and tm.vehicle == "van"
+    assert tm.minutes.dtype == np.int32 and tm.metres.dtype == np.int64
+    assert tm.reachable.all() and not tm.origin_far.any()
+    assert (np.diag(tm.minutes) == 0).all()
+    off = ~np.eye(20, dtype=bool)
+    assert (tm.minutes[off] >= 1).all()
+    x, y = camat.geometry.x.to_numpy(), camat.geometry.y.to_numpy()
+    crow = nw._haversine_m(x[:, None], y[:, None], x[None, :], y[None, :])
+    top = nw.TOP_SPEED_KPH["van"] / 3.6
+    assert (tm.minutes * 60 >= crow / top).all()
+    assert (tm.metres >= crow * 0.995).all()
+    speed_kph = crow[off] / 1000 / (tm.minutes[off] / 60)
+    assert 5 < np.median(speed_kph) < 45  # city driving, not teleporting and not walking
+
+
+def test_matrix_matches_networkx_on_graph_nodes(bl_graph):
+    rng = np.random.default_rng(3)
+    nodes = list(rng.choice(list(bl_graph.nodes), 6, replace=False))
+    pts = points([(bl_graph.nodes[n]["x"], bl_graph.nodes[n]["y"]) for n in nodes])
+    for vehicle in ("van", "motorbike"):
+        tm = nw.travel_matrix(pts, pts, bl_graph, vehicle)
+        for i, a in enumerate(nodes):
+            seconds, path = nx.single_source_dijkstra(bl_graph, a, weight=f"travel_time_{vehicle}")
+            for j, b in enumerate(nodes):
+                assert tm.minutes[i, j] == math.ceil(seconds[b] / 60 - 1e-9)
+                hops = zip(path[b][:-1], path[b][1:])
+                metres = sum(min(bl_graph[u][v].values(), key=lambda d: d[f"travel_time_{vehicle}"])["length"]
+                             for u, v in hops)
+                assert abs(tm.metres[i, j] - metres) <= 1
+
+
+def test_motorbike_is_never_slower_than_van_on_rbi(bl_graph, camat):
+    van = nw.travel_matrix(camat, camat, bl_graph, "van")
+    bike = nw.travel_matrix(camat, camat, bl_graph, "motorbike")
+    assert bike.vehicle == "motorbike"
+    assert (bike.minutes <= van.minutes).all()
+    assert (bike.minutes < van.minutes).mean() > 0.5
+
+
+def test_reversed_pass_gives_the_same_matrix(bl_graph, camat):
+    # Fewer destinations than origins runs Dijkstra backwards from the destinations.
+    few = camat.head(3)
+    assert (nw.travel_matrix(camat, few, bl_graph).minutes == nw.travel_matrix(camat, camat, bl_graph).minutes[:, :3]).all()
+    assert (nw.travel_matrix(camat, few, bl_graph).metres == nw.travel_matrix(camat, camat, bl_graph).metres[:, :3]).all()
+
+
+def test_straight_line_fallback_is_marked(camat):
+    tm = nw.travel_matrix(camat, camat.head(5), None, "motorbike", circuity=1.4)
+    assert tm.method == "straight_line" and tm.minutes.shape == (20, 5)
+    # One degree of latitude is about 111.2 km on the sphere.
+    one = nw.travel_matrix(points([(105.0, -5.0)]), points([(105.0, -6.0)]), circuity=1.0)
+    assert one.metres[0, 0] == pytest.approx(111_195, abs=5)
+    assert one.minutes[0, 0] == math.ceil(111_195 / (nw.STRAIGHT_LINE_KPH["van"] / 3.6) / 60)
+    assert (tm.to_long()["method"] == "straight_line").all()
+
+
+def test_far_points_are_flagged(bl_graph, camat):
+    sea = points([(105.30, -5.60)], "sea")  # in Lampung Bay, kilometres from any road
+    snapped = nw.snap_points(bl_graph, gpd.GeoDataFrame(
+        {"id": list(camat["id"][:3]) + ["sea"]}, geometry=list(camat.geometry[:3]) + list(sea.geometry), crs=4326))
+    assert list(snapped["far"]) == [False, False, False, True]
+    assert snapped["snap_m"].iloc[3] > 5_000
+    tm = nw.travel_matrix(camat.head(2), sea, bl_graph)
+    assert tm.destination_far.all() and not tm.origin_far.any()
+    assert tm.minutes.min() > tm.destination_snap_m[0] / (nw.WALK_KPH / 3.6) / 60  # off-road walk is paid
+
+
+def test_bad_points_are_rejected(bl_graph, camat):
+    with pytest.raises(ValueError, match="'id' column"):
+        nw.travel_matrix(camat.drop(columns="id"), camat, bl_graph)
+    with pytest.raises(ValueError, match="ids must be unique"):
+        nw.travel_matrix(camat.assign(id="x"), camat, bl_graph)
+    with pytest.raises(ValueError, match="vehicle must be one of"):
+        nw.travel_matrix(camat, camat, bl_graph, "truck")
+
+
+# ---- OSM files ------------------------------------------------------------------------------------
+def test_osm_xml_graph_speeds_and_access(osm_file):
+    G = nw.graph_from_osm_xml(osm_file)
+    assert G.graph["report"]["edges_not_routable"] > 0  # the building ring is not a road
+    by_class = {d["highway"]: d for _, _, d in G.edges(data=True)}
+    assert by_class["primary"]["speed_kph_van"] == 40.0  # maxspeed 60 only caps, the table speed holds
+    assert math.isinf(by_class["track"]["travel_time_van"]) and by_class["track"]["speed_kph_motorbike"] == 15.0
+    assert math.isinf(by_class["footway"]["travel_time_van"])
+
+
+def test_oneway_unreachable_and_motorbike_shortcut(tmp_path):
+    ways = [("residential", [(0, 0), (1, 0)], {"oneway": "yes"}),
+            ("residential", [(1, 0), (2, 0)], {"oneway": "yes"})]
+    G = nw.graph_from_osm_xml(write_osm(tmp_path / "oneway.osm", ways))
+    pts = points([grid_point(0, 0), grid_point(2, 0)])
+    tm = nw.travel_matrix(pts, pts, G)
+    assert tm.reachable[0, 1] and not tm.reachable[1, 0]
+    assert tm.minutes[1, 0] == nw.UNREACHABLE_MIN and tm.metres[1, 0] == nw.UNREACHABLE_M
+    # On the grid, a motorbike takes the track between (3,0) and (3,1); the van must go round.
+    grid = nw.graph_from_osm_xml(write_osm(tmp_path / "grid.osm"))
+    ends = points([grid_point(3, 0), grid_point(3, 1)])
+    van = nw.travel_matrix(ends, ends, grid, "van")
+    bike = nw.travel_matrix(ends, ends, grid, "motorbike")
+    assert bike.metres[0, 1] == pytest.approx(445, abs=3)
+    assert van.metres[0, 1] > 2.9 * bike.metres[0, 1]  # round by (2,0)-(2,1)
+
+
+def test_minutes_round_up_and_identical_points_are_zero(osm_file):
+    G = nw.graph_from_osm_xml(osm_file)
+    # 100 m apart on the primary road at 40 km/h: 9 seconds, which is 1 minute, not 0.
+    pts = points([grid_point(1.2, 0), grid_point(1.2 + 100 / 443, 0), grid_point(1.2, 0)])
+    tm = nw.travel_matrix(pts, pts, G)
+    assert tm.minutes[0, 1] == 1 and tm.metres[0, 1] == pytest.approx(100, abs=2)
+    assert tm.minutes[0, 2] == 0 and tm.metres[0, 2] == 0
+
+
+def test_online_builds_the_same_graph_as_offline(osm_file, monkeypatch):
+    """graph_from_polygon with osmnx's Overpass request served from the same XML file."""
+    from osmnx import _osm_xml, _overpass
+
+    queries = []
+
+    def fake_request(data):
+        queries.append(data["data"])
+        return _osm_xml._overpass_json_from_xml(osm_file, "utf-8")
+
+    monkeypatch.setattr(_overpass, "_overpass_request", fake_request)
+    online = nw.graph_from_polygon(shapely.box(105.25, -5.44, 105.28, -5.41))
+    offline = nw.graph_from_osm_xml(osm_file)
+    assert queries and '["highway"]' in queries[0] and "poly:" in queries[0]  # a real drive query was built
+    assert sorted(online.nodes(data=True)) == sorted(offline.nodes(data=True))
+
+    def edges(G):
+        return sorted((u, v, k, sorted((a, str(b)) for a, b in d.items())) for u, v, k, d in G.edges(keys=True, data=True))
+
+    assert edges(online) == edges(offline) and len(edges(online)) > 20
+
+
+def test_pbf_reader_path_through_gdal(osm_file):
+    G = nw.graph_from_osm_pbf(osm_file)  # GDAL's OSM driver reads XML and PBF the same way
+    total = sum(d["length"] for _, _, d in G.edges(data=True)) / 2
+    routable_ways_m = 3 * 3 * 443 + 2 * 2 * 445 + 445 + 445  # 3 east-west, 2 north-south, track, footway
+    assert total == pytest.approx(routable_ways_m, rel=0.01)
+    assert G.graph["report"]["crossings_noded"] is False
+
+
+# ---- cache ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", [".graphml", ".gpkg"])
+def test_cache_round_trip(bl_graph, camat, osm_file, tmp_path, suffix):
+    for name, G in (("osm", nw.graph_from_osm_xml(osm_file)), ("rbi", bl_graph)):
+        H = nw.load_graph(nw.save_graph(G, tmp_path / f"{name}{suffix}"))
+        assert H.number_of_nodes() == G.number_of_nodes() and H.number_of_edges() == G.number_of_edges()
+        for attr in ("length", "travel_time_van", "travel_time_motorbike", "speed_kph_motorbike"):
+            a = sorted(d[attr] for _, _, d in G.edges(data=True))
+            b = sorted(float(d[attr]) for _, _, d in H.edges(data=True))
+            assert np.allclose(a, b)  # inf (van on a footway) survives too
+        if suffix == ".graphml":
+            assert H.graph["report"] == G.graph["report"]
+    again = nw.travel_matrix(camat, camat, H)
+    assert (again.minutes == nw.travel_matrix(camat, camat, bl_graph).minutes).all()
+
+
+def test_cache_rejects_unknown_suffix(bl_graph, tmp_path):
+    with pytest.raises(ValueError, match=".graphml or .gpkg"):
+        nw.save_graph(bl_graph, tmp_path / "g.json")
