@@ -1,0 +1,524 @@
+"""Session placement: how many session-days at which site, and which residents each site serves.
+
+A mixed-integer model solved through OR-Tools' linear-solver wrapper (pywraplp):
+
+* decisions: ``open_j`` (binary) and ``days_j`` (integer, ``0..D_j``) per site, where ``D_j`` is the
+  site's ``max_days`` capped by how many of the horizon's working dates fall on its opening days
+  (one unit per site per day); ``x[i,c,j] >= 0`` residents of class ``c`` in kelurahan ``i`` asked to
+  come to site ``j``, only for pairs within ``max_travel_min`` by the travel matrix;
+* constraints: ``sum_j x[i,c,j] <= N[i,c]``; capacity ``sum_ic turnout(t_ij) x[i,c,j] <= cap * days_j``
+  (expected recordings per session-day); ``sum_c x[i,c,j] <= N_i open_j`` (a closed site serves
+  nobody; this strong linking is what makes the p-median special case solve well);
+  ``open_j <= days_j <= D_j open_j``; ``sum_j days_j <= unit_days``;
+* objective: maximise ``sum w_c turnout(t_ij) x[i,c,j] - travel_penalty * t_ij * x[i,c,j]``
+  ``- day_cost * sum_j days_j`` (the tiny day cost keeps unneeded days unspent).
+
+One unit of capacity earns ``w_c`` whoever uses it, so when capacity is short the model first drops
+the class with the smallest weight (``umum``), then ``lansia``, and keeps first-time voters.
+
+``turnout(t, half) = 2 ** (-t / half)``: the share of invited residents expected to come falls by
+half every ``half`` minutes of travel (exponential distance decay, as in accessibility studies;
+1.0 at the door, 0.5 at ``turnout_half_min``, 0.25 at twice that). Assigned residents are floored
+to whole people, so expected recordings never exceed a site's capacity.
+
+The p-median problem is the special case "every demand point served, ``p`` sites open, one day
+each, no capacity, gain = -cost": ``solve_pmedian(..., formulation="assignment")`` builds it with
+the very same model code as ``place``. ``formulation="radius"`` (the default) uses the compact
+covering form of Cornuejols, Nemhauser & Wolsey (1980) / Elloumi (2010) on each demand point's sorted
+distinct distances, with the levels chained so each site appears once per demand point; it has the
+same optimum and is far smaller on large instances (see benchmarks/pmedian.py).
+
+Solver choice (measured, see benchmarks/RESULTS.md "pmedian" and the table below): HiGHS by default.
+On the real Bandar Lampung size (126 kelurahan x ~150 sites) HiGHS and SCIP both prove optimality in
+about a second; CP-SAT has to scale the continuous assignment to integers and does not prove the
+optimum within the limit. On the p-median benchmark HiGHS proves optima faster than SCIP on the
+larger instances and CP-SAT proves none. Runs are single-threaded and seeded, so the same inputs
+give the same plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from ortools.linear_solver import pywraplp
+
+from planner.sites import open_days_in
+
+CLASSES = ("pemula", "lansia", "umum")
+DEFAULT_WEIGHTS = {"pemula": 3.0, "lansia": 2.0, "umum": 1.0}
+SOLVERS = ("HIGHS", "SCIP", "CP_SAT")
+DAY_COST = 1e-3
+
+SESSIONS_COLUMNS = ["site_id", "name", "kind", "kode_kel", "kode_kec", "session_days", "exp_pemula", "exp_lansia",
+                    "exp_umum", "exp_total", "capacity"]
+ASSIGNMENT_COLUMNS = ["kode_kel", "site_id", "travel_min", "pemula", "lansia", "umum", "exp_total"]
+UNSERVED_COLUMNS = ["kode_kel", "kode_kec", "klass", "residents", "reason"]
+
+
+@dataclasses.dataclass
+class Placement:
+    """Result of `place`: sessions per site, kelurahan -> site assignment, and what was left out."""
+
+    sessions: pd.DataFrame
+    assignment: pd.DataFrame
+    unserved: pd.DataFrame
+    status: str
+    objective: float
+    bound: float = math.nan
+    solve_s: float = 0.0
+    summary: dict = dataclasses.field(default_factory=dict)
+
+    def explain(self) -> str:
+        """Plain-language account of demand, what is served and why the rest is not."""
+        s = self.summary
+        lines = [f"status {self.status}; {s.get('session_days', 0)} of {s.get('unit_days', 0)} unit-days used "
+                 f"at {s.get('sites_used', 0)} sites, capacity {s.get('capacity_per_day', 0)} recordings per day"]
+        for klass in CLASSES:
+            lines.append(f"{klass}: {s['demand'][klass]:,} residents, {s['assigned'][klass]:,} assigned to a site "
+                         f"({s['expected'][klass]:,.0f} expected recordings), {s['unserved'][klass]:,} not served")
+        for reason, count in s.get("unserved_by_reason", {}).items():
+            lines.append(f"not served, {reason}: {count:,} residents")
+        return "\n".join(lines)
+
+
+@dataclasses.dataclass
+class PMedianResult:
+    """A p-median solution: open site indices, each demand point's site, objective and proof."""
+
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    open: np.ndarray
+    assign: np.ndarray
+    solve_s: float
+    build_s: float
+    solver: str
+    formulation: str
+
+
+def turnout(minutes, half_min: float = 30.0):
+    """Share of invited residents expected to come when the trip takes ``minutes``.
+
+    ``2 ** (-minutes / half_min)``: 1.0 at 0 min, 0.5 at ``half_min``, 0.25 at twice that.
+    Works on scalars and numpy arrays.
+    """
+    if half_min <= 0:
+        raise ValueError(f"turnout half time must be > 0 minutes (got {half_min})")
+    return np.power(2.0, -np.asarray(minutes, dtype=float) / float(half_min))
+
+
+# ---- solver wrapper shared by place and solve_pmedian -----------------------------------------
+class _Solver:
+    """pywraplp with the settings every model here needs: one thread, a seed, a time limit."""
+
+    def __init__(self, name: str, time_limit_s: float, seed: int = 0):
+        name = name.upper()
+        if name not in SOLVERS:
+            raise ValueError(f"unknown solver {name!r}; expected one of {SOLVERS}")
+        self.name = name
+        self.solver = pywraplp.Solver.CreateSolver(name)
+        if self.solver is None:
+            raise RuntimeError(f"OR-Tools was built without the {name} solver")
+        self.solver.SetTimeLimit(int(max(time_limit_s, 0.01) * 1000))
+        self.solver.SetNumThreads(1)
+        if name == "SCIP":
+            self.solver.SetSolverSpecificParametersAsString(f"randomization/randomseedshift = {int(seed)}\n")
+        elif name == "CP_SAT":
+            self.solver.SetSolverSpecificParametersAsString(f"random_seed: {int(seed)} num_workers: 1")
+        # HiGHS is deterministic with its default seed; pywraplp passes it no extra parameters.
+
+    def solve(self, maximize: bool) -> tuple[str, float, float, float]:
+        """Solve; return (status, objective, best bound, seconds)."""
+        start = time.perf_counter()
+        code = self.solver.Solve()
+        seconds = time.perf_counter() - start
+        status = {pywraplp.Solver.OPTIMAL: "optimal", pywraplp.Solver.FEASIBLE: "feasible",
+                  pywraplp.Solver.INFEASIBLE: "infeasible", pywraplp.Solver.UNBOUNDED: "unbounded",
+                  pywraplp.Solver.NOT_SOLVED: "not_solved"}.get(code, "error")
+        if status not in ("optimal", "feasible"):
+            return status, math.nan, math.nan, seconds
+        objective = self.solver.Objective().Value()
+        bound = self.solver.Objective().BestBound() if self.solver.NumVariables() else objective
+        if status == "optimal" or not math.isfinite(bound):
+            bound = objective if status == "optimal" else bound
+        return status, objective, bound, seconds
+
+
+def _gap(objective: float, bound: float) -> float:
+    if not (math.isfinite(objective) and math.isfinite(bound)):
+        return math.nan
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+# ---- the model --------------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Model:
+    solver: _Solver
+    x: dict  # (i, c, j) -> var
+    open: dict  # j -> var
+    days: dict  # j -> var
+
+
+def _build(
+    solver: _Solver,
+    demand: np.ndarray,
+    reach: np.ndarray,
+    gain: np.ndarray,
+    load: np.ndarray | None,
+    capacity_per_day: float | None,
+    max_days: np.ndarray,
+    budget: int,
+    *,
+    serve_all: bool = False,
+    budget_exact: bool = False,
+    day_cost: float = 0.0,
+    strong_link: bool = False,
+) -> _Model:
+    """Allocation model shared by `place` and the p-median special case.
+
+    strong_link adds ``sum_c x[i,c,j] <= N_i open_j`` per pair: needed when there is no capacity
+    row to tie assignment to open sites (p-median); `place` leaves it out (its capacity row already
+    does, and the model stays small).
+
+    demand (I, C) residents; reach (I, J) bool allowed pairs; gain (I, J, C) objective per resident;
+    load (I, J) capacity used per resident (turnout); capacity_per_day None = uncapacitated;
+    max_days (J,) most days per site; budget total days (exactly, with budget_exact).
+    """
+    s = solver.solver
+    n_i, n_c = demand.shape
+    inf = s.infinity()
+    usable = reach.any(axis=0) & (max_days > 0)
+    open_, days = {}, {}
+    for j in np.flatnonzero(usable):
+        open_[j] = s.BoolVar(f"open_{j}")
+        if max_days[j] > 1:
+            days[j] = s.IntVar(0, int(max_days[j]), f"days_{j}")
+            s.Add(days[j] >= open_[j])
+            s.Add(days[j] <= int(max_days[j]) * open_[j])
+        else:
+            days[j] = open_[j]
+    x, by_demand = {}, {}
+    site_rows = {j: [] for j in open_}
+    for i in range(n_i):
+        total = float(demand[i].sum())
+        if total <= 0:
+            continue
+        for j in np.flatnonzero(reach[i] & usable):
+            if strong_link:
+                link = s.RowConstraint(-inf, 0.0, f"link_{i}_{j}")
+                link.SetCoefficient(open_[j], -total)
+            for c in range(n_c):
+                if demand[i, c] <= 0:
+                    continue
+                var = s.NumVar(0.0, float(demand[i, c]), f"x_{i}_{c}_{j}")
+                x[i, c, j] = var
+                by_demand.setdefault((i, c), []).append(var)
+                if strong_link:
+                    link.SetCoefficient(var, 1.0)
+                site_rows[j].append((i, c, var))
+    for (i, c), vars_ in by_demand.items():
+        row = s.RowConstraint(float(demand[i, c]) if serve_all else -inf, float(demand[i, c]), f"dem_{i}_{c}")
+        for var in vars_:
+            row.SetCoefficient(var, 1.0)
+    if capacity_per_day is not None:
+        for j, members in site_rows.items():
+            row = s.RowConstraint(-inf, 0.0, f"cap_{j}")
+            row.SetCoefficient(days[j], -float(capacity_per_day))
+            for i, c, var in members:
+                row.SetCoefficient(var, float(load[i, j]))
+    row = s.RowConstraint(float(budget) if budget_exact else -inf, float(budget), "budget")
+    for j in days:
+        row.SetCoefficient(days[j], 1.0)
+    objective = s.Objective()
+    for (i, c, j), var in x.items():
+        objective.SetCoefficient(var, float(gain[i, j, c]))
+    for j in days:
+        objective.SetCoefficient(days[j], -float(day_cost))
+    objective.SetMaximization()
+    return _Model(solver, x, open_, days)
+
+
+# ---- place ------------------------------------------------------------------------------------
+def place(
+    gaps: pd.DataFrame,
+    sites: pd.DataFrame,
+    matrix,
+    *,
+    unit_days: int,
+    capacity_per_day: int,
+    max_travel_min: float = 45,
+    weights: dict[str, float] | None = None,
+    turnout_half_min: float = 30.0,
+    travel_penalty: float = 0.001,
+    working_dates: Iterable | None = None,
+    time_limit_s: float = 10,
+    seed: int = 0,
+    solver: str = "HIGHS",
+    nearest_sites: int | None = 12,
+) -> Placement:
+    """Choose session-days per site and assign each kelurahan's residents to sites.
+
+    Parameters
+    ----------
+    gaps : one row per kelurahan ``[kode_kel, kode_kec, pemula, lansia, umum, ...]`` (home_visit
+        residents are not placed: routing visits them).
+    sites : sites contract ``[site_id, name, kind, kode_kel, kode_kec, open_days, max_days, ...]``.
+    matrix : TravelMatrix with ``minutes`` (kelurahan x site), ``origins`` (kode_kel) and
+        ``destinations`` (site_id); every gap row and site must be in it.
+    unit_days : session-days the units can spend in the horizon.
+    capacity_per_day : expected recordings one session-day can take.
+    max_travel_min : pairs farther than this are not allowed.
+    weights : priority per class (default pemula 3, lansia 2, umum 1).
+    turnout_half_min : travel minutes at which turnout halves, see `turnout`.
+    travel_penalty : objective cost per resident-minute of travel.
+    working_dates : the horizon's dates; a site holds at most one session per date it is open.
+    time_limit_s, seed, solver : search budget, seed and backend ("HIGHS", "SCIP", "CP_SAT").
+    nearest_sites : consider only this many nearest open sites within reach per kelurahan
+        (None = all); keeps the model small on dense city matrices.
+
+    Returns
+    -------
+    Placement with sessions, assignment and unserved (with a reason and numbers per row).
+    """
+    weights = _check_weights(weights)
+    _check_columns(gaps, ["kode_kel", "kode_kec", *CLASSES], "gaps")
+    _check_columns(sites, ["site_id", "name", "kind", "kode_kel", "kode_kec", "open_days", "max_days"], "sites")
+    if unit_days < 0 or capacity_per_day <= 0:
+        raise ValueError(f"unit_days must be >= 0 and capacity_per_day > 0 (got {unit_days}, {capacity_per_day})")
+    if gaps["kode_kel"].duplicated().any():
+        raise ValueError(f"gaps has duplicate kode_kel: {gaps.loc[gaps.kode_kel.duplicated(), 'kode_kel'].tolist()[:5]}")
+    minutes = _align(matrix, gaps["kode_kel"].tolist(), sites["site_id"].tolist())
+
+    demand = np.rint(gaps[list(CLASSES)].fillna(0).to_numpy(dtype=float)).astype(np.int64)
+    if (demand < 0).any():
+        raise ValueError("gaps has negative resident counts")
+    max_days = sites["max_days"].fillna(0).to_numpy(dtype=np.int64)
+    if working_dates is not None:
+        dates = list(working_dates)
+        open_count = np.array([open_days_in(d, dates) for d in sites["open_days"]], dtype=np.int64)
+        max_days = np.minimum(max_days, open_count)
+    reach = minutes <= max_travel_min
+    rate = turnout(minutes, turnout_half_min)
+    w = np.array([weights[c] for c in CLASSES])
+    gain = rate[:, :, None] * w[None, None, :] - travel_penalty * minutes[:, :, None]
+    reach &= (gain > 0).all(axis=2)  # a trip whose penalty exceeds its worth is never proposed
+    reach &= max_days[None, :] > 0
+    if nearest_sites is not None:
+        # Keep each kelurahan's `nearest_sites` nearest usable sites: farther ones are dominated
+        # (lower turnout, more travel) unless every nearer one is full, and the model stays small.
+        masked = np.where(reach, minutes, np.inf)
+        rank = np.argsort(np.argsort(masked, axis=1, kind="stable"), axis=1, kind="stable")
+        reach &= rank < nearest_sites
+
+    model = _build(_Solver(solver, time_limit_s, seed), demand, reach, gain, rate, capacity_per_day, max_days,
+                   unit_days, day_cost=DAY_COST)
+    status, objective, bound, seconds = model.solver.solve(maximize=True)
+    if status not in ("optimal", "feasible"):
+        raise RuntimeError(f"placement solver {solver} ended with status {status} in {seconds:.1f} s")
+
+    # Whole residents only: floor each assignment (never exceeding capacity); the rest is unserved.
+    assigned = np.zeros((len(gaps), len(sites), len(CLASSES)))
+    for (i, c, j), var in model.x.items():
+        assigned[i, j, c] = math.floor(var.solution_value() + 1e-6)
+    session_days = np.zeros(len(sites), dtype=np.int64)
+    for j, var in model.days.items():
+        session_days[j] = int(round(var.solution_value()))
+
+    expected = assigned * rate[:, :, None]
+    sessions = _sessions_table(sites, session_days, expected, capacity_per_day)
+    assignment = _assignment_table(gaps, sites, minutes, assigned, expected)
+    unserved = _unserved_table(gaps, demand, assigned, minutes, reach, max_days, max_travel_min, unit_days,
+                               capacity_per_day)
+    summary = {
+        "unit_days": int(unit_days), "session_days": int(session_days.sum()),
+        "sites_used": int((session_days > 0).sum()), "capacity_per_day": capacity_per_day,
+        "demand": {c: int(demand[:, k].sum()) for k, c in enumerate(CLASSES)},
+        "assigned": {c: int(assigned[:, :, k].sum()) for k, c in enumerate(CLASSES)},
+        "expected": {c: float(expected[:, :, k].sum()) for k, c in enumerate(CLASSES)},
+        "unserved": {c: int(unserved.loc[unserved.klass == c, "residents"].sum()) for c in CLASSES},
+        "unserved_by_reason": unserved.groupby(unserved["reason"].str.split(":").str[0])["residents"].sum()
+        .astype(int).to_dict(),
+        "gap": _gap(objective, bound), "solver": solver,
+    }
+    return Placement(sessions, assignment, unserved, status, float(objective), float(bound), seconds, summary)
+
+
+def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matrix, solver: str = "HIGHS") -> Placement:
+    """`place` with every setting taken from a Scenario.
+
+    First-time voters get their priority only while an election is ahead: with no election date,
+    or one before the horizon starts, ``pemula`` weighs the same as ``umum``.
+    """
+    cfg = scenario.placement
+    weights = dict(cfg.weights)
+    dates = scenario.calendar.working_dates()
+    if scenario.election_date is None or scenario.election_date < scenario.calendar.week_start:
+        weights["pemula"] = weights.get("umum", 1.0)
+    return place(gaps, sites, matrix, unit_days=scenario.unit_days, capacity_per_day=scenario.capacity_per_day,
+                 max_travel_min=cfg.max_travel_min, weights=weights, turnout_half_min=cfg.turnout_half_min,
+                 travel_penalty=cfg.travel_penalty, working_dates=dates,
+                 time_limit_s=max(1.0, scenario.time_budget_s / 2), seed=scenario.seed, solver=solver)
+
+
+# ---- p-median ---------------------------------------------------------------------------------
+def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver: str = "HIGHS",
+                  formulation: str = "radius", weights: np.ndarray | None = None, seed: int = 0) -> PMedianResult:
+    """Minimise ``sum_i w_i min_{j open} cost[i, j]`` with exactly ``p`` open sites.
+
+    ``formulation="assignment"`` is `place`'s own model (every point served, p one-day sites, no
+    capacity); ``"radius"`` the compact covering form (same optimum, much smaller on large n).
+    """
+    cost = np.asarray(cost, dtype=float)
+    if cost.ndim != 2 or not np.isfinite(cost).all():
+        raise ValueError(f"cost must be a finite 2-D matrix (got shape {cost.shape})")
+    n_i, n_j = cost.shape
+    if not 1 <= p <= n_j:
+        raise ValueError(f"p must be between 1 and the number of sites {n_j} (got {p})")
+    w = np.ones(n_i) if weights is None else np.asarray(weights, dtype=float)
+    start = time.perf_counter()
+    wrapper = _Solver(solver, time_limit_s, seed)
+    if formulation == "assignment":
+        model = _build(wrapper, w[:, None], np.ones((n_i, n_j), dtype=bool), -cost[:, :, None], None, None,
+                       np.ones(n_j, dtype=np.int64), p, serve_all=True, budget_exact=True, strong_link=True)
+        open_vars = model.open
+    elif formulation == "radius":
+        open_vars = _build_radius(wrapper, cost, w, p)
+    else:
+        raise ValueError(f"formulation must be 'radius' or 'assignment' (got {formulation!r})")
+    build_s = time.perf_counter() - start
+    status, objective, bound, seconds = wrapper.solve(maximize=formulation == "assignment")
+    if formulation == "assignment":
+        objective, bound = -objective, -bound
+    is_open = np.zeros(n_j, dtype=bool)
+    if status in ("optimal", "feasible"):
+        for j, var in open_vars.items():
+            is_open[j] = var.solution_value() > 0.5
+    opened = np.flatnonzero(is_open)
+    assign = opened[np.argmin(cost[:, opened], axis=1)] if len(opened) else np.full(n_i, -1)
+    if len(opened):
+        objective = float((w * cost[np.arange(n_i), assign]).sum())  # exact, free of solver tolerances
+    return PMedianResult(status, objective, bound, _gap(objective, bound), opened, assign, seconds, build_s,
+                         solver, formulation)
+
+
+def _build_radius(wrapper: _Solver, cost: np.ndarray, w: np.ndarray, p: int) -> dict:
+    """Covering form: per demand point i with sorted distinct costs D1 < D2 < ..., z_k = 1 when no
+    open site lies within D_k; cost = D1 + sum_k (D_{k+1} - D_k) z_k. Levels are chained
+    (z_{k-1} <= z_k + sum of sites entering at level k) so every site appears once per point, and
+    levels beyond the (n - p + 1)-th nearest site are dropped (some open site is always that close)."""
+    s = wrapper.solver
+    n_i, n_j = cost.shape
+    inf = s.infinity()
+    y = {j: s.BoolVar(f"y_{j}") for j in range(n_j)}
+    row = s.RowConstraint(p, p, "p")
+    for j in range(n_j):
+        row.SetCoefficient(y[j], 1.0)
+    objective = s.Objective()
+    constant = 0.0
+    for i in range(n_i):
+        order = np.argsort(cost[i], kind="stable")
+        sorted_cost = cost[i, order]
+        last = sorted_cost[n_j - p]  # the (n-p+1)-th nearest: always reached
+        levels = np.unique(sorted_cost[sorted_cost <= last])
+        constant += w[i] * levels[0]
+        previous = None
+        for k in range(len(levels) - 1):
+            z = s.NumVar(0.0, 1.0, f"z_{i}_{k}")
+            objective.SetCoefficient(z, w[i] * (levels[k + 1] - levels[k]))
+            entering = order[(sorted_cost == levels[k])]
+            # z_k >= (z_{k-1} or 1) - sum(y_j entering at level k)
+            row = s.RowConstraint(0.0 if previous is not None else 1.0, inf, f"cov_{i}_{k}")
+            row.SetCoefficient(z, 1.0)
+            if previous is not None:
+                row.SetCoefficient(previous, -1.0)
+            for j in entering:
+                row.SetCoefficient(y[int(j)], 1.0)
+            previous = z
+    objective.SetOffset(constant)
+    objective.SetMinimization()
+    return y
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+def _check_weights(weights: dict | None) -> dict:
+    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    missing = [c for c in CLASSES if c not in weights]
+    if missing:
+        raise ValueError(f"weights need a value for each class {list(CLASSES)} (missing {missing})")
+    if any(weights[c] <= 0 for c in CLASSES):
+        raise ValueError(f"class weights must be > 0 (got {weights})")
+    return weights
+
+
+def _check_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} is missing columns {missing} (expected {columns})")
+
+
+def _align(matrix, origins: list[str], destinations: list[str]) -> np.ndarray:
+    """The matrix's minutes reordered to (gap rows, sites); every key must be present."""
+    o_index = {k: n for n, k in enumerate(matrix.origins)}
+    d_index = {k: n for n, k in enumerate(matrix.destinations)}
+    missing_o = [k for k in origins if k not in o_index]
+    missing_d = [k for k in destinations if k not in d_index]
+    if missing_o or missing_d:
+        raise ValueError(f"travel matrix does not cover every kelurahan and site: missing origins {missing_o[:5]} "
+                         f"({len(missing_o)}), destinations {missing_d[:5]} ({len(missing_d)})")
+    minutes = np.asarray(matrix.minutes)
+    return minutes[np.ix_([o_index[k] for k in origins], [d_index[k] for k in destinations])].astype(float)
+
+
+def _sessions_table(sites, session_days, expected, capacity_per_day) -> pd.DataFrame:
+    used = np.flatnonzero(session_days > 0)
+    per_site = expected.sum(axis=0)  # (J, C)
+    table = sites.iloc[used][["site_id", "name", "kind", "kode_kel", "kode_kec"]].reset_index(drop=True)
+    table["session_days"] = session_days[used]
+    for k, c in enumerate(CLASSES):
+        table[f"exp_{c}"] = per_site[used, k].round(2)
+    table["exp_total"] = per_site[used].sum(axis=1).round(2)
+    table["capacity"] = session_days[used] * capacity_per_day
+    return table[SESSIONS_COLUMNS]
+
+
+def _assignment_table(gaps, sites, minutes, assigned, expected) -> pd.DataFrame:
+    pairs = np.argwhere(assigned.sum(axis=2) > 0)
+    rows = {
+        "kode_kel": gaps["kode_kel"].to_numpy()[pairs[:, 0]],
+        "site_id": sites["site_id"].to_numpy()[pairs[:, 1]],
+        "travel_min": minutes[pairs[:, 0], pairs[:, 1]].astype(int),
+    }
+    for k, c in enumerate(CLASSES):
+        rows[c] = assigned[pairs[:, 0], pairs[:, 1], k].astype(int)
+    rows["exp_total"] = expected[pairs[:, 0], pairs[:, 1]].sum(axis=1).round(2)
+    return pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS)
+
+
+def _unserved_table(gaps, demand, assigned, minutes, reach, max_days, max_travel_min, unit_days,
+                    capacity_per_day) -> pd.DataFrame:
+    rows = []
+    left = demand - assigned.sum(axis=1).astype(np.int64)
+    for i in range(len(gaps)):
+        if left[i].sum() <= 0:
+            continue
+        nearest = float(minutes[i].min()) if minutes.shape[1] else math.inf
+        in_reach = reach[i]
+        if not in_reach.any():
+            reason = (f"out_of_reach: nearest site is {nearest:.0f} min away, limit {max_travel_min:.0f} min"
+                      if math.isfinite(nearest) else "out_of_reach: no candidate site at all")
+        elif not (max_days[in_reach] > 0).any():
+            reason = (f"no_open_site: {int(in_reach.sum())} site(s) within {max_travel_min:.0f} min, none open on "
+                      "a working day of the horizon")
+        else:
+            reason = (f"over_capacity: {unit_days} unit-days x {capacity_per_day} recordings went to "
+                      "higher-priority or nearer residents")
+        for k, c in enumerate(CLASSES):
+            if left[i, k] > 0:
+                rows.append((gaps["kode_kel"].iloc[i], gaps["kode_kec"].iloc[i], c, int(left[i, k]), reason))
+    return pd.DataFrame(rows, columns=UNSERVED_COLUMNS)
