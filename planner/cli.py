@@ -67,9 +67,46 @@ def network_build(
     osm: Optional[Path] = typer.Option(None, "--osm", help="local OSM XML file"),
     online: bool = typer.Option(False, "--online", help="download from OpenStreetMap"),
     areas: Optional[Path] = typer.Option(None, "--areas", help="polygons whose union bounds the network"),
+    class_column: str = typer.Option("REMARK", "--class-column", help="road class column of --roads"),
 ):
     """Build a routable road graph and cache it to disk."""
-    fail("not implemented yet")
+    import geopandas as gpd
+
+    from planner import network
+
+    if (roads is not None) + (osm is not None) + online != 1:
+        fail("give exactly one source: --roads FILE, --osm FILE or --online")
+    for path in (roads, osm, areas):
+        if path is not None and not path.exists():
+            fail(f"file not found: {path}")
+    boundary = None
+    if areas is not None:
+        shapes = gpd.read_file(areas)
+        utm = shapes.estimate_utm_crs()
+        # 500 m margin, as osmnx does, so roads just outside the border still join the network
+        boundary = gpd.GeoSeries([shapes.to_crs(utm).union_all().buffer(500)], crs=utm).to_crs(4326).iloc[0]
+    try:
+        with console.status("building the road graph"):
+            if roads is not None:
+                lines = gpd.read_file(roads)
+                if boundary is not None:
+                    lines = lines[lines.to_crs(4326).intersects(boundary)]
+                G = network.graph_from_lines(lines, class_column)
+            elif osm is not None:
+                pbf = osm.name.lower().endswith(".pbf")
+                G = network.graph_from_osm_pbf(osm) if pbf else network.graph_from_osm_xml(osm)
+            else:
+                if boundary is None:
+                    fail("--online needs --areas (the polygons to download roads for)")
+                G = network.graph_from_polygon(boundary)
+            network.save_graph(G, out)
+    except ValueError as exc:
+        fail(str(exc))
+    km = sum(d["length"] for _, _, d in G.edges(data=True)) / 1000
+    console.print(f"[green]OK[/] {out}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} directed edges, "
+                  f"{km:,.1f} km of directed edges")
+    for key, value in G.graph.get("report", {}).items():
+        console.print(f"  {key}: {value}")
 
 
 @network_app.command("matrix")
@@ -78,9 +115,30 @@ def network_matrix(
     graph: Optional[Path] = typer.Option(None, "--graph", help="graph file; straight-line fallback without it"),
     vehicle: str = typer.Option("van", "--vehicle"),
     out: Path = typer.Option(..., "--out", help="CSV of minutes and metres, long format"),
+    max_snap_m: float = typer.Option(1000.0, "--max-snap-m", help="flag points farther than this from a road"),
 ):
     """Many-to-many travel-time and distance matrix."""
-    fail("not implemented yet")
+    from planner import network
+
+    try:
+        pts = network.read_points(points)
+        G = network.load_graph(graph) if graph is not None else None
+        tm = network.travel_matrix(pts, pts, G, vehicle, max_snap_m=max_snap_m, progress=True)
+    except ValueError as exc:
+        fail(str(exc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tm.to_long().to_csv(out, index=False)
+    if tm.method == "straight_line":
+        console.print("[yellow]no --graph: straight-line estimate[/] (haversine x circuity / speed), "
+                      "marked method=straight_line in the CSV")
+    console.print(f"[green]OK[/] {out}: {len(pts)} x {len(pts)} pairs, {vehicle}, method={tm.method}")
+    if tm.origin_far is not None and tm.origin_far.any():
+        far = [i for i, f in zip(tm.origins, tm.origin_far) if f]
+        err_console.print(f"[yellow]warning:[/] {len(far)} point(s) farther than {max_snap_m:.0f} m from a road: "
+                          f"{far[:10]}")
+    if not tm.reachable.all():
+        err_console.print(f"[yellow]warning:[/] {int((~tm.reachable).sum())} pair(s) unreachable "
+                          f"(minutes={network.UNREACHABLE_MIN}, reachable=False)")
 
 
 # ---- place (sites.py, placement.py) ---------------------------------------------------------
@@ -103,9 +161,22 @@ def map_(
     plan: Path = typer.Argument(..., help="plan.json"),
     out: Path = typer.Option(..., "--out"),
     offline: bool = typer.Option(False, "--offline", help="inline Leaflet: one self-contained file"),
+    gpkg: Optional[Path] = typer.Option(None, "--gpkg", help="also write the plan as a GeoPackage (QGIS)"),
 ):
     """Render a saved plan as an interactive HTML map (aggregates only)."""
-    fail("not implemented yet")
+    from planner import maps
+    from planner.plan import Plan
+
+    try:
+        loaded = Plan.load(plan)
+        areas = loaded.load_areas()
+        m = maps.plan_map(loaded, areas)
+        path = maps.save_map(m, out, offline=offline)
+        if gpkg is not None:
+            console.print(f"GeoPackage: {maps.write_geopackage(loaded, areas, gpkg)}")
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    console.print(f"map: {path} ({path.stat().st_size / 2**20:.1f} MB{', offline' if offline else ''})")
 
 
 @app.command()
@@ -113,9 +184,38 @@ def sheets(
     plan: Path = typer.Argument(..., help="plan.json"),
     out: Path = typer.Option(..., "--out"),
     with_names: bool = typer.Option(False, "--with-names", help="put residents' names on day sheets"),
+    register: Optional[Path] = typer.Option(None, "--register",
+                                            help="geocoded register (CSV/XLSX with nama, rt, rw, kode_kel, "
+                                                 "home_visit); needed with --with-names"),
 ):
     """Write schedule.xlsx and printable day sheets."""
-    fail("not implemented yet")
+    import pandas as pd
+
+    from planner import sheets as sheets_mod
+    from planner.plan import Plan
+
+    if with_names and register is None:
+        fail("--with-names needs --register: the plan holds no names, they come from the geocoded register")
+    if register is not None and not with_names:
+        fail("--register is only read with --with-names (names go only on sheets asked for by name)")
+    try:
+        loaded = Plan.load(plan)
+        people = None
+        if register is not None:
+            people = (pd.read_excel(register, dtype=str) if register.suffix.lower() in (".xlsx", ".xls")
+                      else pd.read_csv(register, dtype=str))
+            if "home_visit" in people:
+                people["home_visit"] = people["home_visit"].str.lower().isin(["true", "1", "ya", "y"])
+        out.mkdir(parents=True, exist_ok=True)
+        written = [sheets_mod.write_schedule_xlsx(loaded, out / "schedule.xlsx"),
+                   sheets_mod.write_schedule_csv(loaded, out / "schedule.csv")]
+        pages = sheets_mod.write_day_sheets(loaded, out / "day-sheets", register=people)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    for path in written:
+        console.print(f"  {path}")
+    console.print(f"  {len(pages) - 1} day sheets in {out / 'day-sheets'} (open index.html)"
+                  + (" [bold yellow]with residents' names: for the visiting team only[/]" if with_names else ""))
 
 
 # ---- whole pipeline (pipeline.py) -----------------------------------------------------------

@@ -205,7 +205,9 @@ def write_schedule_xlsx(plan, path: str | Path) -> Path:
                     for cell in ws[letter][1:]:
                         cell.number_format = "DD/MM/YYYY"
                 elif column in ("Tiba", "Mulai", "Selesai"):
-                    for cell in ws[letter][1:]:
+                    # pandas writes datetime.time as text; put real times back so Excel can sort and add them
+                    for cell, value in zip(ws[letter][1:], frame[column]):
+                        cell.value = value
                         cell.number_format = "HH:MM"
             if len(frame):
                 ws.auto_filter.ref = ws.dimensions
@@ -219,10 +221,10 @@ h1 {font-size: 16pt; margin: 0 0 4pt;} h2 {font-size: 12pt; margin: 14pt 0 4pt;}
 .meta {margin-bottom: 8pt;} .meta span {margin-right: 18pt;}
 table {border-collapse: collapse; width: 100%; margin-top: 4pt;}
 th, td {border: 1px solid #444; padding: 3pt 5pt; text-align: left; vertical-align: top;}
-th {background: #e8e8e8;} td.n {text-align: right;} td.blank {min-width: 2.5cm;}
+th {background: #e8e8e8;} td.t {white-space: nowrap;} td.n {text-align: right;} td.blank {min-width: 2.5cm;}
 .private {border: 2px solid #000; padding: 4pt 6pt; margin: 8pt 0; font-weight: bold;}
 .sign {margin-top: 28pt; display: flex; justify-content: space-between;}
-.sign div {width: 40%; text-align: center;} .sign .line {border-top: 1px solid #000; margin-top: 40pt;}
+.sign > div {width: 40%; text-align: center;} .sign .line {border-top: 1px solid #000; margin-top: 40pt;}
 @page {size: A4; margin: 1.2cm;}
 @media print {body {margin: 0;} a {color: #000; text-decoration: none;} h2 {page-break-after: avoid;}
   tr {page-break-inside: avoid;}}
@@ -256,7 +258,8 @@ def _residents_by_stop(visits: pd.DataFrame, register: pd.DataFrame) -> dict[str
     if "visit_id" in people:
         by_id = people.assign(visit_id=people["visit_id"].astype(str))
         for job in visits["job_id"].astype(str):
-            out[job] = by_id[by_id["visit_id"] == job]
+            visit = job[2:] if job.startswith("V-") else job  # routing names jobs "V-<visit_id>"
+            out[job] = by_id[by_id["visit_id"] == visit]
         return out
     for kel, stops in visits.sort_values(["day", "unit", "stop"]).groupby("kode_kel", sort=False):
         here = people[people["kode_kel"].astype(str) == str(kel)].reset_index(drop=True)
@@ -291,15 +294,21 @@ def write_day_sheets(plan, out_dir: str | Path, register: pd.DataFrame | None = 
         title = f"Lembar Kerja Harian — {unit}"
         rows = []
         number = 0
+        last_stop = g["stop"].max()
         for r in g.itertuples():
             label = "" if r.job_kind == "depot" else str(number := number + 1)
+            activity = KEGIATAN.get(r.job_kind, r.job_kind)
+            when = f"{_e(r.start_hm)}–{_e(r.end_hm)}"
+            if r.job_kind == "depot":
+                activity = "Kembali ke kantor" if r.stop == last_stop else "Berangkat dari kantor"
+                when = _e(r.arrival_hm if r.stop == last_stop else r.end_hm)
             where = r.name if isinstance(r.name, str) and r.name else ""
             kel_name = kel.get(str(r.kode_kel), "") if pd.notna(r.kode_kel) else ""
             kec_name = kec.get(str(r.kode_kec), "") if pd.notna(r.kode_kec) else ""
             expected = f"{r.expected_recordings:.0f}" if r.job_kind == "session" else ""
             rows.append(
-                f"<tr><td>{label}</td><td>{_e(r.arrival_hm)}</td><td>{_e(r.start_hm)}–{_e(r.end_hm)}</td>"
-                f"<td>{_e(KEGIATAN.get(r.job_kind, r.job_kind))}</td><td>{_e(where)}</td>"
+                f"<tr><td>{label}</td><td class='t'>{_e(r.arrival_hm)}</td><td class='t'>{when}</td>"
+                f"<td>{_e(activity)}</td><td>{_e(where)}</td>"
                 f"<td>{_e(kel_name)}{', ' if kel_name and kec_name else ''}{_e(kec_name)}</td>"
                 f"<td class='n'>{expected}</td><td class='n'>{r.travel_km:.1f}</td><td class='blank'></td></tr>")
             if r.job_kind == "home_visit" and register is not None:

@@ -1,0 +1,121 @@
+"""schedule.xlsx/.csv and day sheets for a plan on the real Bandar Lampung kelurahan."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from conftest import BL_KECAMATAN, BL_KELURAHAN
+from planner import sheets
+from planner.areas import load_areas
+from planner.plan import Plan
+from plan_factory import fake_plan
+
+
+@pytest.fixture(scope="module")
+def areas():
+    return load_areas(BL_KELURAHAN, BL_KECAMATAN)
+
+
+@pytest.fixture(scope="module")
+def plan(areas):
+    return fake_plan(areas, seed=4, unit_names=["Van 1", "Van/2: Timur"])
+
+
+@pytest.fixture(scope="module")
+def register(plan, areas):
+    """Home-visit residents with known names, one per scheduled visit, plus others who are not visited."""
+    visits = plan.schedule[plan.schedule["job_kind"] == "home_visit"]
+    rows = []
+    for i, kode in enumerate(visits["kode_kel"]):
+        rows.append({"nik": f"18710{i:011d}", "nama": f"Warga Kunjungan {i:03d}", "alamat": f"Jl. Rahasia {i}",
+                     "rt": f"{i % 9 + 1:03d}", "rw": "002", "kode_kel": kode, "home_visit": True})
+    for i in range(20):
+        rows.append({"nik": f"18719{i:011d}", "nama": f"Warga Biasa {i:03d}", "alamat": f"Jl. Lain {i}",
+                     "rt": "001", "rw": "001", "kode_kel": areas.kelurahan["kode"].iloc[i], "home_visit": False})
+    return pd.DataFrame(rows)
+
+
+def test_schedule_xlsx(plan, tmp_path):
+    path = sheets.write_schedule_xlsx(plan, tmp_path / "schedule.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Ringkasan", "Van 1", "Van-2- Timur", "Kesenjangan", "Tidak terjadwal",
+                               "Tidak terlayani"]
+    ws = book["Van 1"]
+    assert ws.freeze_panes == "A2"
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["Kendaraan", "Tanggal", "Hari", "Urutan"]
+    tanggal = header.index("Tanggal") + 1
+    mulai = header.index("Mulai") + 1
+    first = ws.cell(row=2, column=tanggal).value
+    assert isinstance(first, dt.datetime) and first.date() == dt.date(2026, 11, 23)
+    assert isinstance(ws.cell(row=2, column=mulai).value, dt.time)
+    assert ws.column_dimensions["F"].width > 10  # Lokasi: sized to content, not the default
+    rows = plan.schedule[plan.schedule["unit"] == "Van 1"]
+    assert ws.max_row - 1 == len(rows)
+    gaps = pd.read_excel(path, sheet_name="Kesenjangan")
+    assert len(gaps) == len(plan.gaps)
+    assert gaps["Belum rekam"].sum() == plan.gaps["unrecorded"].sum()
+    assert gaps["Belum rekam"].is_monotonic_decreasing
+    unscheduled = pd.read_excel(path, sheet_name="Tidak terjadwal")
+    assert len(unscheduled) == len(plan.unscheduled)
+
+
+def test_schedule_csv_round_trip(plan, tmp_path):
+    path = sheets.write_schedule_csv(plan, tmp_path / "schedule.csv")
+    back = pd.read_csv(path, dtype={"kode_kel": str, "kode_kec": str})
+    assert list(back.columns) == sheets.SCHEDULE_COLUMNS
+    assert len(back) == len(plan.schedule)
+    assert back["date"].iloc[0] == "2026-11-23"
+    assert back["start"].str.fullmatch(r"\d\d:\d\d").all()
+    assert back["expected_recordings"].sum() == pytest.approx(plan.schedule["expected_recordings"].sum())
+
+
+def test_day_sheets_without_names(plan, register, tmp_path):
+    pages = sheets.write_day_sheets(plan, tmp_path)
+    unit_days = plan.schedule[["unit", "date"]].drop_duplicates()
+    assert len(pages) == len(unit_days) + 1
+    page = (tmp_path / "2026-11-23_van-1.html").read_text(encoding="utf-8")
+    assert "Senin, 23 November 2026" in page and "Lembar Kerja Harian" in page and "@media print" in page
+    first_day = plan.schedule[(plan.schedule["unit"] == "Van 1") & (plan.schedule["date"] == "2026-11-23")]
+    for name in first_day.loc[first_day["job_kind"] == "session", "name"]:
+        assert name in page
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
+    for value in register["nama"].tolist() + register["nik"].tolist() + register["alamat"].tolist():
+        assert value not in text
+
+
+def test_day_sheets_with_names_only_for_visited(plan, register, tmp_path):
+    pages = sheets.write_day_sheets(plan, tmp_path, register=register)
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
+    visited = register[register["home_visit"]]
+    assert visited["nama"].map(lambda n: n in text).all()
+    assert "RT 001/RW 002" in text or "RT 002/RW 002" in text
+    assert not register.loc[~register["home_visit"], "nama"].map(lambda n: n in text).any()
+    for value in register["nik"].tolist() + register["alamat"].tolist():
+        assert value not in text
+    assert "RAHASIA" in text
+
+
+def test_day_sheets_escape_names(plan, register, tmp_path):
+    bad = register.copy()
+    bad.loc[bad.index[0], "nama"] = "<script>alert(1)</script>"
+    text = "".join(p.read_text(encoding="utf-8") for p in sheets.write_day_sheets(plan, tmp_path, register=bad))
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_incomplete_schedule_is_refused(plan, tmp_path):
+    broken = Plan(name="x", week_start=plan.week_start, working_dates=plan.working_dates, gaps=plan.gaps,
+                  schedule=plan.schedule.drop(columns=["start"]))
+    with pytest.raises(ValueError, match="lacks columns"):
+        sheets.write_schedule_xlsx(broken, tmp_path / "s.xlsx")
+
+
+def test_indonesian_dates():
+    assert sheets.hari_tanggal(dt.date(2026, 11, 27)) == "Jumat, 27 November 2026"
+    assert sheets.hari_tanggal("2026-08-17T08:00", short=True) == "Sen 17 Agu"
+    assert sheets.minutes_text(95) == "1 j 35 mnt"
