@@ -336,6 +336,7 @@ def _nik_columns(nik: pd.Series, born: pd.Series, sex: pd.Series) -> pd.DataFram
     problem[sex_mismatch] = np.where(dob_mismatch[sex_mismatch], "NIK birth date differs from tgl_lahir; ", "") \
         + "NIK sex differs from jenis_kelamin"
     return pd.DataFrame({
+        "nik_clean": text.to_numpy(dtype=object),
         "nik_valid": valid.to_numpy(dtype=bool),
         "nik_kode_kec": np.where(valid, text.str[:2] + "." + text.str[2:4] + "." + text.str[4:6], ""),
         "nik_tgl_lahir": nik_born.where(valid).to_numpy(dtype="datetime64[ns]"),
@@ -377,6 +378,7 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
     out["home_visit"] = parse_flag(frame[found["home_visit"]]) if "home_visit" in found else False
     for column, values in _nik_columns(out["nik"], out["tgl_lahir"], out["jenis_kelamin"]).items():
         out[column] = values
+    out["nik"] = out.pop("nik_clean").where(out["nik_valid"], out["nik"])
     problems = pd.Series("", index=frame.index, dtype=object)
     for canonical in ("nik", "nama", "alamat", "kelurahan", "kecamatan", "rt", "rw"):
         if canonical in found:

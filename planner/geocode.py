@@ -1,0 +1,721 @@
+"""Register rows -> kelurahan/kecamatan codes, by a cascade that records why at each step.
+
+1. coordinates -> kelurahan by point in polygon (STRtree); swapped lat/lon are detected and fixed;
+2. kelurahan/kecamatan columns -> gazetteer names, normalised, then fuzzy (rapidfuzz);
+3. free-text address -> kelurahan/kecamatan mentions, ignoring RT/RW, house numbers and streets;
+4. NIK region code -> kecamatan when nothing better is known;
+5. otherwise unmatched (or invalid when the row holds nothing to locate it by).
+
+Names are matched on a *key*: lower case, abbreviations expanded (Tj. -> tanjung, Kec. -> marker), roman
+numerals as digits, spaces and punctuation removed, doubled letters collapsed; so "Tanjungkarang",
+"Tanjung Karang" and "Tj. Karang" are one key. A kelurahan name is always checked against a kecamatan
+(or kab/kota) named in the same row: names repeat (Lampung has 14 desa called Sidodadi).
+
+Speed: work is done once per *unique* string (registers repeat the same kelurahan spellings) and
+fuzzy matching only runs on the words left over after exact matching.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from rapidfuzz import fuzz, process
+
+from planner.register import standardise
+
+# ---- normalising names ---------------------------------------------------------------------------
+KEL_MARK = {"kel", "kelurahan", "desa", "ds", "des", "kelurahaan", "kampung_desa", "pekon", "tiyuh"}
+KEC_MARK = {"kec", "kecamatan", "kc", "kecamatn"}
+KAB_MARK = {"kab", "kabupaten", "kodya", "kotamadya", "kotamadia"}
+STOPWORDS = {"belum", "diisi", "tidak", "ada", "diketahui", "alamat", "kosong", "tanpa", "tdk", "isi", "data",
+             "nama", "dan", "atau", "dekat", "depan", "belakang", "samping", "sebelah", "masjid", "pasar",
+             "sekolah", "kantor", "rumah", "toko", "warung", "simpang", "ujung", "pojok", "xxx"}
+FILLER = {"kota", "lampung", "indonesia", "kab", "kabupaten", "provinsi", "prov"}
+PROV_MARK = {"prov", "provinsi", "propinsi", "prop"}
+STREET_MARK = {"jl", "jln", "jalan", "jaln", "gg", "gang", "lr", "lrg", "lorong", "komp", "kompleks", "komplek",
+               "perum", "perumahan", "dusun", "dsn", "lk", "lingkungan", "blok", "blk", "griya", "villa",
+               "cluster", "residence", "asrama", "dukuh", "rumah", "kost", "kos", "ruko", "link"}
+MARKERS = KEL_MARK | KEC_MARK | KAB_MARK | PROV_MARK
+ABBREV = {
+    "tj": "tanjung", "tjg": "tanjung", "tg": "tanjung", "tjng": "tanjung", "tjung": "tanjung",
+    "gn": "gunung", "gng": "gunung", "gu": "gunung", "kp": "kampung", "kmp": "kampung", "kamp": "kampung",
+    "tlk": "teluk", "tl": "teluk", "bdr": "bandar", "bndr": "bandar", "bd": "bandar", "sk": "suka",
+    "utr": "utara", "ut": "utara", "sel": "selatan", "slt": "selatan", "sltn": "selatan", "brt": "barat",
+    "tmr": "timur", "tim": "timur", "tgh": "tengah", "teng": "tengah", "pst": "pusat",
+    "tk": "tanjungkarang", "tjk": "tanjungkarang", "tb": "telukbetung", "tlb": "telukbetung",
+    "tkp": "tanjungkarang pusat", "tkb": "tanjungkarang barat", "tkt": "tanjungkarang timur",
+    "tbu": "telukbetung utara", "tbs": "telukbetung selatan", "tbb": "telukbetung barat",
+    "tbt": "telukbetung timur", "bdl": "bandar lampung", "bl": "bandar lampung",
+    "lamsel": "lampung selatan", "lamteng": "lampung tengah", "lamtim": "lampung timur",
+    "lampura": "lampung utara", "lambar": "lampung barat", "tubaba": "tulang bawang barat", "pesbar": "pesisir barat", "sp": "simpang", "smp": "simpang",
+    "i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8",
+}
+_RT_RW = re.compile(
+    r"\brt\s*[./:]?\s*rw\s*[.:]?\s*\d{1,4}\s*[/.\-]\s*\d{1,4}"           # RT/RW 003/002
+    r"|\brt\s*[.:]?\s*\d{1,4}\s*[/.\-]?\s*(?:rw\s*[.:]?\s*)?\d{0,4}"     # RT 03 RW 02, RT.03/RW.02, RT 3/2
+    r"|\brw\s*[.:]?\s*\d{1,4}")
+_HOUSE_NO = re.compile(r"\b(?:no|nomor|nmr|nr|number)\s*[.:]?\s*\d+\s*[a-z]?\b|#\s*\d+|\b\d+[a-z]\b")
+_POSTCODE = re.compile(r"\b\d{5}\b")
+_SEGMENT = re.compile(r"[,;|/()\[\]\n\r]+|\s-\s")
+_TOKEN = re.compile(r"[a-z]+|\d+|#")
+_DOUBLE = re.compile(r"(.)\1+")
+HASH = "#"
+
+
+def _key(tokens) -> str:
+    """Compact key: tokens joined without spaces, doubled letters collapsed."""
+    return _DOUBLE.sub(r"\1", "".join(tokens))
+
+
+def _tokens(text: str) -> list[str]:
+    out = []
+    for tok in _TOKEN.findall(text):
+        tok = ABBREV.get(tok, tok)
+        if tok.isdigit() and len(tok) > 1:
+            out.append(HASH)
+        else:
+            out.extend(tok.split(" "))
+    return out
+
+
+def name_key(name: str) -> str:
+    """Key of a gazetteer name: 'Tanjung Karang Pusat' and 'Tanjungkarang Pusat' -> 'tanjungkarangpusat'."""
+    tokens = [t for t in _tokens(str(name).lower().replace("-", " ")) if t != HASH]
+    while len(tokens) > 1 and tokens[0] in MARKERS and tokens[0] not in ("kota",):
+        tokens = tokens[1:]
+    return _key(tokens)
+
+
+def reduce_address(text: str) -> tuple[tuple[str, ...], ...]:
+    """Segments of tokens that may name an area: RT/RW, house numbers, postcodes and streets removed.
+
+    A street runs from its marker (Jl., Gg., Perum, Dusun ...) to the next house number, comma or
+    area marker, so 'Jl. Sukarame No. 5 Kel. Way Halim' keeps only 'kel way halim'. Numbers that
+    end a street are kept as '#', a boundary that stops names from spanning across them.
+    """
+    if not text:
+        return ()
+    text = text.lower().replace("\u00a0", " ")
+    text = _RT_RW.sub(" , ", text)
+    text = _POSTCODE.sub(" , ", text)
+    text = _HOUSE_NO.sub(" # ", text)
+    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
+    segments = []
+    for part in _SEGMENT.split(text):
+        tokens = _tokens(part)
+        kept: list[str] = []
+        in_street = False
+        for tok in tokens:
+            if tok in STREET_MARK:
+                in_street = True
+                continue
+            if in_street:
+                if tok == HASH or tok in MARKERS or tok.isdigit():
+                    in_street = False
+                else:
+                    continue
+            kept.append(tok)
+        # split at '#'
+        run: list[str] = []
+        for tok in kept + [HASH]:
+            if tok == HASH:
+                if run:
+                    segments.append(tuple(run))
+                run = []
+            else:
+                run.append(tok)
+    return tuple(segments)
+
+
+# ---- the gazetteer -------------------------------------------------------------------------------
+@dataclass
+class Gazetteer:
+    """Name keys of every kelurahan, kecamatan and kab/kota of an area set, with their codes.
+
+    Parameters
+    ----------
+    kelurahan, kecamatan
+        The AreaSet layers (``kode, nama, kode_kec`` and ``kode, nama``).
+    official
+        Optional gazetteer CSV (``kode, nama, level``, e.g. ``lampung_wilayah_2025.csv``): adds
+        official spellings as alternate names, kab/kota names, and desa without a polygon (matched to
+        their kecamatan).
+    """
+
+    kel_keys: dict[str, list[str]] = field(default_factory=dict)
+    kec_keys: dict[str, list[str]] = field(default_factory=dict)
+    kab_keys: dict[str, list[str]] = field(default_factory=dict)
+    kel_kec: dict[str, str] = field(default_factory=dict)
+    kel_names: dict[str, str] = field(default_factory=dict)
+    kec_names: dict[str, str] = field(default_factory=dict)
+    polygon_kel: set[str] = field(default_factory=set)
+    kec_kel_keys: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_areas(cls, areas, official: str | Path | pd.DataFrame | None = None) -> "Gazetteer":
+        gaz = cls()
+        kel, kec = areas.kelurahan, areas.kecamatan
+        for code, name, kode_kec in zip(kel["kode"], kel["nama"], kel["kode_kec"]):
+            gaz._add_kel(str(code), str(name), str(kode_kec))
+        gaz.polygon_kel = set(map(str, kel["kode"]))
+        for code, name in zip(kec["kode"], kec["nama"]):
+            gaz._add(gaz.kec_keys, name, str(code))
+            gaz.kec_names.setdefault(str(code), str(name))
+        if "nama_kabkota" in kel.columns:
+            for code, name in zip(kel["kode"].str[:5], kel["nama_kabkota"]):
+                gaz._add_kab(str(name), code)
+        if official is not None:
+            table = official if isinstance(official, pd.DataFrame) else pd.read_csv(official, dtype=str)
+            prefixes = tuple(sorted(set(kec["kode"].str[:5])))
+            table = table[table["kode"].astype(str).str.startswith(prefixes)]
+            known_kec = set(map(str, kec["kode"]))
+            for code, name, level in zip(table["kode"].astype(str), table["nama"].astype(str), table["level"]):
+                if level == "kabkota":
+                    gaz._add_kab(name, code)
+                elif level == "kecamatan" and code in known_kec:
+                    gaz._add(gaz.kec_keys, name, code)
+                elif level == "keldesa" and code[:8] in known_kec:
+                    gaz._add_kel(code, name, code[:8])
+        gaz.kec_kel_keys = {}
+        for key, codes in gaz.kel_keys.items():
+            for code in codes:
+                gaz.kec_kel_keys.setdefault(gaz.kel_kec[code], {}).setdefault(key, []).append(code)
+        return gaz
+
+    @staticmethod
+    def _add(index: dict, name: str, code: str) -> None:
+        key = name_key(name)
+        if key and code not in index.setdefault(key, []):
+            index[key].append(code)
+
+    def _add_kel(self, code: str, name: str, kode_kec: str) -> None:
+        self._add(self.kel_keys, name, code)
+        self.kel_kec[code] = kode_kec
+        self.kel_names.setdefault(code, name)
+
+    def _add_kab(self, name: str, code: str) -> None:
+        plain = re.sub(r"^\s*(kabupaten|kab\.?|kota)\s+", "", str(name), flags=re.I)
+        self._add(self.kab_keys, plain, code)
+
+    @property
+    def all_keys(self) -> list[str]:
+        return sorted(set(self.kel_keys) | set(self.kec_keys))
+
+
+# ---- resolving one reduced address -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Span:
+    kel: tuple  # ((code, weight), ...)
+    kec: tuple
+    kab: tuple
+    text: str
+    fuzzy: bool = False
+    where: tuple = ()  # (segment, start, end, role, key)
+
+
+@dataclass(frozen=True)
+class Match:
+    """Result for one reduced string: status, codes, score and why."""
+
+    status: str
+    kode_kel: str = ""
+    kode_kec: str = ""
+    score: float = 0.0
+    reason: str = ""
+    candidates: str = ""
+
+
+EMPTY = Match("unmatched", reason="no area name found")
+MAX_SPAN = 5
+FUZZY_CUTOFF = 86.0
+FUZZY_IN_KEC_CUTOFF = 75.0
+LONE_FUZZY_MIN = 90.0
+
+
+class Resolver:
+    """Finds area mentions in token segments and picks the consistent (kelurahan, kecamatan) reading."""
+
+    def __init__(self, gaz: Gazetteer):
+        self.gaz = gaz
+        self.extended = False
+        self.kel_choices = sorted(gaz.kel_keys)
+        self.kec_choices = sorted(gaz.kec_keys)
+        self.any_choices = sorted(set(self.kel_choices) | set(self.kec_choices))
+        self._cache: dict = {}
+
+    # -- mentions --
+    def _span(self, key: str, role: str | None, weight: float, text: str, fuzzy=False) -> Span | None:
+        g = self.gaz
+        kel = tuple((c, weight) for c in g.kel_keys.get(key, ())) if role in (None, "kel") else ()
+        kec = tuple((c, weight) for c in g.kec_keys.get(key, ())) if role in (None, "kec") else ()
+        kab = tuple((c, weight) for c in g.kab_keys.get(key, ())) if role in (None, "kab") else ()
+        if not (kel or kec or kab):
+            return None
+        return Span(kel, kec, kab, text, fuzzy)
+
+    def mentions(self, segments) -> tuple[list[Span], list[tuple]]:
+        """Exact mentions (longest first, left to right) and the left-over word runs.
+
+        Left-overs are ``(segment, start, role, words)``; a marker (Kel., Kec., Kota ...) gives the
+        role of the name that follows it.
+        """
+        spans, leftovers = [], []
+        g = self.gaz
+        for si, seg in enumerate(segments):
+            i, role, run, run_role, run_start = 0, None, [], None, 0
+            n = len(seg)
+            while i < n:
+                found = None
+                for size in range(min(MAX_SPAN, n - i), 0, -1):
+                    words = seg[i:i + size]
+                    if size == 1 and words[0] in MARKERS:
+                        break
+                    key = _key(words)
+                    if key in g.kel_keys or key in g.kec_keys or key in g.kab_keys:
+                        found = (size, key)
+                        break
+                tok = seg[i]
+                if found is None and tok in MARKERS:
+                    if run:
+                        leftovers.append((si, run_start, run_role, run))
+                        run = []
+                    role = ("kel" if tok in KEL_MARK else "kec" if tok in KEC_MARK
+                            else "kab" if tok in KAB_MARK else "prov")
+                    i += 1
+                    continue
+                if found is None:
+                    if not run:
+                        run_role, run_start = role, i
+                    run.append(tok)
+                    i += 1
+                    continue
+                size, key = found
+                if run:
+                    leftovers.append((si, run_start, run_role, run))
+                    run = []
+                span_role = role if role in ("kel", "kec", "kab") else None
+                text = " ".join(seg[i:i + size])
+                span = self._span(key, span_role, 1.0, text)
+                if span is None and span_role:
+                    span = self._span(key, None, 0.9, text)
+                if span is not None:
+                    spans.append(Span(span.kel, span.kec, span.kab, text, False, (si, i, i + size, span_role, key)))
+                role = None
+                i += size
+            if run:
+                leftovers.append((si, run_start, run_role, run))
+        return spans, leftovers
+
+    def fuzzy(self, spans: list[Span], leftovers, segments, within_kec: set[str]) -> list[Span]:
+        """Spans after fuzzy matching the left-over words.
+
+        A left-over run right after an exact mention may complete it ("Sukarame Bru" is Sukarame Baru,
+        not Sukarame); other runs are matched on their n-grams, against the kelurahan of an already
+        named kecamatan first.
+        """
+        spans = list(spans)
+        self.extended = False
+        for si, start, role, run in leftovers:
+            if role == "prov":
+                continue
+            seg = segments[si]
+            before = [j for j, sp in enumerate(spans) if sp.where and sp.where[0] == si and sp.where[2] == start]
+            if before:
+                j = before[0]
+                _, s0, _, span_role, span_key = spans[j].where
+                best = None
+                for m in range(1, len(run) + 1):
+                    key = _key(seg[s0:start + m])
+                    hits = (self._fuzzy_key(key, span_role, within_kec, 88.0, "local")
+                            + self._fuzzy_key(key, span_role, set(), 88.0, "global"))
+                    for cand, score, kind in hits:
+                        if cand != span_key and len(cand) > len(span_key) and (best is None or score > best[1]):
+                            best = (cand, score, kind, " ".join(seg[s0:start + m]))
+                if best is not None:
+                    spans[j] = self._fuzzy_span(best, within_kec, (si, s0, start + len(run), span_role, best[0]))
+                    self.extended = True
+                    continue
+            after = [j for j, sp in enumerate(spans) if sp.where and sp.where[0] == si and sp.where[1] == start + len(run)]
+            if after:
+                j = after[0]
+                _, _, e0, span_role, span_key = spans[j].where
+                best = None
+                for m in range(1, min(len(run), 2) + 1):
+                    key = _key(seg[start + len(run) - m:e0])
+                    hits = (self._fuzzy_key(key, span_role, within_kec, 88.0, "local")
+                            + self._fuzzy_key(key, span_role, set(), 88.0, "global"))
+                    for cand, score, kind in hits:
+                        if cand != span_key and len(cand) > len(span_key) and (best is None or score > best[1]):
+                            best = (cand, score, kind, " ".join(seg[start + len(run) - m:e0]))
+                if best is not None:
+                    spans[j] = self._fuzzy_span(best, within_kec, (si, start, e0, span_role, best[0]))
+                    self.extended = True
+                    continue
+            words = [w for w in run if w not in MARKERS]
+            best = None
+            for scope in (("local", "global") if within_kec else ("global",)):
+                for size in range(min(MAX_SPAN, len(words)), 0, -1):
+                    for i in range(len(words) - size + 1):
+                        gram = words[i:i + size]
+                        key = _key(gram)
+                        if len(key) < 3 or all(w in FILLER or w in STOPWORDS for w in gram):
+                            continue
+                        for cand, score, kind in self._fuzzy_key(key, role, within_kec, scope=scope):
+                            if best is None or score > best[1]:
+                                best = (cand, score, kind, " ".join(gram))
+                if best is not None:
+                    break
+            if best is not None:
+                spans.append(self._fuzzy_span(best, within_kec, (si, start, start + len(run), role, best[0])))
+        return spans
+
+    def _fuzzy_span(self, best, within_kec, where) -> Span:
+        g = self.gaz
+        cand, score, kind, text = best
+        codes = g.kel_keys.get(cand, []) if kind == "kel" else g.kec_keys.get(cand, [])
+        if kind == "kel" and within_kec:
+            codes = [c for c in codes if g.kel_kec[c] in within_kec] or codes
+        pairs = tuple((c, score / 100.0) for c in codes)
+        return Span(pairs if kind == "kel" else (), pairs if kind == "kec" else (), (), text, True, where)
+
+    def _fuzzy_key(self, key: str, role, within_kec: set[str], cutoff: float = FUZZY_CUTOFF, scope: str = "both"):
+        g = self.gaz
+        found = []
+        if role in (None, "kel") and within_kec and scope in ("both", "local"):
+            local = sorted({k for kec in within_kec for k in g.kec_kel_keys.get(kec, {})})
+            hits = process.extract(key, local, scorer=fuzz.ratio, limit=2,
+                                   score_cutoff=max(FUZZY_IN_KEC_CUTOFF, cutoff - 10))
+            if hits and (len(hits) == 1 or hits[0][1] - hits[1][1] >= 3):
+                found.append((hits[0][0], hits[0][1], "kel"))
+                return found
+            if hits:
+                return found
+        if scope == "local" or len(key) < 5:
+            return found
+        for kind, choices in (("kel", self.kel_choices), ("kec", self.kec_choices)):
+            if role not in (None, kind):
+                continue
+            hits = process.extract(key, choices, scorer=fuzz.ratio, limit=2, score_cutoff=cutoff)
+            if hits and (len(hits) == 1 or hits[0][1] - hits[1][1] >= 3):
+                found.append((hits[0][0], hits[0][1], kind))
+        return found
+
+    # -- choosing a reading --
+    def choose(self, spans: list[Span], nik_kec: str = "") -> Match:
+        g = self.gaz
+        kel_opts = [(None, None, 0.0)] + [(j, c, w) for j, s in enumerate(spans) for c, w in s.kel]
+        kec_opts = [(None, None, 0.0)] + [(j, c, w) for j, s in enumerate(spans) for c, w in s.kec]
+        kab_opts = [(None, None, 0.0)] + [(j, c, w) for j, s in enumerate(spans) for c, w in s.kab]
+        best, outcomes = 0.0, {}
+        for j1, k, w1 in kel_opts:
+            kk = g.kel_kec.get(k) if k else None
+            for j2, c, w2 in kec_opts:
+                if j2 is not None and j2 == j1:
+                    continue
+                if k and c and kk != c:
+                    continue
+                kec_final = c or kk
+                for j3, b, w3 in kab_opts:
+                    if j3 is not None and j3 in (j1, j2):
+                        continue
+                    if b and (not kec_final or kec_final[:5] != b):
+                        continue
+                    score = 2 * w1 + 2 * w2 + w3
+                    if score <= 0 or score < best - 1e-9:
+                        continue
+                    if score > best + 1e-9:
+                        best, outcomes = score, {}
+                    quality = min(w for w in (w1, w2) if w > 0) if (w1 or w2) else w3
+                    prev = outcomes.get((k, kec_final))
+                    outcomes[(k, kec_final)] = max(prev or 0.0, quality)
+        if not outcomes:
+            kabs = sorted({c for s in spans for c, _ in s.kab})
+            if kabs:
+                return Match("unmatched", reason=f"only a kab/kota is named ({', '.join(kabs)})"), 0.0
+            return EMPTY, 0.0
+        return self._decide(outcomes, nik_kec), best
+
+    def _decide(self, outcomes: dict, nik_kec: str) -> Match:
+        g = self.gaz
+        keys = list(outcomes)
+        kecs = {c for _, c in keys if c}
+        how = ""
+        if len(kecs) > 1 and nik_kec and nik_kec in kecs:
+            keys = [kc for kc in keys if kc[1] == nik_kec]
+            kecs = {nik_kec}
+            how = "; chosen by the NIK region among same-named areas"
+        if len(kecs) == 1:
+            kec = kecs.pop()
+            kels = sorted({k for k, c in keys if k})
+            quality = max(outcomes[kc] for kc in keys)
+            score = round(100 * quality * (0.8 if how else 1.0), 1)
+            if len(kels) == 1:
+                kel = kels[0]
+                if kel not in g.polygon_kel:
+                    return Match("matched", "", kec, score,
+                                 f"{g.kel_names.get(kel, kel)} ({kel}) has no polygon: kecamatan only{how}")
+                return Match("matched", kel, kec, score, f"kelurahan {g.kel_names[kel]}{how}")
+            if kels:
+                cands = "; ".join(f"{k} {g.kel_names.get(k, '')}" for k in kels)
+                return Match("matched", "", kec, score, f"kecamatan {g.kec_names.get(kec, kec)}; kelurahan "
+                             f"ambiguous{how}", cands)
+            return Match("matched", "", kec, score, f"kecamatan {g.kec_names.get(kec, kec)}{how}")
+        cands = "; ".join(sorted(f"{k or c} {g.kel_names.get(k, '') if k else g.kec_names.get(c, '')}"
+                                 for k, c in keys))
+        return Match("ambiguous", score=0.0, reason=f"{len(keys)} areas fit the names given", candidates=cands)
+
+    def resolve(self, segments, nik_kec: str = "") -> tuple[Match, bool]:
+        """Match for token segments; second value says whether fuzzy matching was used."""
+        cache_key = (segments, nik_kec)
+        hit = self._cache.get(cache_key)
+        if hit is not None:
+            return hit
+        spans, leftovers = self.mentions(segments)
+        fuzzy_used = False
+        match, total = self.choose(spans, nik_kec)
+        leftovers = [lo for lo in leftovers if any(len(x) > 2 for x in lo[3])]
+        for attempt in range(2):  # a second pass once a (fuzzy) kecamatan narrows the kelurahan names
+            if not leftovers or (attempt and match.kode_kel):
+                break
+            within = {match.kode_kec} if match.status == "matched" and match.kode_kec else set()
+            fuzzy_spans = self.fuzzy(spans, leftovers, segments, within)
+            if fuzzy_spans == spans:
+                break
+            fuzzy_match, fuzzy_total = self.choose(fuzzy_spans, nik_kec)
+            better = (self.extended or fuzzy_total > total + 1e-9
+                      or (match.status != "matched" and fuzzy_match.status == "matched"))
+            if not spans and len(fuzzy_spans) == 1 and fuzzy_match.score < LONE_FUZZY_MIN:
+                # a lone fuzzy name with nothing to confirm it: too weak to call a match
+                if match.status != "matched":
+                    match = Match("unmatched", reason=f"closest name {fuzzy_match.reason} scores only "
+                                  f"{fuzzy_match.score:.0f}", candidates=fuzzy_match.kode_kel or fuzzy_match.kode_kec)
+                break
+            if not (fuzzy_match.status == "matched" and better):
+                break
+            if fuzzy_match == match:
+                break
+            match, total, fuzzy_used = fuzzy_match, fuzzy_total, True
+        self._cache[cache_key] = (match, fuzzy_used)
+        return match, fuzzy_used
+
+
+# ---- the cascade ------------------------------------------------------------------------------------
+def _strip_marker(value: str) -> str:
+    return re.sub(r"^\s*(kel(urahan)?|desa|ds|kec(amatan)?)\b\.?\s*", "", value, flags=re.I)
+
+
+def _column_segments(kel: str, kec: str) -> tuple:
+    segs = []
+    if kel:
+        segs.append(("kel",) + tuple(t for t in _tokens(_strip_marker(kel).lower().replace("-", " ")) if t != HASH))
+    if kec:
+        segs.append(("kec",) + tuple(t for t in _tokens(_strip_marker(kec).lower().replace("-", " ")) if t != HASH))
+    return tuple(s for s in segs if len(s) > 1)
+
+
+def _coordinates(frame: pd.DataFrame, areas, gaz: Gazetteer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index of the kelurahan containing each point (-1 if none), whether lat/lon were swapped, and notes."""
+    n = len(frame)
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+    has = np.isfinite(lat) & np.isfinite(lon) & ~((lat == 0) & (lon == 0))
+    found = np.full(n, -1, dtype=np.int64)
+    swapped = np.zeros(n, dtype=bool)
+    note = np.full(n, "", dtype=object)
+    geoms = areas.kelurahan.geometry.values
+    tree = shapely.STRtree(geoms)
+    for attempt, (x, y) in enumerate(((lon, lat), (lat, lon))):
+        todo = np.flatnonzero(has & (found < 0))
+        if not len(todo):
+            break
+        points = shapely.points(x[todo], y[todo])
+        src, hit = tree.query(points, predicate="within")
+        if len(src):
+            first = np.unique(src, return_index=True)
+            found[todo[first[0]]] = hit[first[1]]
+            if attempt == 1:
+                swapped[todo[first[0]]] = True
+    outside = has & (found < 0)
+    note[outside] = "coordinates outside the area set"
+    note[~has & (np.isfinite(lat) | np.isfinite(lon))] = "coordinates not usable (one missing, or 0,0)"
+    return found, swapped, note
+
+
+def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | None = None,
+            progress: bool = False) -> pd.DataFrame:
+    """Geocode every register row onto a kelurahan (or at least a kecamatan); one bucket per row.
+
+    Parameters
+    ----------
+    register
+        From `register.read_register` (or any table `register.standardise` accepts).
+    areas
+        AreaSet (``.kelurahan``, ``.kecamatan``).
+    gazetteer
+        A `Gazetteer`, or the path of an official gazetteer CSV to add alternate names, or None.
+    progress
+        Show a Rich progress bar.
+
+    Returns
+    -------
+    DataFrame
+        The register plus ``row, status, level, kode_kel, kode_kec, method, score, reason,
+        nik_kec_mismatch, candidates``; same length and order as the input.
+    """
+    if "row" not in register.columns or "nik_valid" not in register.columns:
+        register = standardise(register)
+    gaz = gazetteer if isinstance(gazetteer, Gazetteer) else Gazetteer.from_areas(areas, gazetteer)
+    resolver = Resolver(gaz)
+    n = len(register)
+    status = np.full(n, "unmatched", dtype=object)
+    level = np.full(n, "", dtype=object)
+    kode_kel = np.full(n, "", dtype=object)
+    kode_kec = np.full(n, "", dtype=object)
+    method = np.full(n, "", dtype=object)
+    score = np.zeros(n, dtype=float)
+    reason = np.full(n, "", dtype=object)
+    candidates = np.full(n, "", dtype=object)
+    notes = np.full(n, "", dtype=object)
+    nik_kec = register["nik_kode_kec"].fillna("").astype(str).to_numpy(dtype=object)
+
+    bar = _Progress(progress, n)
+    # 1. coordinates
+    found, swapped, coord_note = _coordinates(register, areas, gaz)
+    hit = found >= 0
+    kel_codes = areas.kelurahan["kode"].astype(str).to_numpy(dtype=object)
+    kel_kecs = areas.kelurahan["kode_kec"].astype(str).to_numpy(dtype=object)
+    status[hit], level[hit] = "matched", "kelurahan"
+    kode_kel[hit], kode_kec[hit] = kel_codes[found[hit]], kel_kecs[found[hit]]
+    method[hit] = np.where(swapped[hit], "coordinates_swapped", "coordinates")
+    score[hit] = np.where(swapped[hit], 95.0, 100.0)
+    reason[hit] = np.where(swapped[hit], "point in polygon after swapping lat/lon", "point in polygon")
+    notes[:] = np.where(coord_note != "", coord_note + "; ", "")
+    bar.advance("coordinates", int(hit.sum()))
+
+    def apply(rows: np.ndarray, matches: list, how: str) -> None:
+        for i, (m, fz) in zip(rows, matches):
+            if m.status == "matched":
+                status[i] = "matched"
+                level[i] = "kelurahan" if m.kode_kel else "kecamatan"
+                kode_kel[i], kode_kec[i], score[i] = m.kode_kel, m.kode_kec, m.score
+                method[i] = how + ("_fuzzy" if fz else "")
+                reason[i] = m.reason
+                candidates[i] = m.candidates
+            elif status[i] != "matched":
+                if m.status == "ambiguous" or status[i] != "ambiguous":
+                    status[i] = m.status
+                    reason[i] = f"{how}: {m.reason}"
+                    candidates[i] = m.candidates
+
+    # 2. kelurahan / kecamatan columns
+    kel_col = register["kelurahan"].fillna("").astype(str).to_numpy(dtype=object)
+    kec_col = register["kecamatan"].fillna("").astype(str).to_numpy(dtype=object)
+    todo = np.flatnonzero(~hit & ((kel_col != "") | (kec_col != "")))
+    if len(todo):
+        pairs = pd.DataFrame({"a": kel_col[todo], "b": kec_col[todo], "n": nik_kec[todo]})
+        codes, uniq = pd.factorize(pd.MultiIndex.from_frame(pairs))
+        results = [resolver.resolve(_column_segments(a, b), nk) for a, b, nk in uniq]
+        apply(todo, [results[c] for c in codes], "columns")
+        bar.advance("kelurahan/kecamatan columns", len(todo))
+
+    # 3. free-text address, for rows without a kelurahan yet
+    alamat = register["alamat"].fillna("").astype(str).to_numpy(dtype=object)
+    todo = np.flatnonzero((level != "kelurahan") & (alamat != ""))
+    if len(todo):
+        codes, uniq = pd.factorize(alamat[todo])
+        reduced = [reduce_address(a) for a in bar.track(uniq, "reading addresses")]
+        red_codes, red_uniq = pd.factorize(pd.Series(reduced, dtype=object).map(lambda s: "|".join(" ".join(t) for t in s)))
+        seg_by_code = {}
+        for rc, segs in zip(red_codes, reduced):
+            seg_by_code.setdefault(rc, segs)
+        row_red = red_codes[codes]
+        frame = pd.DataFrame({"r": row_red, "n": nik_kec[todo]})
+        pair_codes, pair_uniq = pd.factorize(pd.MultiIndex.from_frame(frame))
+        results = [resolver.resolve(seg_by_code[r], nk) for r, nk in bar.track(pair_uniq, "matching names")]
+        matches = [results[c] for c in pair_codes]
+        before_kec = kode_kec[todo].copy()
+        before_status = status[todo].copy()
+        keep = []
+        for j, (i, (m, fz)) in enumerate(zip(todo, matches)):
+            if before_status[j] == "matched":
+                # columns gave a kecamatan: take the address only if it adds a kelurahan inside it
+                if m.status == "matched" and m.kode_kel and m.kode_kec == before_kec[j]:
+                    keep.append(j)
+                elif m.status == "matched" and m.kode_kel:
+                    notes[i] += f"address names {m.kode_kel}, outside the kecamatan column; "
+            else:
+                keep.append(j)
+        keep = np.asarray(keep, dtype=np.int64)
+        if len(keep):
+            apply(todo[keep], [matches[j] for j in keep], "address")
+
+    # 4. NIK region code -> kecamatan
+    kec_known = set(map(str, areas.kecamatan["kode"]))
+    nik_ok = register["nik_valid"].to_numpy(dtype=bool)
+    todo = np.flatnonzero((status != "matched") & nik_ok)
+    for i in todo:
+        if nik_kec[i] in kec_known:
+            prior = reason[i]
+            status[i], level[i], kode_kec[i], method[i], score[i] = "matched", "kecamatan", nik_kec[i], "nik", 60.0
+            reason[i] = "kecamatan from the NIK region code" + (f" ({prior})" if prior else "")
+        elif not reason[i]:
+            reason[i] = f"NIK region {nik_kec[i]} is not in the area set"
+
+    # 5. what is left: unmatched, or invalid when the row has nothing to locate it by
+    left = status != "matched"
+    nothing = ((alamat == "") & (kel_col == "") & (kec_col == "") & (coord_note == "") & ~(found >= 0)
+               & ~nik_ok)
+    bad_nik = register["nik_problem"].fillna("").astype(str).to_numpy(dtype=object)
+    row_problem = register.get("row_problem", pd.Series("", index=register.index)).fillna("").astype(str).to_numpy(dtype=object)
+    invalid = left & nothing
+    status[invalid] = "invalid"
+    for i in np.flatnonzero(invalid):
+        why = [p for p in (row_problem[i], bad_nik[i]) if p]
+        reason[i] = "nothing to locate the row by: no address, area name, coordinates or valid NIK" + (
+            f" ({'; '.join(why)})" if why else "")
+    for i in np.flatnonzero(left & ~invalid & (reason == "")):
+        reason[i] = "no area name found"
+    reason = np.where(notes != "", reason + " [" + pd.Series(notes).str.rstrip("; ").to_numpy(dtype=object) + "]", reason)
+    bar.advance("done", 0)
+    bar.close()
+
+    out = register.copy()
+    out["status"] = status
+    out["level"] = level
+    out["kode_kel"] = kode_kel
+    out["kode_kec"] = kode_kec
+    out["method"] = method
+    out["score"] = score
+    out["reason"] = reason
+    out["nik_kec_mismatch"] = (status == "matched") & nik_ok & (nik_kec != kode_kec)
+    out["candidates"] = candidates
+    return out
+
+
+class _Progress:
+    """A Rich progress bar when asked for and the input is long; otherwise nothing."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.progress = None
+        if enabled and total >= 10_000:
+            from rich.progress import Progress
+            self.progress = Progress(transient=True)
+            self.progress.start()
+
+    def advance(self, label: str, count: int) -> None:
+        pass
+
+    def track(self, items, label: str):
+        if self.progress is None:
+            return items
+        return self.progress.track(items, total=len(items), description=label)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
