@@ -31,7 +31,7 @@ import osmnx as ox
 import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 __all__ = [
     "RBI_CLASSES",
@@ -49,6 +49,7 @@ __all__ = [
     "add_vehicle_speeds",
     "save_graph",
     "load_graph",
+    "read_points",
     "snap_points",
     "travel_matrix",
 ]
@@ -468,6 +469,26 @@ def _as_points(points, what: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"id": ids.to_numpy()}, geometry=points.geometry.values, crs=4326)
 
 
+def read_points(path: str | Path) -> gpd.GeoDataFrame:
+    """Read points for a matrix: a CSV with ``id, lat, lon`` or any vector file with an ``id`` column."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"points file not found: {path}")
+    if path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path, dtype={"id": str})
+        missing = [c for c in ("id", "lat", "lon") if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{path.name}: missing column(s) {missing}; expected id, lat, lon")
+        bad = frame[["lat", "lon"]].apply(pd.to_numeric, errors="coerce").isna().any(axis=1)
+        if bad.any():
+            raise ValueError(f"{path.name}: rows {list(frame.index[bad][:5] + 2)} have no numeric lat/lon")
+        points = gpd.GeoDataFrame({"id": frame["id"]}, crs=4326,
+                                  geometry=gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float)))
+    else:
+        points = gpd.read_file(path)
+    return _as_points(points, path.name)
+
+
 @dataclass
 class _Router:
     """A graph prepared once for one vehicle: node index, road pieces for snapping, edge arrays."""
@@ -517,6 +538,14 @@ def _router(G: nx.MultiDiGraph, vehicle: str | None) -> _Router:
     if not rows:
         raise ValueError(f"no edge of the graph is usable by a {vehicle}")
     edges = pd.DataFrame(rows, columns=["u", "v", "time", "metres", "geometry"])
+    # Route only inside the largest strongly connected part for this vehicle: a point snapped onto a
+    # one-way dead end (common at the edge of an OSM extract) could otherwise be entered but not left.
+    adjacency = csr_matrix((np.ones(len(edges)), (edges["u"], edges["v"])), shape=(len(nodes), len(nodes)))
+    _, label = connected_components(adjacency, directed=True, connection="strong")
+    biggest = np.bincount(label[edges["u"]]).argmax()
+    edges = edges[(label[edges["u"]] == biggest) & (label[edges["v"]] == biggest)].reset_index(drop=True)
+    if edges.empty:
+        raise ValueError(f"no two roads of the graph connect both ways for a {vehicle}")
     # Road pieces: a->b with a < b; the reverse direction of the same road joins the same piece.
     flip = edges["u"] > edges["v"]
     edges["a"] = np.where(flip, edges["v"], edges["u"])
@@ -630,9 +659,10 @@ def travel_matrix(origins, destinations, graph: nx.MultiDiGraph | None = None, v
                   chunk: int = 256, progress: bool = False) -> TravelMatrix:
     """Travel-time and distance matrix between two point sets.
 
-    With a graph, each point is snapped onto its nearest usable road (the stretch off the road is
-    covered at ``offroad_kph``, walking by default) and one multi-source Dijkstra pass
-    (``scipy.sparse.csgraph``) runs from the smaller side. Without a graph, the straight-line
+    With a graph, each point is snapped onto its nearest road in the largest part of the network
+    the vehicle can drive both ways (the stretch off the road is covered at ``offroad_kph``, walking
+    by default) and one multi-source Dijkstra pass (``scipy.sparse.csgraph``) runs from the smaller
+    side. One-way streets are respected. Without a graph, the straight-line
     fallback gives haversine x ``circuity`` at :data:`STRAIGHT_LINE_KPH` and says so in ``method``.
 
     Parameters

@@ -217,21 +217,36 @@ def test_osm_xml_graph_speeds_and_access(osm_file):
     assert math.isinf(by_class["footway"]["travel_time_van"])
 
 
-def test_oneway_unreachable_and_motorbike_shortcut(tmp_path):
+def test_oneway_streets_and_dead_ends(osm_file):
+    G = nw.graph_from_osm_xml(osm_file)
+    # Row j=2 is one-way eastwards: P -> Q runs along it, Q -> P must go round by (2,1) and (1,1).
+    pq = points([grid_point(1.2, 2), grid_point(1.8, 2)])
+    tm = nw.travel_matrix(pq, pq, G)
+    assert tm.metres[0, 1] == pytest.approx(0.6 * 443, abs=3)
+    assert tm.metres[1, 0] == pytest.approx(0.4 * 443 + 445 + 443 + 445, abs=5)
+    # (3,2) is a one-way dead end: a point there is routed from the nearest road it can also leave.
+    end = points([grid_point(3, 2), grid_point(0, 0)])
+    tm = nw.travel_matrix(end, end, G)
+    assert tm.reachable.all() and tm.origin_snap_m[0] > 400
+    assert tm.minutes.max() < nw.UNREACHABLE_MIN
+
+
+def test_motorbike_takes_the_track_the_van_cannot(osm_file):
+    G = nw.graph_from_osm_xml(osm_file)
+    ends = points([grid_point(3, 0), grid_point(3, 1)])
+    van = nw.travel_matrix(ends, ends, G, "van")
+    bike = nw.travel_matrix(ends, ends, G, "motorbike")
+    assert bike.metres[0, 1] == pytest.approx(445, abs=3)
+    assert van.metres[0, 1] > 2.9 * bike.metres[0, 1]  # round by (2,0)-(2,1)
+
+
+def test_no_two_way_connection_is_an_error(tmp_path):
     ways = [("residential", [(0, 0), (1, 0)], {"oneway": "yes"}),
             ("residential", [(1, 0), (2, 0)], {"oneway": "yes"})]
     G = nw.graph_from_osm_xml(write_osm(tmp_path / "oneway.osm", ways))
     pts = points([grid_point(0, 0), grid_point(2, 0)])
-    tm = nw.travel_matrix(pts, pts, G)
-    assert tm.reachable[0, 1] and not tm.reachable[1, 0]
-    assert tm.minutes[1, 0] == nw.UNREACHABLE_MIN and tm.metres[1, 0] == nw.UNREACHABLE_M
-    # On the grid, a motorbike takes the track between (3,0) and (3,1); the van must go round.
-    grid = nw.graph_from_osm_xml(write_osm(tmp_path / "grid.osm"))
-    ends = points([grid_point(3, 0), grid_point(3, 1)])
-    van = nw.travel_matrix(ends, ends, grid, "van")
-    bike = nw.travel_matrix(ends, ends, grid, "motorbike")
-    assert bike.metres[0, 1] == pytest.approx(445, abs=3)
-    assert van.metres[0, 1] > 2.9 * bike.metres[0, 1]  # round by (2,0)-(2,1)
+    with pytest.raises(ValueError, match="connect both ways"):
+        nw.travel_matrix(pts, pts, G)
 
 
 def test_minutes_round_up_and_identical_points_are_zero(osm_file):
