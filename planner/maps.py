@@ -165,6 +165,57 @@ class KelurahanSearch(MacroElement):
         self.names_js = _js(names)
 
 
+class KelurahanTooltip(MacroElement):
+    """Tooltip per kelurahan built in the browser from the feature's numbers.
+
+    Built with ``textContent`` (never HTML), so a name cannot inject markup, and the counts travel
+    as numbers: the province map would carry megabytes of repeated tooltip HTML otherwise.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.layer_name }}.bindTooltip(function (layer) {
+            var p = layer.feature.properties;
+            var div = document.createElement('div');
+            div.className = 'plan-tip';
+            function add(tag, text, parent, cls) {
+                var e = document.createElement(tag);
+                if (text !== undefined && text !== null) { e.textContent = text; }
+                if (cls) { e.className = cls; }
+                (parent || div).appendChild(e);
+                return e;
+            }
+            function n(v) { return (v === null || v === undefined) ? '–' : Number(v).toLocaleString('id-ID'); }
+            add('b', p.nama);
+            add('div', p.kec ? 'Kec. ' + p.kec : '');
+            var table = add('table');
+            function row(label, value, note) {
+                var tr = add('tr', null, table);
+                add('td', label, tr);
+                var td = add('td', null, tr, 'n');
+                add(note === undefined ? 'span' : 'b', value, td);
+                if (note) { add('span', note, td, 'share'); }
+            }
+            row('Belum rekam', n(p.unrecorded),
+                p.share === null || p.share === undefined ? '' : ' (' + (p.share * 100).toFixed(1) + '% wajib KTP)');
+            row('Pemilih pemula', n(p.pemula));
+            row('Lansia', n(p.lansia));
+            row('Umum', n(p.umum));
+            row('Kunjungan rumah', n(p.home_visit));
+            row('Hari sesi (rencana)', n(p.session_days));
+            row('Sesi terjadwal', n(p.sessions_scheduled));
+            row('Kunjungan terjadwal', n(p.visits_scheduled));
+            if (p.served_by) { add('div', 'Dilayani di: ' + p.served_by); }
+            return div;
+        }, {sticky: false});
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: folium.GeoJson):
+        super().__init__()
+        self.layer_name = layer.get_name()
+
+
 CSS = """
 <style>
 .plan-title {background: rgba(255,255,255,.92); padding: 6px 10px; border-radius: 6px;
@@ -188,7 +239,7 @@ CSS = """
   border: 2px solid #6a3d9a; box-shadow: 0 0 3px rgba(0,0,0,.5);}
 .plan-tip {font: 12px/1.35 system-ui, sans-serif; width: max-content; max-width: 78vw; white-space: normal;}
 .plan-tip td {padding: 0 4px; white-space: nowrap;}
-.plan-tip td.n {text-align: right;}
+.plan-tip td.n {text-align: right;} .plan-tip .share {color: #555;}
 @media (max-width: 600px) {
   .plan-title {font-size: 12px; max-width: 70vw;} .plan-title b {font-size: 13px;}
   .plan-legend {font-size: 11px;} .plan-search input {width: 130px;}
@@ -274,28 +325,6 @@ def _colour(value, breaks: list[float]) -> str:
         if value <= upper:
             return GAP_COLOURS[min(i, len(GAP_COLOURS) - 1)]
     return GAP_COLOURS[-1]
-
-
-def _kel_tip(row) -> str:
-    def n(col):
-        return _number(row[col]) if col in row and pd.notna(row[col]) else "–"
-
-    share = (f" <span style='color:#555'>({row['share'] * 100:.1f}% wajib KTP)</span>"
-             if pd.notna(row.get("share")) else "")
-    lines = [f"<b>{esc(row['nama'])}</b><br>Kec. {esc(row['nama_kec'])}",
-             "<table>",
-             f"<tr><td>Belum rekam</td><td class='n'><b>{n('unrecorded')}</b>{share}</td></tr>",
-             f"<tr><td>Pemilih pemula</td><td class='n'>{n('pemula')}</td></tr>",
-             f"<tr><td>Lansia</td><td class='n'>{n('lansia')}</td></tr>",
-             f"<tr><td>Umum</td><td class='n'>{n('umum')}</td></tr>",
-             f"<tr><td>Kunjungan rumah</td><td class='n'>{n('home_visit')}</td></tr>",
-             f"<tr><td>Hari sesi (rencana)</td><td class='n'>{int(row['session_days'])}</td></tr>",
-             f"<tr><td>Sesi terjadwal</td><td class='n'>{int(row['sessions_scheduled'])}</td></tr>",
-             f"<tr><td>Kunjungan terjadwal</td><td class='n'>{int(row['visits_scheduled'])}</td></tr>",
-             "</table>"]
-    if isinstance(row.get("served_by"), str):
-        lines.append(f"Dilayani di: {esc(row['served_by'])}")
-    return "<div class='plan-tip'>" + "".join(lines) + "</div>"
 
 
 def unit_colours(plan) -> dict[str, str]:
@@ -391,23 +420,32 @@ def plan_map(plan, areas, *, tolerance_m: float = 15.0, tiles: str | None = "Ope
 
 def _gap_layer(m: folium.Map, gaps: gpd.GeoDataFrame, tolerance_m: float) -> None:
     breaks = _breaks(gaps["unrecorded"])
+    def count(column):
+        values = gaps[column] if column in gaps else pd.Series(np.nan, index=gaps.index)
+        return values.map(lambda v: None if pd.isna(v) else int(v))
+
+    # raw values: folium writes them as escaped JSON and the tooltip puts them in with textContent
     data = gpd.GeoDataFrame({
-        "kode": gaps["kode"].map(esc),
+        "kode": gaps["kode"].astype(str), "nama": gaps["nama"].astype(str),
+        "kec": gaps["nama_kec"].map(lambda v: v if isinstance(v, str) else ""),
         "fill": gaps["unrecorded"].map(lambda v: _colour(v, breaks)),
-        "tip": gaps.apply(_kel_tip, axis=1),
+        **{c: count(c) for c in ("unrecorded", "pemula", "lansia", "umum", "home_visit", "session_days",
+                                 "sessions_scheduled", "visits_scheduled")},
+        "share": gaps["share"].map(lambda v: None if pd.isna(v) else round(float(v), 4)),
+        "served_by": gaps["served_by"].map(lambda v: v if isinstance(v, str) else None),
     }, geometry=_light_polygons(gaps, tolerance_m), crs="EPSG:4326")
     layer = folium.GeoJson(
-        data.__geo_interface__, name="Belum rekam e-KTP per kelurahan",
+        data.to_geo_dict(show_bbox=False), name="Belum rekam e-KTP per kelurahan",
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.65,
                                   "color": "#666", "weight": 0.6},
         highlight_function=lambda f: {"weight": 2.5, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=False),
         zoom_on_click=False,
     ).add_to(m)
+    KelurahanTooltip(layer).add_to(m)
     names = {}
     for nama, nama_kec, kode in zip(gaps["nama"], gaps["nama_kec"], gaps["kode"]):
         label = f"{nama} ({nama_kec})" if isinstance(nama_kec, str) else str(nama)
-        names[label] = esc(kode)
+        names[label] = str(kode)
     KelurahanSearch(layer, names).add_to(m)
     items = [f"<i style='background:{NO_DATA}'></i>tidak ada data<br>"] if gaps["unrecorded"].isna().any() else []
     lower = 1

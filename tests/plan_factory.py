@@ -88,7 +88,7 @@ def fake_plan(areas, *, seed: int = 0, units: int = 3, days: int = 5, name: str 
                     sid, nm, kk, kc = "", "Kunjungan rumah", kel.loc[ref, "kode"], kel.loc[ref, "kode_kec"]
                     job = f"hv-{len(rows):05d}"
                 km = float(np.hypot(lon - here[0], lat - here[1]) * 111.0 * 1.3) if stop else 0.0
-                travel = int(round(km * 2.5))
+                travel = min(int(round(km * 2.5)), 60)  # province-wide plans: units start near their work
                 arrival = clock + travel
                 dur = {"depot": 0, "session": 180, "home_visit": 20}[kind]
                 rows.append({"unit": unit, "vehicle": "van", "date": date.isoformat(), "stop": stop, "job_id": job,

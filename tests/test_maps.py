@@ -64,9 +64,9 @@ def test_map_has_every_kelurahan_kecamatan_and_unit_day(plan, areas, written):
         assert f"<div>{nama}</div>" in text
     unit_days = plan.schedule[["unit", "date"]].drop_duplicates()
     assert len(re.findall(r"Rute Unit \d · ", text)) == len(unit_days)
-    # the tooltip of a kelurahan carries its counts
+    # the tooltip of a kelurahan is built from its counts
     row = plan.gaps.iloc[5]
-    assert f"<b>{row['nama_kel']}</b>" in text
+    assert f'"nama": "{row["nama_kel"]}"' in text and f'"unrecorded": {row["unrecorded"]}' in text
     assert "Belum rekam e-KTP per kelurahan" in text and "Kunjungan rumah (jumlah per kelurahan)" in text
 
 
@@ -83,7 +83,9 @@ def test_script_like_names_are_escaped(written):
     assert "<img src=x" not in text
     assert "<script>window.__xss_kec" not in text
     assert "${window.__xss_unit" not in text
-    assert "&lt;img src=x onerror=" in _unescaped_json(text)
+    # names travel as JSON with <, > as \u escapes (tooltips are built with textContent) ...
+    assert '"nama": "\\u003cimg src=x onerror=' in text
+    # ... or, where they go into HTML (labels), entity-escaped
     assert "&lt;/script&gt;&lt;script&gt;window.__xss_kec" in _unescaped_json(text)
 
 
