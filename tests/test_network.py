@@ -307,3 +307,34 @@ def test_cache_round_trip(bl_graph, camat, osm_file, tmp_path, suffix):
 def test_cache_rejects_unknown_suffix(bl_graph, tmp_path):
     with pytest.raises(ValueError, match=".graphml or .gpkg"):
         nw.save_graph(bl_graph, tmp_path / "g.json")
+
+
+# ---- command line ---------------------------------------------------------------------------------
+def test_cli_build_and_matrix(osm_file, tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    runner = CliRunner()
+    graph = tmp_path / "g.graphml"
+    result = runner.invoke(app, ["network", "build", "--osm", str(osm_file), "--out", str(graph)])
+    assert result.exit_code == 0, result.output
+    assert nw.load_graph(graph).number_of_edges() == nw.graph_from_osm_xml(osm_file).number_of_edges()
+    pts = tmp_path / "points.csv"
+    pts.write_text("id,lat,lon\na,-5.42,105.26\nb,-5.424,105.272\nsea,-5.50,105.26\n")
+    out = tmp_path / "m.csv"
+    result = runner.invoke(app, ["network", "matrix", str(pts), "--graph", str(graph),
+                                 "--vehicle", "motorbike", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert len(table) == 9 and set(table["method"]) == {"network"} and set(table["vehicle"]) == {"motorbike"}
+    assert "sea" in result.output  # flagged: kilometres from any road
+    result = runner.invoke(app, ["network", "matrix", str(pts), "--out", str(out)])
+    assert result.exit_code == 0 and set(pd.read_csv(out)["method"]) == {"straight_line"}
+    result = runner.invoke(app, ["network", "build", "--out", str(graph)])
+    assert result.exit_code == 2 and "exactly one source" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,latitude,lon\na,-5.42,105.26\n")
+    result = runner.invoke(app, ["network", "matrix", str(bad), "--out", str(out)])
+    assert result.exit_code == 2 and "missing column" in result.output
