@@ -129,6 +129,8 @@ class SynthCity:
     ----------
     areas
         Kelurahan/desa and kecamatan polygons (EPSG:4326).
+    kabkota
+        Indexed by kab/kota code (``99.71`` is Kota Contoh): ``nama``, e.g. "Kabupaten Way Jaya".
     population
         Indexed by ``kode_kel``: ``kode_kec, penduduk, wajib_ktp, unrecorded`` (unrecorded = the
         register rows that truly live there).
@@ -146,6 +148,7 @@ class SynthCity:
     seed: int
     size: CitySize
     areas: AreaSet
+    kabkota: pd.DataFrame
     population: pd.DataFrame
     roads: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame
@@ -265,6 +268,8 @@ def make_city(
         depot_point = sites.geometry[depot_row]
         depot = {"name": f"Disdukcapil {NAME}", "lat": float(depot_point.y), "lon": float(depot_point.x)}
         sites = sites.drop(index=depot_row).sort_values("site_id").reset_index(drop=True)
+        kabkota = kec[["kode_kab", "nama_kab"]].drop_duplicates().sort_values("kode_kab")
+        kabkota = kabkota.rename(columns={"kode_kab": "kode", "nama_kab": "nama"}).set_index("kode")
         areas = AreaSet(kelurahan=kel_gdf.reset_index(drop=True), kecamatan=kec_gdf.reset_index(drop=True))
         bar.advance(task)
 
@@ -275,11 +280,13 @@ def make_city(
             except ImportError as exc:
                 raise ImportError("planner.synth_register is not available; call make_city(register=False) "
                                   "to generate only the city") from exc
-            frame = make_register(areas.kelurahan, population["unrecorded"], seed=int(seed), as_of=as_of,
+            named = areas.kelurahan.assign(nama_kabkota=areas.kelurahan["kode"].str[:5].map(kabkota["nama"]))
+            frame = make_register(named, population["unrecorded"], seed=int(seed), as_of=as_of,
                                   election_date=election_date)
         bar.advance(task)
-    return SynthCity(name=NAME, seed=int(seed), size=spec, areas=areas, population=population, roads=roads,
-                     sites=sites, depot=depot, register=frame, as_of=as_of, election_date=election_date)
+    return SynthCity(name=NAME, seed=int(seed), size=spec, areas=areas, kabkota=kabkota, population=population,
+                     roads=roads, sites=sites, depot=depot, register=frame, as_of=as_of,
+                     election_date=election_date)
 
 
 def _size(size: str | CitySize) -> CitySize:
@@ -456,7 +463,7 @@ def _codes_and_names(spec: CitySize, seeds, kec_of, kab_of, kec_xy, rng):
     """Kemendagri-style codes (province 99) and plausible, fictional Indonesian names.
 
     Returns the kelurahan table (one row per cell, in cell order) and the kecamatan table (one
-    row per kecamatan label).
+    row per kecamatan label, with its kab/kota code and name).
     """
     n_kec = len(kec_xy)
     # The kab/kota holding the kecamatan nearest the centre is the kota; the others go round it.
@@ -468,6 +475,12 @@ def _codes_and_names(spec: CitySize, seeds, kec_of, kab_of, kec_xy, rng):
     for i, b in enumerate(others, start=1):
         kab_code[b] = f"{PROVINCE}.{i:02d}" if spec.rural else f"{PROVINCE}.{71 + i}"
     kab_xy[kota] = 0.0
+    kab_name = {kota: NAME}
+    for b in others:
+        while (name := f"{'Kabupaten' if spec.rural else 'Kota'} {_place_name(rng, spaced=rng.random() < 0.5)}") \
+                in kab_name.values():
+            pass
+        kab_name[b] = name
 
     kec_code = np.empty(n_kec, dtype=object)
     for b in range(spec.kabupaten):
@@ -524,7 +537,7 @@ def _codes_and_names(spec: CitySize, seeds, kec_of, kab_of, kec_xy, rng):
             kel_rows[cell] = (f"{kec_code[k]}.{(2000 if desa else 1000) + i}", name, kec_code[k], kec_name[k])
     kel = pd.DataFrame([kel_rows[c] for c in range(len(seeds))], columns=["kode", "nama", "kode_kec", "nama_kec"])
     kec = pd.DataFrame({"kode": kec_code.astype(str), "nama": kec_name.astype(str),
-                        "kode_kab": [kab_code[b] for b in kab_of]})
+                        "kode_kab": [kab_code[b] for b in kab_of], "nama_kab": [kab_name[b] for b in kab_of]})
     return kel, kec
 
 
