@@ -50,7 +50,8 @@ def measure(label: str, kel: Path, kec: Path, units: int, tolerance_m: float, ou
 def main() -> None:
     cases = [("Kota Bandar Lampung", BL_KELURAHAN, BL_KECAMATAN, 3, 15.0),
              ("Provinsi Lampung", LAMPUNG_KELDESA, LAMPUNG_KECAMATAN, 30, 15.0),
-             ("Provinsi Lampung", LAMPUNG_KELDESA, LAMPUNG_KECAMATAN, 30, 50.0)]
+             ("Provinsi Lampung", LAMPUNG_KELDESA, LAMPUNG_KECAMATAN, 30, 50.0),
+             ("Provinsi Lampung", LAMPUNG_KELDESA, LAMPUNG_KECAMATAN, 30, 100.0)]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, kel, kec, units, tol in cases:

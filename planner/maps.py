@@ -251,12 +251,17 @@ CSS = """
 
 # ---- data preparation ------------------------------------------------------------------------
 def _light_polygons(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
-    """Simplified (in metres) and rounded (~1 m) polygons: the city map must stay small for phones."""
+    """Simplified (in metres) and rounded polygons: the map must stay small for phones.
+
+    Coordinates are rounded to 1e-5 degrees (~1 m), or 1e-4 (~11 m) when simplifying by 30 m or more,
+    where the finer digits only cost bytes.
+    """
     if frame.empty:
         return frame.geometry
     metric = frame.geometry.to_crs(frame.estimate_utm_crs())
     simple = metric.simplify(tolerance_m, preserve_topology=True).to_crs("EPSG:4326")
-    return gpd.GeoSeries(shapely.set_precision(simple.values, 1e-5), index=frame.index, crs="EPSG:4326")
+    grid = 1e-5 if tolerance_m < 30 else 1e-4
+    return gpd.GeoSeries(shapely.set_precision(simple.values, grid), index=frame.index, crs="EPSG:4326")
 
 
 def area_gaps(plan, areas) -> gpd.GeoDataFrame:
@@ -374,7 +379,7 @@ def _kelurahan_points(areas) -> dict[str, tuple[float, float]]:
 
 
 # ---- the map ---------------------------------------------------------------------------------
-def plan_map(plan, areas, *, tolerance_m: float = 15.0, tiles: str | None = "OpenStreetMap") -> folium.Map:
+def plan_map(plan, areas, *, tolerance_m: float | None = None, tiles: str | None = "OpenStreetMap") -> folium.Map:
     """Build the shareable map of a plan.
 
     Parameters
@@ -384,7 +389,8 @@ def plan_map(plan, areas, *, tolerance_m: float = 15.0, tiles: str | None = "Ope
     areas
         The `AreaSet` the plan was made on (the plan carries no geometry).
     tolerance_m
-        Polygon simplification in metres; 15 m keeps kelurahan recognisable and the file small.
+        Polygon simplification in metres. Default: 15 m up to 500 kelurahan (a city: recognisable
+        shapes, a small file), 50 m beyond (a province, seen at lower zoom).
     tiles
         Basemap; ``None`` for none. Offline, tiles may be missing while everything else shows.
 
@@ -395,6 +401,8 @@ def plan_map(plan, areas, *, tolerance_m: float = 15.0, tiles: str | None = "Ope
         unit-day, home visits counted per kelurahan; a layer control, title, legend and search.
     """
     gaps = area_gaps(plan, areas)
+    if tolerance_m is None:
+        tolerance_m = 15.0 if len(gaps) <= 500 else 50.0
     minx, miny, maxx, maxy = gaps.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
                    control_scale=True, zoom_control=True, zoom_snap=0.25)
@@ -599,7 +607,8 @@ def _title(m: folium.Map, plan) -> None:
 # ---- writing ---------------------------------------------------------------------------------
 def render_html(m: folium.Map, offline: bool = False) -> str:
     """The map's HTML; with ``offline`` every script and stylesheet is inlined from planner/static."""
-    text = m.get_root().render()
+    # folium indents its JavaScript deeply; leading blanks are a fifth of a city map
+    text = re.sub(r"\n[ \t]+", "\n", m.get_root().render())
     if not offline:
         return text
 
