@@ -31,6 +31,7 @@ import osmnx as ox
 import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
+from shapely.ops import split
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 __all__ = [
@@ -263,7 +264,7 @@ def _node_lines(geoms: np.ndarray, levels: np.ndarray, node_crossings: bool):
         hits = hits[end_group[hits] != gid]
         if len(hits):
             cutter = shapely.multipoints(shapely.get_coordinates(ends[hits]))
-            piece = shapely.ops.split(shapely.snap(piece, cutter, 1e-9), cutter)
+            piece = split(shapely.snap(piece, cutter, 1e-9), cutter)
         out.extend(shapely.get_parts(piece))
     return np.array(out, dtype=object), None
 

@@ -125,6 +125,10 @@ def test_levels_keep_a_flyover_apart_from_the_road_below():
     layered = nw.graph_from_lines(lines, level_column="level")
     assert layered.graph["report"]["components"] == 2  # not joined: the shorter one is dropped and reported
     assert layered.graph["report"]["km_dropped"] > 0
+    # A ramp on level 1 that ends on the level-0 road does join it, in the road's middle.
+    ramp = [cross[0], shapely.LineString([(105.21, -5.40), (105.21, -5.41)])]
+    joined = nw.graph_from_lines(lines.set_geometry(ramp), level_column="level")
+    assert joined.graph["report"]["components"] == 1 and joined.number_of_nodes() == 4
 
 
 # ---- matrices on the real network ---------------------------------------------------------------
