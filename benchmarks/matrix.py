@@ -1,10 +1,10 @@
 """Travel-matrix benchmark on the real Bandar Lampung RBI road network.
 
-`planner.network.travel_matrix` (snapping + one multi-source scipy.sparse.csgraph pass) for 100, 500,
+`planner.network.travel_matrix` (snapping + one multi-source scipy.sparse.csgraph pass) for 50, 100, 500,
 1000 and 2000 points, against networkx per-pair ``shortest_path_length`` on the same points' nearest
 nodes, run until a one-minute budget is spent. Writes the `matrix` section of benchmarks/RESULTS.md.
 
-    python benchmarks/matrix.py [--budget 60] [--sizes 100 500 1000 2000]
+    python benchmarks/matrix.py [--budget 60] [--sizes 50 100 500 1000 2000]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def sample_points(n: int, seed: int = 1) -> gpd.GeoDataFrame:
 def time_matrix(G, pts, repeats: int) -> tuple[float, float, float]:
     """Seconds for the first call on a fresh graph (cold: includes preparing the router), median of
     the next calls (warm), and peak traced memory (MiB) of one warm call."""
-    nw._ROUTERS.clear()
+    nw.clear_cache()
     start = time.perf_counter()
     nw.travel_matrix(pts, pts, G, "van")
     cold = time.perf_counter() - start
@@ -75,7 +75,7 @@ def time_networkx(G, nodes: list, budget: float) -> tuple[int, float, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 1000, 2000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 500, 1000, 2000])
     parser.add_argument("--budget", type=float, default=60.0, help="seconds of networkx per size")
     args = parser.parse_args()
 

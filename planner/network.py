@@ -53,6 +53,7 @@ __all__ = [
     "read_points",
     "snap_points",
     "travel_matrix",
+    "clear_cache",
 ]
 
 VEHICLES = ("van", "motorbike")
@@ -512,6 +513,11 @@ class _Router:
 _ROUTERS: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.WeakKeyDictionary()
 
 
+def clear_cache() -> None:
+    """Forget the routing arrays prepared per graph (needed only after editing edge times in place)."""
+    _ROUTERS.clear()
+
+
 def _router(G: nx.MultiDiGraph, vehicle: str | None) -> _Router:
     signature = (G.number_of_nodes(), G.number_of_edges())
     cached = _ROUTERS.get(G, {})
@@ -681,7 +687,8 @@ def travel_matrix(origins, destinations, graph: nx.MultiDiGraph | None = None, v
     offroad_kph
         Speed between a point and its road (pass a driving speed if the last stretch is ridden).
     chunk
-        Sources per Dijkstra batch (bounds memory).
+        Sources per Dijkstra batch (bounds memory). The arrays prepared from a graph are kept for
+        the next call with the same graph object; see :func:`clear_cache`.
     progress
         Show a rich progress bar.
     """
