@@ -61,8 +61,8 @@ _RT_RW = re.compile(
     r"|\brt\s*[.:]?\s*\d{1,4}\s*[/.\-]?\s*(?:rw\s*[.:]?\s*)?\d{0,4}"     # RT 03 RW 02, RT.03/RW.02, RT 3/2
     r"|\brw\s*[.:]?\s*\d{1,4}")
 _HOUSE_NO = re.compile(r"\b(?:no|nomor|nmr|nr|number)\s*[.:]?\s*\d+\s*[a-z]?\b|#\s*\d+|\b\d+[a-z]\b")
-_POSTCODE = re.compile(r"\b\d{5}\b")
-_SEGMENT = re.compile(r"[,;|/()\[\]\n\r]+|\s-\s")
+_MULTI_DIGIT = re.compile(r"\d{2,}")
+_SEGMENT = re.compile(r"[,;|/()\[\]\n\r\t]+|\s-\s")
 _TOKEN = re.compile(r"[a-z]+|\d+|#")
 _DOUBLE = re.compile(r"(.)\1+")
 HASH = "#"
@@ -96,41 +96,55 @@ def reduce_address(text: str) -> tuple[tuple[str, ...], ...]:
     """Segments of tokens that may name an area: RT/RW, house numbers, postcodes and streets removed.
 
     A street runs from its marker (Jl., Gg., Perum, Dusun ...) to the next house number, comma or
-    area marker, so 'Jl. Sukarame No. 5 Kel. Way Halim' keeps only 'kel way halim'. Numbers that
-    end a street are kept as '#', a boundary that stops names from spanning across them.
+    area marker, so 'Jl. Sukarame No. 5 Kel. Way Halim' keeps only 'kel way halim'. Numbers split
+    segments, so a name never spans across them. Comma-separated parts repeat a lot between rows
+    ('Kel. Sukarame', 'RT 003 RW 002'), so each distinct part is reduced once and cached.
     """
     if not text:
         return ()
-    text = text.lower().replace("\u00a0", " ")
-    text = _RT_RW.sub(" , ", text)
-    text = _POSTCODE.sub(" , ", text)
-    text = _HOUSE_NO.sub(" # ", text)
-    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
-    segments = []
-    for part in _SEGMENT.split(text):
-        tokens = _tokens(part)
-        kept: list[str] = []
-        in_street = False
-        for tok in tokens:
-            if tok in STREET_MARK:
-                in_street = True
-                continue
-            if in_street:
-                if tok == HASH or tok in MARKERS or tok.isdigit():
-                    in_street = False
-                else:
-                    continue
-            kept.append(tok)
-        # split at '#'
-        run: list[str] = []
-        for tok in kept + [HASH]:
-            if tok == HASH:
-                if run:
-                    segments.append(tuple(run))
-                run = []
-            else:
-                run.append(tok)
+    segments: list[tuple[str, ...]] = []
+    for part in _SEGMENT.split(text.lower()):
+        part = part.strip()
+        if not part:
+            continue
+        reduced = _SEGMENT_CACHE.get(part)
+        if reduced is None:
+            if len(_SEGMENT_CACHE) > 2_000_000:
+                _SEGMENT_CACHE.clear()
+            reduced = _SEGMENT_CACHE[part] = _reduce_segment(part)
+        segments.extend(reduced)
     return tuple(segments)
+
+
+_SEGMENT_CACHE: dict[str, tuple] = {}
+
+
+def _reduce_segment(part: str) -> tuple[tuple[str, ...], ...]:
+    part = part.replace("\u00a0", " ")
+    part = _RT_RW.sub(" # ", part)
+    part = _HOUSE_NO.sub(" # ", part)
+    part = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", part)
+    kept: list[str] = []
+    in_street = False
+    for tok in _tokens(part):
+        if tok in STREET_MARK:
+            in_street = True
+            continue
+        if in_street:
+            if tok == HASH or tok in MARKERS or tok.isdigit():
+                in_street = False
+            else:
+                continue
+        kept.append(tok)
+    out, run = [], []
+    for tok in kept + [HASH]:
+        if tok == HASH:
+            if run:
+                out.append(tuple(run))
+            run = []
+        else:
+            run.append(tok)
+    return tuple(out)
 
 
 # ---- the gazetteer -------------------------------------------------------------------------------
@@ -547,6 +561,31 @@ def _coordinates(frame: pd.DataFrame, areas, gaz: Gazetteer) -> tuple[np.ndarray
     return found, swapped, note
 
 
+def _resolve_rows(resolver: Resolver, segments: list, codes: np.ndarray, nik_kec: np.ndarray, how: str) -> dict:
+    """Resolve each distinct segment tuple once; re-resolve with the NIK region only where ambiguous.
+
+    Returns per-row arrays (status, kode_kel, kode_kec, score, reason, candidates, method).
+    """
+    results = [resolver.resolve(seg) for seg in segments]
+    fields = {
+        "status": np.array([m.status for m, _ in results], dtype=object),
+        "kode_kel": np.array([m.kode_kel for m, _ in results], dtype=object),
+        "kode_kec": np.array([m.kode_kec for m, _ in results], dtype=object),
+        "score": np.array([m.score for m, _ in results], dtype=float),
+        "reason": np.array([m.reason for m, _ in results], dtype=object),
+        "candidates": np.array([m.candidates for m, _ in results], dtype=object),
+        "method": np.array([how + ("_fuzzy" if fz else "") for _, fz in results], dtype=object),
+    }
+    rows = {k: v[codes] for k, v in fields.items()}
+    again = np.flatnonzero((rows["status"] == "ambiguous") & (nik_kec != ""))
+    for j in again:
+        m, fz = resolver.resolve(segments[codes[j]], nik_kec[j])
+        rows["status"][j], rows["kode_kel"][j], rows["kode_kec"][j] = m.status, m.kode_kel, m.kode_kec
+        rows["score"][j], rows["reason"][j], rows["candidates"][j] = m.score, m.reason, m.candidates
+        rows["method"][j] = how + ("_fuzzy" if fz else "") + ("_nik" if m.status == "matched" else "")
+    return rows
+
+
 def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | None = None,
             progress: bool = False) -> pd.DataFrame:
     """Geocode every register row onto a kelurahan (or at least a kecamatan); one bucket per row.
@@ -560,13 +599,14 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
     gazetteer
         A `Gazetteer`, or the path of an official gazetteer CSV to add alternate names, or None.
     progress
-        Show a Rich progress bar.
+        Show a Rich progress bar (on inputs of 10,000 rows or more).
 
     Returns
     -------
     DataFrame
         The register plus ``row, status, level, kode_kel, kode_kec, method, score, reason,
-        nik_kec_mismatch, candidates``; same length and order as the input.
+        nik_kec_mismatch, candidates``; same length and order as the input. ``status`` is one of
+        matched (``level`` kelurahan or kecamatan), ambiguous, unmatched, invalid.
     """
     if "row" not in register.columns or "nik_valid" not in register.columns:
         register = standardise(register)
@@ -583,9 +623,10 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
     candidates = np.full(n, "", dtype=object)
     notes = np.full(n, "", dtype=object)
     nik_kec = register["nik_kode_kec"].fillna("").astype(str).to_numpy(dtype=object)
-
     bar = _Progress(progress, n)
+
     # 1. coordinates
+    bar.step("coordinates")
     found, swapped, coord_note = _coordinates(register, areas, gaz)
     hit = found >= 0
     kel_codes = areas.kelurahan["kode"].astype(str).to_numpy(dtype=object)
@@ -596,93 +637,91 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
     score[hit] = np.where(swapped[hit], 95.0, 100.0)
     reason[hit] = np.where(swapped[hit], "point in polygon after swapping lat/lon", "point in polygon")
     notes[:] = np.where(coord_note != "", coord_note + "; ", "")
-    bar.advance("coordinates", int(hit.sum()))
 
-    def apply(rows: np.ndarray, matches: list, how: str) -> None:
-        for i, (m, fz) in zip(rows, matches):
-            if m.status == "matched":
-                status[i] = "matched"
-                level[i] = "kelurahan" if m.kode_kel else "kecamatan"
-                kode_kel[i], kode_kec[i], score[i] = m.kode_kel, m.kode_kec, m.score
-                method[i] = how + ("_fuzzy" if fz else "")
-                reason[i] = m.reason
-                candidates[i] = m.candidates
-            elif status[i] != "matched":
-                if m.status == "ambiguous" or status[i] != "ambiguous":
-                    status[i] = m.status
-                    reason[i] = f"{how}: {m.reason}"
-                    candidates[i] = m.candidates
+    def apply(rows: np.ndarray, res: dict, take: np.ndarray | None = None) -> None:
+        if take is not None:
+            rows, res = rows[take], {k: v[take] for k, v in res.items()}
+        ok = res["status"] == "matched"
+        r = rows[ok]
+        status[r] = "matched"
+        level[r] = np.where(res["kode_kel"][ok] != "", "kelurahan", "kecamatan")
+        kode_kel[r], kode_kec[r], score[r] = res["kode_kel"][ok], res["kode_kec"][ok], res["score"][ok]
+        method[r], reason[r], candidates[r] = res["method"][ok], res["reason"][ok], res["candidates"][ok]
+        # not matched: keep the most informative failure (ambiguous beats unmatched)
+        worse = ~ok & (status[rows] != "matched") & ((res["status"] == "ambiguous") | (status[rows] != "ambiguous"))
+        r = rows[worse]
+        status[r] = res["status"][worse]
+        reason[r] = res["method"][worse] + ": " + res["reason"][worse]
+        candidates[r] = res["candidates"][worse]
 
     # 2. kelurahan / kecamatan columns
+    bar.step("kelurahan/kecamatan columns")
     kel_col = register["kelurahan"].fillna("").astype(str).to_numpy(dtype=object)
     kec_col = register["kecamatan"].fillna("").astype(str).to_numpy(dtype=object)
     todo = np.flatnonzero(~hit & ((kel_col != "") | (kec_col != "")))
     if len(todo):
-        pairs = pd.DataFrame({"a": kel_col[todo], "b": kec_col[todo], "n": nik_kec[todo]})
-        codes, uniq = pd.factorize(pd.MultiIndex.from_frame(pairs))
-        results = [resolver.resolve(_column_segments(a, b), nk) for a, b, nk in uniq]
-        apply(todo, [results[c] for c in codes], "columns")
-        bar.advance("kelurahan/kecamatan columns", len(todo))
+        codes, uniq = pd.factorize(pd.Series(kel_col[todo] + "\x1f" + kec_col[todo]))
+        segments = [_column_segments(*u.split("\x1f")) for u in uniq]
+        apply(todo, _resolve_rows(resolver, segments, codes, nik_kec[todo], "columns"))
 
     # 3. free-text address, for rows without a kelurahan yet
     alamat = register["alamat"].fillna("").astype(str).to_numpy(dtype=object)
     todo = np.flatnonzero((level != "kelurahan") & (alamat != ""))
     if len(todo):
         codes, uniq = pd.factorize(alamat[todo])
+        # house numbers, RT/RW and postcodes make most addresses unique; '00' for every number of two or
+        # more digits leaves far fewer distinct strings to read (single digits may be part of a name)
+        codes2, uniq = pd.factorize(pd.Series([_MULTI_DIGIT.sub("00", a.lower()) for a in uniq], dtype=object))
+        codes = codes2[codes]
         reduced = [reduce_address(a) for a in bar.track(uniq, "reading addresses")]
-        red_codes, red_uniq = pd.factorize(pd.Series(reduced, dtype=object).map(lambda s: "|".join(" ".join(t) for t in s)))
-        seg_by_code = {}
-        for rc, segs in zip(red_codes, reduced):
-            seg_by_code.setdefault(rc, segs)
-        row_red = red_codes[codes]
-        frame = pd.DataFrame({"r": row_red, "n": nik_kec[todo]})
-        pair_codes, pair_uniq = pd.factorize(pd.MultiIndex.from_frame(frame))
-        results = [resolver.resolve(seg_by_code[r], nk) for r, nk in bar.track(pair_uniq, "matching names")]
-        matches = [results[c] for c in pair_codes]
-        before_kec = kode_kec[todo].copy()
-        before_status = status[todo].copy()
-        keep = []
-        for j, (i, (m, fz)) in enumerate(zip(todo, matches)):
-            if before_status[j] == "matched":
-                # columns gave a kecamatan: take the address only if it adds a kelurahan inside it
-                if m.status == "matched" and m.kode_kel and m.kode_kec == before_kec[j]:
-                    keep.append(j)
-                elif m.status == "matched" and m.kode_kel:
-                    notes[i] += f"address names {m.kode_kel}, outside the kecamatan column; "
-            else:
-                keep.append(j)
-        keep = np.asarray(keep, dtype=np.int64)
-        if len(keep):
-            apply(todo[keep], [matches[j] for j in keep], "address")
+        red_codes, red_uniq = pd.factorize(pd.Series(["|".join(" ".join(t) for t in r) for r in reduced]))
+        first = {}
+        for j, rc in enumerate(red_codes):
+            first.setdefault(rc, j)
+        segments = [reduced[first[rc]] for rc in range(len(red_uniq))]
+        bar.step("matching names")
+        res = _resolve_rows(resolver, segments, red_codes[codes], nik_kec[todo], "address")
+        prior_matched = status[todo] == "matched"
+        adds_kel = (res["status"] == "matched") & (res["kode_kel"] != "")
+        same_kec = res["kode_kec"] == kode_kec[todo]
+        # columns gave only a kecamatan: take the address only if it adds a kelurahan inside it
+        take = ~prior_matched | (adds_kel & same_kec)
+        clash = prior_matched & adds_kel & ~same_kec
+        for j in np.flatnonzero(clash):
+            notes[todo[j]] += f"address names {res['kode_kel'][j]}, outside the kecamatan column; "
+        apply(todo, res, take)
 
     # 4. NIK region code -> kecamatan
-    kec_known = set(map(str, areas.kecamatan["kode"]))
+    bar.step("NIK region codes")
+    kec_known = np.array(sorted(set(map(str, areas.kecamatan["kode"]))), dtype=object)
     nik_ok = register["nik_valid"].to_numpy(dtype=bool)
     todo = np.flatnonzero((status != "matched") & nik_ok)
-    for i in todo:
-        if nik_kec[i] in kec_known:
-            prior = reason[i]
-            status[i], level[i], kode_kec[i], method[i], score[i] = "matched", "kecamatan", nik_kec[i], "nik", 60.0
-            reason[i] = "kecamatan from the NIK region code" + (f" ({prior})" if prior else "")
-        elif not reason[i]:
-            reason[i] = f"NIK region {nik_kec[i]} is not in the area set"
+    known = np.isin(nik_kec[todo], kec_known)
+    r = todo[known]
+    prior = reason[r]
+    status[r], level[r], kode_kec[r], method[r], score[r] = "matched", "kecamatan", nik_kec[r], "nik", 60.0
+    reason[r] = np.where(prior != "", "kecamatan from the NIK region code (" + prior + ")",
+                         "kecamatan from the NIK region code")
+    r = todo[~known]
+    reason[r] = np.where(reason[r] != "", reason[r] + "; ", "") + "NIK region " + nik_kec[r] + " is not in the area set"
 
     # 5. what is left: unmatched, or invalid when the row has nothing to locate it by
     left = status != "matched"
-    nothing = ((alamat == "") & (kel_col == "") & (kec_col == "") & (coord_note == "") & ~(found >= 0)
-               & ~nik_ok)
-    bad_nik = register["nik_problem"].fillna("").astype(str).to_numpy(dtype=object)
-    row_problem = register.get("row_problem", pd.Series("", index=register.index)).fillna("").astype(str).to_numpy(dtype=object)
+    has_coords = coord_note != ""
+    nothing = (alamat == "") & (kel_col == "") & (kec_col == "") & ~has_coords & ~hit & ~nik_ok
+    row_problem = (register["row_problem"] if "row_problem" in register.columns
+                   else pd.Series("", index=register.index)).fillna("").astype(str).to_numpy(dtype=object)
+    nik_problem = register["nik_problem"].fillna("").astype(str).to_numpy(dtype=object)
     invalid = left & nothing
     status[invalid] = "invalid"
     for i in np.flatnonzero(invalid):
-        why = [p for p in (row_problem[i], bad_nik[i]) if p]
+        why = [p for p in (row_problem[i], nik_problem[i]) if p]
         reason[i] = "nothing to locate the row by: no address, area name, coordinates or valid NIK" + (
             f" ({'; '.join(why)})" if why else "")
-    for i in np.flatnonzero(left & ~invalid & (reason == "")):
-        reason[i] = "no area name found"
-    reason = np.where(notes != "", reason + " [" + pd.Series(notes).str.rstrip("; ").to_numpy(dtype=object) + "]", reason)
-    bar.advance("done", 0)
+    empty_reason = left & ~invalid & (reason == "")
+    reason[empty_reason] = "no area name found"
+    has_note = notes != ""
+    reason[has_note] = reason[has_note] + " [" + np.array([x.rstrip("; ") for x in notes[has_note]], dtype=object) + "]"
     bar.close()
 
     out = register.copy()
@@ -699,22 +738,35 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
 
 
 class _Progress:
-    """A Rich progress bar when asked for and the input is long; otherwise nothing."""
+    """A Rich progress bar (one task per cascade step) when asked for and the input is long."""
 
     def __init__(self, enabled: bool, total: int):
         self.progress = None
+        self.task = None
         if enabled and total >= 10_000:
             from rich.progress import Progress
             self.progress = Progress(transient=True)
             self.progress.start()
 
-    def advance(self, label: str, count: int) -> None:
-        pass
+    def step(self, label: str) -> None:
+        if self.progress is not None:
+            if self.task is not None:
+                self.progress.update(self.task, completed=1, total=1)
+            self.task = self.progress.add_task(f"geocode: {label}", total=None)
 
     def track(self, items, label: str):
         if self.progress is None:
             return items
-        return self.progress.track(items, total=len(items), description=label)
+        self.step(label)
+        total = len(items)
+        self.progress.update(self.task, total=total)
+
+        def gen():
+            for j, item in enumerate(items):
+                if j % 5000 == 0:
+                    self.progress.update(self.task, completed=j)
+                yield item
+        return gen()
 
     def close(self) -> None:
         if self.progress is not None:
