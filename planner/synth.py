@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from scipy.spatial import Delaunay
 
 from planner.areas import AreaSet
+from planner.synth_register import make_register
 
 NAME = "Kota Contoh"
 PROVINCE = "99"
@@ -160,8 +161,9 @@ class SynthCity:
     def save(self, folder: str | Path) -> dict[str, Path]:
         """Write the city as the files a scenario reads; returns their paths by role.
 
-        Sites go to a CSV (``planner.sites.load_sites`` reads it). The register goes to ``register.csv`` without its truth columns (what an office would
-        export); the truth goes beside it in ``register_truth.csv`` for evaluating the geocoder.
+        Sites go to a CSV (``planner.sites.load_sites`` reads it). The register goes to
+        ``register.csv`` without its truth columns (what an office would export); the truth goes
+        beside it in ``register_truth.csv`` (with the 1-based ``row``) for scoring the geocoder.
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -253,33 +255,13 @@ def make_city(
         lines, remark = _roads(spec, density, outline, sites_xy, sites, kec_pairs, kec, rng_roads)
         bar.advance(task)
 
-        # Metric layout -> UTM 48S -> EPSG:4326, all in one transform so shared vertices stay shared.
-        origin = gpd.GeoSeries(gpd.points_from_xy([centre[0]], [centre[1]]), crs=WGS84).to_crs(UTM48S)[0]
-        offset = (origin.x, origin.y)
-        kel_gdf = gpd.GeoDataFrame(kel, geometry=_place(cells, offset), crs=UTM48S).to_crs(WGS84)
-        kel_gdf = kel_gdf[["kode", "nama", "kode_kec", "nama_kec", "geometry"]].sort_values("kode")
-        kec_gdf = (kel_gdf[["kode_kec", "geometry"]].dissolve(by="kode_kec", method="coverage")
-                   .reset_index().rename(columns={"kode_kec": "kode"}))
-        kec_gdf["nama"] = kec_gdf["kode"].map(dict(zip(kec["kode"], kec["nama"])))
-        kec_gdf = kec_gdf[["kode", "nama", "geometry"]]
-        roads = gpd.GeoDataFrame({"REMARK": remark}, geometry=_place(lines, offset), crs=UTM48S).to_crs(WGS84)
-        sites = gpd.GeoDataFrame(sites, geometry=_place(shapely.points(sites_xy), offset), crs=UTM48S).to_crs(WGS84)
-        depot_row = sites.index[sites["kind"] == "depot"][0]
-        depot_point = sites.geometry[depot_row]
-        depot = {"name": f"Disdukcapil {NAME}", "lat": float(depot_point.y), "lon": float(depot_point.x)}
-        sites = sites.drop(index=depot_row).sort_values("site_id").reset_index(drop=True)
+        areas, roads, sites, depot = _georeference(centre, cells, kel, kec, lines, remark, sites_xy, sites)
         kabkota = kec[["kode_kab", "nama_kab"]].drop_duplicates().sort_values("kode_kab")
         kabkota = kabkota.rename(columns={"kode_kab": "kode", "nama_kab": "nama"}).set_index("kode")
-        areas = AreaSet(kelurahan=kel_gdf.reset_index(drop=True), kecamatan=kec_gdf.reset_index(drop=True))
         bar.advance(task)
 
         frame = None
         if register:
-            try:
-                from planner.synth_register import make_register
-            except ImportError as exc:
-                raise ImportError("planner.synth_register is not available; call make_city(register=False) "
-                                  "to generate only the city") from exc
             named = areas.kelurahan.assign(nama_kabkota=areas.kelurahan["kode"].str[:5].map(kabkota["nama"]))
             frame = make_register(named, population["unrecorded"], seed=int(seed), as_of=as_of,
                                   election_date=election_date)
@@ -295,6 +277,30 @@ def _size(size: str | CitySize) -> CitySize:
     if isinstance(size, str) and size in SIZES:
         return SIZES[size]
     raise ValueError(f"unknown city size {size!r}: expected one of {sorted(SIZES)} or a CitySize")
+
+
+def _georeference(centre, cells, kel, kec, lines, remark, sites_xy, sites):
+    """Metric layout -> UTM 48S -> EPSG:4326: the AreaSet, roads, sites and depot.
+
+    Every layer goes through the same point-wise transform, so vertices shared by neighbouring
+    kelurahan (and sites placed on road junctions) stay exactly shared.
+    """
+    origin = gpd.GeoSeries(gpd.points_from_xy([centre[0]], [centre[1]]), crs=WGS84).to_crs(UTM48S)[0]
+    offset = (origin.x, origin.y)
+    kel_gdf = gpd.GeoDataFrame(kel, geometry=_place(cells, offset), crs=UTM48S).to_crs(WGS84)
+    kel_gdf = kel_gdf[["kode", "nama", "kode_kec", "nama_kec", "geometry"]].sort_values("kode")
+    kec_gdf = (kel_gdf[["kode_kec", "geometry"]].dissolve(by="kode_kec", method="coverage")
+               .reset_index().rename(columns={"kode_kec": "kode"}))
+    kec_gdf["nama"] = kec_gdf["kode"].map(dict(zip(kec["kode"], kec["nama"])))
+    areas = AreaSet(kelurahan=kel_gdf.reset_index(drop=True),
+                    kecamatan=kec_gdf[["kode", "nama", "geometry"]].reset_index(drop=True))
+    roads = gpd.GeoDataFrame({"REMARK": remark}, geometry=_place(lines, offset), crs=UTM48S).to_crs(WGS84)
+    sites = gpd.GeoDataFrame(sites, geometry=_place(shapely.points(sites_xy), offset), crs=UTM48S).to_crs(WGS84)
+    depot_row = sites.index[sites["kind"] == "depot"][0]
+    point = sites.geometry[depot_row]
+    depot = {"name": f"Disdukcapil {NAME}", "lat": float(point.y), "lon": float(point.x)}
+    sites = sites.drop(index=depot_row).sort_values("site_id").reset_index(drop=True)
+    return areas, roads, sites, depot
 
 
 def _place(geoms, offset) -> np.ndarray:
