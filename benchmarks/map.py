@@ -69,7 +69,9 @@ def main() -> None:
     body = ("Plans from `tests/plan_factory.py` (gaps per kelurahan, 2 sessions + 0-3 home visits per unit-day) "
             "on the real boundary polygons; 'build + write map' is `plan_map` + `save_map` (online: Leaflet "
             "from jsDelivr), 'offline' the same with Leaflet and MarkerCluster inlined (+0.2 MB). Polygons are "
-            "simplified in UTM and rounded to 1e-5 degrees. Target: the city's offline map under 3 MB.\n\n"
+            "simplified in UTM and rounded to 1e-5 degrees (1e-4 from 30 m); `plan_map` uses 15 m up to 500 "
+            "kelurahan and 50 m beyond. Target: the city's offline map under 3 MB (met); a province map is "
+            "4-5 MB, too big to forward over WhatsApp: share per-kabupaten maps there.\n\n"
             + "\n".join(lines))
     write_section("map", "Map size and build time (benchmarks/map.py)", body)
 
