@@ -6,6 +6,7 @@ Run: ``python -m benchmarks.synth`` (writes its section of benchmarks/RESULTS.md
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 
 import numpy as np
@@ -37,7 +38,8 @@ def run() -> str:
     note = ("Median wall time of `make_city(seed, size)` over "
             + ", ".join(f"{n}: {r} seeds" for n, r in REPEATS.items())
             + "; the register column includes `planner.synth_register.make_register`"
-            + ("." if with_register else " (not available when measured)."))
+            + ("." if with_register else " (not available when measured).")
+            + f" Load average at the end: {os.getloadavg()[0]:.1f} (the machine is shared; figures are upper bounds).")
     return note + "\n\n" + "\n".join(rows)
 
 
