@@ -54,9 +54,44 @@ def geocode(
     areas: Path = typer.Option(..., "--areas", help="kelurahan/desa polygons"),
     kecamatan: Optional[Path] = typer.Option(None, "--kecamatan", help="kecamatan polygons"),
     out: Path = typer.Option(..., "--out", help="output folder"),
+    gazetteer: Optional[Path] = typer.Option(None, "--gazetteer", help="official names CSV (kode, nama, level)"),
+    within: Optional[str] = typer.Option(None, "--within", help="keep only areas whose code starts with this"),
+    column: list[str] = typer.Option([], "--column", help="map a column: canonical=Header, e.g. alamat='Alamat KTP'"),
 ):
     """Geocode a register onto kelurahan and kecamatan; every row ends in one bucket."""
-    fail("not implemented yet")
+    from rich.table import Table
+
+    from planner import geocode as geocode_mod
+    from planner.areas import AreaError, load_areas
+    from planner.register import RegisterError, read_register
+
+    mapping = {}
+    for item in column:
+        if "=" not in item:
+            fail(f"--column {item!r}: expected canonical=Header, e.g. alamat=Alamat Lengkap")
+        key, value = item.split("=", 1)
+        mapping[key.strip()] = value.strip()
+    try:
+        area_set = load_areas(areas, kecamatan, within=within)
+        table = read_register(register, mapping=mapping or None)
+        names = geocode_mod.Gazetteer.from_areas(area_set, gazetteer)
+    except (AreaError, RegisterError, OSError, ValueError) as exc:
+        fail(str(exc))
+    coded = geocode_mod.geocode(table, area_set, gazetteer=names, progress=True)
+    paths = geocode_mod.write_outputs(coded, area_set, out)
+    counts = geocode_mod.buckets(coded)
+    report = Table(title=f"{len(coded):,} register rows")
+    report.add_column("bucket")
+    report.add_column("rows", justify="right")
+    report.add_column("share", justify="right")
+    for name, count in counts.items():
+        report.add_row(name, f"{count:,}", f"{count / max(len(coded), 1):.1%}")
+    report.add_row("[bold]total[/]", f"[bold]{int(counts.sum()):,}[/]", "")
+    console.print(report)
+    moved = int(coded["nik_kec_mismatch"].sum())
+    if moved:
+        console.print(f"{moved:,} matched rows have a NIK from another kecamatan (likely moved)")
+    console.print("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
 # ---- network (network.py) -------------------------------------------------------------------

@@ -185,7 +185,17 @@ class Gazetteer:
             for code, name in zip(kel["kode"].str[:5], kel["nama_kabkota"]):
                 gaz._add_kab(str(name), code)
         if official is not None:
-            table = official if isinstance(official, pd.DataFrame) else pd.read_csv(official, dtype=str)
+            if isinstance(official, pd.DataFrame):
+                table = official
+            else:
+                try:
+                    table = pd.read_csv(official, dtype=str, keep_default_na=False)
+                except (OSError, ValueError, UnicodeDecodeError) as exc:
+                    raise ValueError(f"gazetteer {official}: cannot read it as CSV ({exc})") from exc
+            missing = [c for c in ("kode", "nama", "level") if c not in table.columns]
+            if missing:
+                raise ValueError(f"gazetteer {official}: missing column(s) {missing}; expected kode, nama, level "
+                                 "(provinsi/kabkota/kecamatan/keldesa) as in lampung_wilayah_2025.csv")
             prefixes = tuple(sorted(set(kec["kode"].str[:5])))
             table = table[table["kode"].astype(str).str.startswith(prefixes)]
             known_kec = set(map(str, kec["kode"]))
@@ -666,6 +676,7 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
 
     # 3. free-text address, for rows without a kelurahan yet
     alamat = register["alamat"].fillna("").astype(str).to_numpy(dtype=object)
+    informative = alamat != ""  # refined below: an address of only '-', '?', numbers, RT/RW says nothing
     todo = np.flatnonzero((level != "kelurahan") & (alamat != ""))
     if len(todo):
         codes, uniq = pd.factorize(alamat[todo])
@@ -679,6 +690,9 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
         for j, rc in enumerate(red_codes):
             first.setdefault(rc, j)
         segments = [reduced[first[rc]] for rc in range(len(red_uniq))]
+        wordy = np.array([any(len(t) >= 3 and t not in STOPWORDS and t not in MARKERS for seg in segs for t in seg)
+                          for segs in segments], dtype=bool)
+        informative[todo] = wordy[red_codes[codes]]
         bar.step("matching names")
         res = _resolve_rows(resolver, segments, red_codes[codes], nik_kec[todo], "address")
         prior_matched = status[todo] == "matched"
@@ -708,7 +722,7 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
     # 5. what is left: unmatched, or invalid when the row has nothing to locate it by
     left = status != "matched"
     has_coords = coord_note != ""
-    nothing = (alamat == "") & (kel_col == "") & (kec_col == "") & ~has_coords & ~hit & ~nik_ok
+    nothing = ~informative & (kel_col == "") & (kec_col == "") & ~has_coords & ~hit & ~nik_ok
     row_problem = (register["row_problem"] if "row_problem" in register.columns
                    else pd.Series("", index=register.index)).fillna("").astype(str).to_numpy(dtype=object)
     nik_problem = register["nik_problem"].fillna("").astype(str).to_numpy(dtype=object)
@@ -716,7 +730,7 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
     status[invalid] = "invalid"
     for i in np.flatnonzero(invalid):
         why = [p for p in (row_problem[i], nik_problem[i]) if p]
-        reason[i] = "nothing to locate the row by: no address, area name, coordinates or valid NIK" + (
+        reason[i] = "nothing to locate the row by: no usable address, area name, coordinates or valid NIK" + (
             f" ({'; '.join(why)})" if why else "")
     empty_reason = left & ~invalid & (reason == "")
     reason[empty_reason] = "no area name found"
@@ -771,3 +785,70 @@ class _Progress:
     def close(self) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+# ---- outputs ---------------------------------------------------------------------------------------
+BUCKETS = ["matched (kelurahan)", "matched (kecamatan)", "ambiguous", "unmatched", "invalid"]
+_RESULT_COLUMNS = ["row", "status", "level", "kode_kel", "kode_kec", "method", "score", "reason",
+                   "nik_kec_mismatch", "candidates"]
+
+
+def buckets(coded: pd.DataFrame) -> pd.Series:
+    """Row counts per bucket; they always add up to the number of rows."""
+    label = np.where(coded["status"] == "matched", "matched (" + coded["level"].astype(str) + ")", coded["status"])
+    return pd.Series(label).value_counts().reindex(BUCKETS, fill_value=0)
+
+
+def summary(coded: pd.DataFrame, areas) -> pd.DataFrame:
+    """Matched rows per kelurahan and per kecamatan (aggregates only: shareable)."""
+    matched = coded[coded["status"] == "matched"]
+    kel = areas.kelurahan
+    at_kel = matched[matched["level"] == "kelurahan"]["kode_kel"].value_counts()
+    at_kec_only = matched[matched["level"] == "kecamatan"]["kode_kec"].value_counts()
+    all_kec = matched["kode_kec"].value_counts()
+    rows_kel = pd.DataFrame({"level": "kelurahan", "kode": kel["kode"].astype(str), "nama": kel["nama"].astype(str),
+                             "kode_kec": kel["kode_kec"].astype(str)})
+    rows_kel["matched_kelurahan"] = rows_kel["kode"].map(at_kel).fillna(0).astype(int)
+    rows_kel["matched_kecamatan_only"] = 0
+    kec = areas.kecamatan
+    rows_kec = pd.DataFrame({"level": "kecamatan", "kode": kec["kode"].astype(str), "nama": kec["nama"].astype(str),
+                             "kode_kec": kec["kode"].astype(str)})
+    rows_kec["matched_kelurahan"] = (rows_kec["kode"].map(all_kec).fillna(0) - rows_kec["kode"].map(at_kec_only).fillna(0)).astype(int)
+    rows_kec["matched_kecamatan_only"] = rows_kec["kode"].map(at_kec_only).fillna(0).astype(int)
+    out = pd.concat([rows_kec, rows_kel], ignore_index=True)
+    out["matched"] = out["matched_kelurahan"] + out["matched_kecamatan_only"]
+    return out
+
+
+def _safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula (=, +, -x, @) with an apostrophe."""
+    from planner.register import FORMULA
+
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            values = frame[column].to_numpy(dtype=object)
+            risky = [i for i, v in enumerate(values) if isinstance(v, str) and v and v.lstrip()[:1] in "=+-@"
+                     and FORMULA.match(v)]
+            if risky:
+                values = values.copy()
+                values[risky] = ["'" + values[i] for i in risky]
+                frame[column] = values
+    return frame
+
+
+def write_outputs(coded: pd.DataFrame, areas, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``geocoded.csv`` (every row, input order), ``review.csv`` (rows needing a person) and
+    ``summary.csv`` (counts per kelurahan and kecamatan) into `out_dir`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    first = [c for c in _RESULT_COLUMNS if c in coded.columns]
+    ordered = coded[first + [c for c in coded.columns if c not in first]]
+    paths = {"geocoded": out_dir / "geocoded.csv", "review": out_dir / "review.csv", "summary": out_dir / "summary.csv"}
+    _safe_cells(ordered).to_csv(paths["geocoded"], index=False, encoding="utf-8")
+    review_cols = first + [c for c in ("nik", "nama", "alamat", "rt", "rw", "kelurahan", "kecamatan", "lat", "lon",
+                                       "nik_problem", "row_problem") if c in coded.columns]
+    review = ordered.loc[ordered["status"] != "matched", review_cols]
+    _safe_cells(review).to_csv(paths["review"], index=False, encoding="utf-8")
+    summary(coded, areas).to_csv(paths["summary"], index=False, encoding="utf-8")
+    return paths
