@@ -134,15 +134,17 @@ def scenario_graph(scenario: Scenario, areas: AreaSet, roads: gpd.GeoDataFrame |
 
 
 def scenario_sites(scenario: Scenario, areas: AreaSet) -> gpd.GeoDataFrame:
+    """Candidate sites from the scenario's points file, plus balai sites where a kelurahan has none."""
     from planner import sites as sites_mod
 
     cfg = scenario.sites
     prefix = scenario.areas.within or _common_prefix(areas.kelurahan["kode"])
-    found = (sites_mod.load_sites(scenario.resolve(cfg.path), kinds=cfg.kinds, within=prefix)
-             if cfg.path is not None else None)
-    if found is None or cfg.fallback_balai:
-        found = sites_mod.add_fallback_sites(found, areas.kelurahan)
-    found["max_days"] = np.minimum(found["max_days"].fillna(cfg.max_days_per_site), cfg.max_days_per_site).astype(int)
+    empty = gpd.GeoDataFrame({c: [] for c in ("site_id", "kode_kel")}, geometry=[], crs="EPSG:4326")
+    found = (sites_mod.load_sites(scenario.resolve(cfg.path), kinds=cfg.kinds, within=prefix,
+                                  kelurahan=areas.kelurahan, max_days=cfg.max_days_per_site)
+             if cfg.path is not None else empty)
+    if cfg.fallback_balai or not len(found):
+        found = sites_mod.add_fallback_sites(found, areas.kelurahan, max_days=cfg.max_days_per_site)
     return found
 
 
@@ -154,6 +156,29 @@ def _common_prefix(codes: pd.Series) -> str | None:
 def _points(frame: pd.DataFrame, id_column: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"id": frame[id_column].astype(str).to_numpy()},
                             geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+
+
+def this_weeks_visits(visits: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Home visits offered to routing this week, and the rest with the reason they wait.
+
+    The home-visit teams can make at most `capacity_per_day` visits a day; offering routing many
+    times more visits than fit only slows the search. Kelurahan with the most visits go first (a
+    team serves a cluster in one trip), ties by code, so the choice is stable from week to week.
+    """
+    teams = [g for g in scenario.units if g.home_visits]
+    days = len(scenario.calendar.working_dates())
+    limit = sum(g.count * g.capacity_per_day for g in teams) * days
+    if len(visits) <= limit:
+        return visits, visits.iloc[0:0].assign(job_kind=[], reason=[])
+    per_kel = visits.groupby("kode_kel")["visit_id"].transform("size")
+    order = visits.assign(_n=per_kel).sort_values(["_n", "kode_kel", "visit_id"], ascending=[False, True, True],
+                                                   kind="stable").drop(columns="_n")
+    chosen, later = order.iloc[:limit], order.iloc[limit:]
+    reason = (f"over this week's home-visit capacity ({limit} visits: "
+              f"{sum(g.count for g in teams)} team(s) x {days} days x visits per day)")
+    later = pd.DataFrame({"job_id": "V-" + later["visit_id"].astype(str), "job_kind": "home_visit",
+                          "site_id": pd.NA, "kode_kel": later["kode_kel"], "reason": reason})
+    return chosen.sort_index(), later
 
 
 # ---- the whole chain --------------------------------------------------------------------------
@@ -188,9 +213,12 @@ def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | 
     def matrix_fn(points: gpd.GeoDataFrame, vehicle: str):
         return network.travel_matrix(points, points, graph=graph, vehicle=vehicle)
 
+    week_visits, later_visits = this_weeks_visits(visits, scenario)
     with _step(console, timings, "weekly routes (OR-Tools)"):
-        routes = routing.route(placed.sessions, sites, visits, scenario.units, scenario.calendar, matrix_fn,
+        routes = routing.route(placed.sessions, sites, week_visits, scenario.units, scenario.calendar, matrix_fn,
                                time_limit_s=scenario.time_budget_s, seed=scenario.seed)
+    if len(later_visits):
+        routes.unscheduled = pd.concat([routes.unscheduled, later_visits], ignore_index=True)
     ref = areas_ref if areas_ref is not None else {
         "kelurahan": scenario.resolve(scenario.areas.kelurahan),
         "kecamatan": scenario.resolve(scenario.areas.kecamatan),

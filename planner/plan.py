@@ -148,7 +148,8 @@ def compute_kpis(plan: Plan) -> dict:
         "home_visit_demand": int(_sum(plan.gaps, "home_visit")),
         "kelurahan_with_gap": int((plan.gaps["unrecorded"] > 0).sum()) if "unrecorded" in plan.gaps else 0,
         "session_days_planned": int(_sum(plan.sessions, "session_days")),
-        "session_days_scheduled": int(len(sessions_done)),
+        # a session-day split around the Friday break is one job over two rows
+        "session_days_scheduled": int(sessions_done["job_id"].nunique()) if "job_id" in sessions_done else 0,
         "expected_recordings_planned": round(_sum(plan.sessions, "exp_total"), 1),
         "expected_recordings_scheduled": round(_sum(sessions_done, "expected_recordings"), 1),
         "home_visits_scheduled": int(len(visits_done)),

@@ -1,0 +1,82 @@
+"""End to end: the demo on the fictional city and the real Bandar Lampung scenario, through the CLI."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from planner.areas import load_areas
+from planner.cli import app
+from planner.plan import Plan
+from tests.conftest import BL_KELURAHAN
+
+REPO = Path(__file__).resolve().parents[1]
+WEEK = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_demo_writes_the_four_outputs(demo_out):
+    for name in ("map.html", "schedule.xlsx", "schedule.csv", "plan.json"):
+        assert (demo_out / name).stat().st_size > 0, name
+    plan = Plan.load(demo_out / "plan.json")
+    schedule = pd.read_csv(demo_out / "schedule.csv")
+    assert len(schedule) > 0
+    # OR-Tools really placed and routed: sessions were chosen and appear in the schedule
+    assert plan.kpis["session_days_planned"] > 0
+    assert plan.kpis["session_days_scheduled"] > 0
+    assert set(plan.schedule.loc[plan.schedule.job_kind == "session", "site_id"]) <= set(plan.sessions.site_id)
+    # every register row ended in exactly one bucket
+    assert sum(plan.meta["geocode"].values()) > 0
+    # the plan reloads with its areas, which are the fictional city's
+    areas = plan.load_areas()
+    assert areas.kelurahan["kode"].str.startswith("99.").all()
+
+
+def test_demo_is_deterministic(demo_out, tmp_path):
+    again = tmp_path / "again"
+    result = CliRunner().invoke(app, ["demo", "--out", str(again), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    first = json.loads((demo_out / "plan.json").read_text())
+    second = json.loads((again / "plan.json").read_text())
+    for table in ("gaps", "sessions", "assignment", "schedule", "unscheduled"):
+        assert first["tables"][table] == second["tables"][table], table
+
+
+@pytest.mark.browser
+def test_demo_map_opens_without_javascript_errors(demo_out, artifacts):
+    from browser import Browser
+    from test_maps import _cdn, _real_errors
+
+    with Browser(serve=_cdn()) as b:
+        b.open((demo_out / "map.html").resolve().as_uri())
+        assert b.js("typeof L") == "object"
+        assert _real_errors(b) == []
+        b.screenshot(artifacts / "demo_map.png")
+
+
+@pytest.mark.slow
+def test_bandar_lampung_plan_on_real_boundaries(tmp_path):
+    out = tmp_path / "bl"
+    result = CliRunner().invoke(app, ["plan", str(REPO / "scenarios" / "bandar-lampung.toml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    plan = Plan.load(out / "plan.json")
+    real = set(load_areas(BL_KELURAHAN).kelurahan["kode"])
+    stops = plan.schedule[plan.schedule.job_kind != "depot"]
+    assert len(stops) > 0
+    assert set(stops["kode_kel"].dropna()) <= real
+    assert stops["kode_kel"].str.startswith("18.71.").all()
+    assert plan.kpis["unrecorded"] > 15000
+    kinds = set(plan.sessions["kind"])
+    assert "kantor_camat" in kinds
+    for name in ("map.html", "schedule.xlsx", "schedule.csv", "plan.json"):
+        assert (out / name).exists()
