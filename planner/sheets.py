@@ -244,9 +244,9 @@ def _slug(text: str) -> str:
 def _residents_by_stop(visits: pd.DataFrame, register: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """job_id of each home-visit stop -> the resident(s) the team visits there.
 
-    A register with `visit_id` (as `demand.home_visits` numbers them) is matched on it; otherwise the
-    kelurahan's home-visit residents are handed out in register order over its visit stops, so a
-    team gets as many names as it has visits.
+    A register with `visit_id`, or a geocoded one (with `status`, numbered as `demand.home_visits`
+    does), is matched on it; otherwise the kelurahan's home-visit residents are handed out in
+    register order over its visit stops, so a team gets as many names as it has visits.
     """
     need = [c for c in ("nama", "kode_kel") if c not in register.columns]
     if need:
@@ -254,6 +254,10 @@ def _residents_by_stop(visits: pd.DataFrame, register: pd.DataFrame) -> dict[str
     people = register
     if "home_visit" in people:
         people = people[people["home_visit"].fillna(False).astype(bool)]
+    if "visit_id" not in people and "status" in people:
+        # a geocoded register: number visits as demand.home_visits does (matched rows, in order, HV00001...)
+        people = people[people["status"] == "matched"]
+        people = people.assign(visit_id=[f"HV{i:05d}" for i in range(1, len(people) + 1)])
     out: dict[str, pd.DataFrame] = {}
     if "visit_id" in people:
         by_id = people.assign(visit_id=people["visit_id"].astype(str))

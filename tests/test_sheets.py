@@ -119,3 +119,23 @@ def test_indonesian_dates():
     assert sheets.hari_tanggal(dt.date(2026, 11, 27)) == "Jumat, 27 November 2026"
     assert sheets.hari_tanggal("2026-08-17T08:00", short=True) == "Sen 17 Agu"
     assert sheets.minutes_text(95) == "1 j 35 mnt"
+
+
+def test_geocoded_register_matched_to_visits_as_demand_numbers_them(plan, tmp_path):
+    """Visit V-HV00003 is the third matched home-visit row; unmatched rows do not shift the numbering."""
+    schedule = plan.schedule.copy()
+    visits = schedule.index[schedule["job_kind"] == "home_visit"]
+    schedule.loc[visits, "job_id"] = [f"V-HV{i:05d}" for i in range(1, len(visits) + 1)]
+    numbered = Plan(name=plan.name, week_start=plan.week_start, working_dates=plan.working_dates, gaps=plan.gaps,
+                    schedule=schedule)
+    rows = []
+    for i, kode in enumerate(schedule.loc[visits, "kode_kel"], start=1):
+        rows.append({"nama": f"Ibu Terdaftar {i:03d}", "rt": "004", "rw": "001", "kode_kel": kode,
+                     "home_visit": True, "status": "matched"})
+        rows.append({"nama": f"Tak Ditemukan {i:03d}", "rt": "001", "rw": "001", "kode_kel": None,
+                     "home_visit": True, "status": "unmatched"})
+    sheets.write_day_sheets(numbered, tmp_path, register=pd.DataFrame(rows))
+    for i, (unit, date) in enumerate(zip(schedule.loc[visits, "unit"], schedule.loc[visits, "date"]), start=1):
+        page = (tmp_path / f"{date}_{sheets._slug(unit)}.html").read_text(encoding="utf-8")
+        assert f"Ibu Terdaftar {i:03d} (RT 004/RW 001)" in page
+        assert "Tak Ditemukan" not in page
