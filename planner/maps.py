@@ -234,7 +234,7 @@ CSS = """
   box-shadow: 0 0 3px rgba(0,0,0,.5);}
 .depot-icon {width: 16px; height: 16px; margin: -8px 0 0 -8px; background: #222; color: #fff;
   font: bold 10px/16px system-ui, sans-serif; text-align: center; border: 2px solid #fff;}
-.hv-badge {width: 24px; height: 24px; margin: -12px 0 0 -12px; border-radius: 5px;
+.hv-badge {width: 24px; height: 24px; margin: -30px 0 0 4px; border-radius: 5px;
   background: #fff; color: #6a3d9a; font: bold 12px/24px system-ui, sans-serif; text-align: center;
   border: 2px solid #6a3d9a; box-shadow: 0 0 3px rgba(0,0,0,.5);}
 .plan-tip {font: 12px/1.35 system-ui, sans-serif; width: max-content; max-width: 78vw; white-space: normal;}
@@ -560,7 +560,7 @@ def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict) -> None:
                    f"{esc(hari_tanggal(day))}<br>{esc(r.start_hm)}–{esc(r.end_hm)}</div>")
             folium.Marker([r.lat, r.lon], icon=folium.DivIcon(
                 html=f"<div class='stop-num' style='background:{colour}'>{number}</div>", icon_size=(0, 0),
-                class_name=""), tooltip=folium.Tooltip(tip, sticky=False)).add_to(group)
+                class_name=""), tooltip=folium.Tooltip(tip, sticky=False), z_index_offset=1000).add_to(group)
 
 
 def _home_visit_layer(m: folium.Map, stops: pd.DataFrame, areas) -> None:
