@@ -778,28 +778,50 @@ def _virtual_edges(router: _Router, snapped: pd.DataFrame, offroad_kph: float):
     return (np.concatenate(us), np.concatenate(vs), np.concatenate(ts), np.concatenate(ms))
 
 
+#: Bits of a packed edge weight that hold centimetres (see _many_to_many).
+_PACK_BITS = 26
+
+
 def _many_to_many(u, v, t, m, size, o_idx, d_idx, chunk, progress):
-    """Seconds and metres (along the fastest route) between virtual nodes, one Dijkstra pass per batch."""
-    frame = pd.DataFrame({"u": u, "v": v, "t": np.maximum(t, 1e-3), "m": m})
-    frame = frame.sort_values(["u", "v", "t"]).drop_duplicates(["u", "v"])  # csr would add parallel edges
+    """Seconds and metres (along the fastest route) between virtual nodes, one Dijkstra pass per batch.
+
+    Time and distance travel together in one float64 weight: whole milliseconds x 2**26 + whole
+    centimetres. Sums of such integers are exact below 2**53, so one pass minimises time (ties go to
+    the shorter route) and the distance of that very route is read from the low bits. The packing
+    is checked on the result (no route over ~8 h, no carry into the time bits); when it does not
+    hold, the batch is redone with plain seconds and the route lengths are summed from the
+    predecessor trees (:func:`_path_metres`).
+    """
+    frame = pd.DataFrame({"u": u, "v": v, "ms": np.maximum(np.round(t * 1000), 1), "cm": np.round(m * 100)})
+    frame = frame.sort_values(["u", "v", "ms", "cm"]).drop_duplicates(["u", "v"])  # csr would add parallel edges
     reverse = len(d_idx) < len(o_idx)
     if reverse:  # run from the smaller side on the reversed graph
         frame = frame.rename(columns={"u": "v", "v": "u"}).sort_values(["u", "v"])
         o_idx, d_idx = d_idx, o_idx
     rows, cols = frame["u"].to_numpy(), frame["v"].to_numpy()
-    graph = csr_matrix((frame["t"].to_numpy(), (rows, cols)), shape=(size, size))
-    edge_key = rows.astype(np.int64) * size + cols
-    edge_len = frame["m"].to_numpy()
+    ms, cm = frame["ms"].to_numpy(), frame["cm"].to_numpy()
+    scale = 2.0 ** _PACK_BITS
+    packed = csr_matrix((ms * scale + cm, (rows, cols)), shape=(size, size))
+    cm_per_ms = float((cm / ms).max())  # a route's centimetres never exceed this x its milliseconds
     sources, inv = np.unique(o_idx, return_inverse=True)
     seconds = np.empty((len(sources), len(d_idx)))
     metres = np.empty((len(sources), len(d_idx)))
-    batches = range(0, len(sources), chunk)
     bar = _progress(progress, len(sources), "shortest paths")
-    for start in batches:
+    for start in range(0, len(sources), chunk):
         batch = sources[start:start + chunk]
-        dist, pred = dijkstra(graph, directed=True, indices=batch, return_predecessors=True)
-        seconds[start:start + len(batch)] = dist[:, d_idx]
-        metres[start:start + len(batch)] = _path_metres(pred, edge_key, edge_len, size)[:, d_idx]
+        total = dijkstra(packed, directed=True, indices=batch)[:, d_idx]
+        whole_ms = np.floor(total / scale)
+        longest = whole_ms[np.isfinite(whole_ms)].max(initial=0.0)
+        if longest < 2.0 ** (53 - _PACK_BITS) and longest * cm_per_ms < scale:
+            seconds[start:start + len(batch)] = whole_ms / 1000
+            with np.errstate(invalid="ignore"):  # inf - inf where unreachable; masked by the caller
+                metres[start:start + len(batch)] = (total - whole_ms * scale) / 100
+        else:
+            timed = csr_matrix((ms / 1000, (rows, cols)), shape=(size, size))
+            dist, pred = dijkstra(timed, directed=True, indices=batch, return_predecessors=True)
+            seconds[start:start + len(batch)] = dist[:, d_idx]
+            edge_key = rows.astype(np.int64) * size + cols
+            metres[start:start + len(batch)] = _path_metres(pred, edge_key, cm / 100, size)[:, d_idx]
         if bar:
             bar[0].advance(bar[1], len(batch))
     if bar:
