@@ -139,3 +139,28 @@ def test_geocoded_register_matched_to_visits_as_demand_numbers_them(plan, tmp_pa
         page = (tmp_path / f"{date}_{sheets._slug(unit)}.html").read_text(encoding="utf-8")
         assert f"Ibu Terdaftar {i:03d} (RT 004/RW 001)" in page
         assert "Tak Ditemukan" not in page
+
+
+def test_cli_map_and_sheets(plan, register, tmp_path):
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    plan.areas_ref = {"kelurahan": str(BL_KELURAHAN), "kecamatan": str(BL_KECAMATAN)}
+    saved = plan.save(tmp_path / "plan.json")
+    runner = CliRunner()
+    result = runner.invoke(app, ["map", str(saved), "--out", str(tmp_path / "map.html"), "--offline",
+                                 "--gpkg", str(tmp_path / "plan.gpkg")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "map.html").stat().st_size > 100_000 and (tmp_path / "plan.gpkg").exists()
+    result = runner.invoke(app, ["sheets", str(saved), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "schedule.xlsx").exists() and (tmp_path / "out" / "day-sheets" / "index.html").exists()
+    result = runner.invoke(app, ["sheets", str(saved), "--out", str(tmp_path / "named"), "--with-names"])
+    assert result.exit_code == 2 and "--register" in result.output
+    register.to_csv(tmp_path / "register.csv", index=False)
+    result = runner.invoke(app, ["sheets", str(saved), "--out", str(tmp_path / "named"), "--with-names",
+                                 "--register", str(tmp_path / "register.csv")])
+    assert result.exit_code == 0, result.output
+    named = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "named" / "day-sheets").glob("*.html"))
+    assert "Warga Kunjungan 000" in named
