@@ -353,8 +353,9 @@ def _first(value):
 def graph_from_osm_pbf(path: str | Path) -> nx.MultiDiGraph:
     """Build a graph from an OSM file through GDAL's OSM driver (reads ``.osm.pbf`` and ``.osm``).
 
-    Ways connect only at shared nodes, as in OSM. Limitation: GDAL gives no one-way information in
-    a column we rely on, so every way is two-way here; prefer :func:`graph_from_osm_xml` for XML.
+    Ways connect only at shared nodes, as in OSM. Limitation: ``oneway`` tags (in GDAL's
+    ``other_tags``) are not read, so every way is two-way and no ``maxspeed`` is used; prefer
+    :func:`graph_from_osm_xml` (or convert with ``osmium cat file.pbf -o file.osm``) where it matters.
     """
     import pyogrio
 
@@ -700,10 +701,10 @@ def travel_matrix(origins, destinations, graph: nx.MultiDiGraph | None = None, v
         raise ValueError(f"offroad_kph must be positive, got {offroad_kph}")
     orig = _as_points(origins, "origins")
     dest = _as_points(destinations, "destinations")
-    ox_, oy = orig.geometry.x.to_numpy(), orig.geometry.y.to_numpy()
-    dx, dy = dest.geometry.x.to_numpy(), dest.geometry.y.to_numpy()
     if graph is None:
-        metres = _haversine_m(ox_[:, None], oy[:, None], dx[None, :], dy[None, :]) * circuity
+        o_lon, o_lat = orig.geometry.x.to_numpy()[:, None], orig.geometry.y.to_numpy()[:, None]
+        d_lon, d_lat = dest.geometry.x.to_numpy()[None, :], dest.geometry.y.to_numpy()[None, :]
+        metres = _haversine_m(o_lon, o_lat, d_lon, d_lat) * circuity
         seconds = metres / (STRAIGHT_LINE_KPH[vehicle] / 3.6)
         return TravelMatrix(
             minutes=_minutes(seconds), metres=np.round(metres).astype(np.int64),
