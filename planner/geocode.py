@@ -30,8 +30,9 @@ from rapidfuzz import fuzz, process
 from planner.register import standardise
 
 # ---- normalising names ---------------------------------------------------------------------------
-KEL_MARK = {"kel", "kelurahan", "desa", "ds", "des", "kelurahaan", "kampung_desa", "pekon", "tiyuh"}
-KEC_MARK = {"kec", "kecamatan", "kc", "kecamatn"}
+KEL_MARK = {"kel", "kelurahan", "desa", "ds", "des", "kelurahaan", "kelurhan", "kelurahn", "klurahan", "kelrahan",
+            "pekon", "tiyuh", "kelurah"}
+KEC_MARK = {"kec", "kecamatan", "kc", "kecamatn", "kecamtan", "kecmatan", "kecamatam", "kcmtn", "kecam"}
 KAB_MARK = {"kab", "kabupaten", "kodya", "kotamadya", "kotamadia"}
 STOPWORDS = {"belum", "diisi", "tidak", "ada", "diketahui", "alamat", "kosong", "tanpa", "tdk", "isi", "data",
              "nama", "dan", "atau", "dekat", "depan", "belakang", "samping", "sebelah", "masjid", "pasar",
@@ -66,6 +67,7 @@ _SEGMENT = re.compile(r"[,;|/()\[\]\n\r\t]+|\s-\s")
 _TOKEN = re.compile(r"[a-z]+|\d+|#")
 _DOUBLE = re.compile(r"(.)\1+")
 HASH = "#"
+STREET_TAIL = "~street"
 
 
 def _key(tokens) -> str:
@@ -73,10 +75,16 @@ def _key(tokens) -> str:
     return _DOUBLE.sub(r"\1", "".join(tokens))
 
 
+_GLUED = re.compile(r"^(tj|tjg|tlk|gn)(?=[a-z]{4})")
+_GLUED_LONG = {"tj": "tanjung", "tjg": "tanjung", "tlk": "teluk", "gn": "gunung"}
+
+
 def _tokens(text: str) -> list[str]:
     out = []
     for tok in _TOKEN.findall(text):
         tok = ABBREV.get(tok, tok)
+        if tok[:1] in "tg" and _GLUED.match(tok):  # 'tjkarang', 'tlkbetung'
+            tok = _GLUED.sub(lambda m: _GLUED_LONG[m.group(1)], tok)
         if tok.isdigit() and len(tok) > 1:
             out.append(HASH)
         else:
@@ -125,15 +133,17 @@ def _reduce_segment(part: str) -> tuple[tuple[str, ...], ...]:
     part = _HOUSE_NO.sub(" # ", part)
     part = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", part)
     kept: list[str] = []
+    street: list[str] = []
     in_street = False
     for tok in _tokens(part):
         if tok in STREET_MARK:
-            in_street = True
+            in_street, street = True, []
             continue
         if in_street:
             if tok == HASH or tok in MARKERS or tok.isdigit():
                 in_street = False
             else:
+                street.append(tok)
                 continue
         kept.append(tok)
     out, run = [], []
@@ -144,6 +154,10 @@ def _reduce_segment(part: str) -> tuple[tuple[str, ...], ...]:
             run = []
         else:
             run.append(tok)
+    if in_street and len(street) > 1:
+        # a street that runs to the end of its part may have swallowed the area names
+        # ('Jl. Teuku Umar Kedaton'): kept aside, read only if nothing else names an area
+        out.append((STREET_TAIL,) + tuple(street))
     return tuple(out)
 
 
@@ -500,6 +514,25 @@ class Resolver:
         hit = self._cache.get(cache_key)
         if hit is not None:
             return hit
+        main = tuple(s for s in segments if s[0] != STREET_TAIL)
+        tails = [s[1:] for s in segments if s[0] == STREET_TAIL]
+        result = self._resolve(main, nik_kec)
+        if result[0].status != "matched" and tails:
+            # the names may hide at the end of a street that ran to the end of the address: drop the
+            # street's first words (its own name) and accept only an exact, consistent reading
+            for tail in tails:
+                for k in range(1, min(3, len(tail) - 1) + 1):
+                    m, fz = self._resolve(main + (tail[k:],), nik_kec)
+                    if m.status == "matched" and not fz:
+                        result = (Match(m.status, m.kode_kel, m.kode_kec, round(m.score * 0.9, 1),
+                                        m.reason + " (read after the street name)", m.candidates), False)
+                        break
+                if result[0].status == "matched":
+                    break
+        self._cache[cache_key] = result
+        return result
+
+    def _resolve(self, segments, nik_kec: str = "") -> tuple[Match, bool]:
         spans, leftovers = self.mentions(segments)
         fuzzy_used = False
         match, total = self.choose(spans, nik_kec)
@@ -525,7 +558,6 @@ class Resolver:
             if fuzzy_match == match:
                 break
             match, total, fuzzy_used = fuzzy_match, fuzzy_total, True
-        self._cache[cache_key] = (match, fuzzy_used)
         return match, fuzzy_used
 
 
@@ -691,7 +723,7 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
             first.setdefault(rc, j)
         segments = [reduced[first[rc]] for rc in range(len(red_uniq))]
         wordy = np.array([any(len(t) >= 3 and t not in STOPWORDS and t not in MARKERS for seg in segs for t in seg)
-                          for segs in segments], dtype=bool)
+                          for segs in segments], dtype=bool)  # a street alone counts: it is an address
         informative[todo] = wordy[red_codes[codes]]
         bar.step("matching names")
         res = _resolve_rows(resolver, segments, red_codes[codes], nik_kec[todo], "address")

@@ -38,8 +38,13 @@ SYNONYMS: dict[str, list[str]] = {
     "jenis_kelamin": ["jenis_kelamin", "jk", "sex", "gender", "kelamin", "l_p", "lp"],
     "lat": ["lat", "latitude", "lintang", "y"],
     "lon": ["lon", "lng", "long", "longitude", "bujur", "x"],
-    "home_visit": ["home_visit", "kebutuhan_khusus", "kunjungan_rumah", "perlu_kunjungan", "homevisit"],
+    "home_visit": ["home_visit", "kebutuhan_khusus", "kunjungan_rumah", "perlu_kunjungan", "homevisit",
+                   "disabilitas", "penyandang_disabilitas", "difabel", "jemput_bola_rumah"],
 }
+#: Columns holding two canonical values at once: "003/002" RT/RW, "-5.41, 105.26" coordinates.
+COMBINED = {"rt_rw": ["rt_rw", "rtrw", "no_rt_rw"],
+            "koordinat": ["koordinat", "coordinates", "coordinate", "latlong", "lat_long", "lat_lon", "latlon",
+                          "lat_lng", "titik_koordinat", "lokasi_koordinat"]}
 LOCATING = ("alamat", "kelurahan", "kecamatan", "lat", "nik")
 MAX_LINE_BYTES = 1_000_000  # a register line longer than this is not a register row (see _check_lines)
 FORMULA = re.compile(r"^\s*[=+@]|^\s*-\s*[A-Za-z(]")
@@ -204,14 +209,18 @@ def column_map(columns, mapping: dict | None = None) -> dict[str, str]:
             raise RegisterError(f"column mapping {key!r}: {value!r} does not name a canonical column "
                                 f"({', '.join(CANONICAL)}) and a column of the file ({', '.join(columns)})")
     used = set(found.values())
-    for canonical, spellings in SYNONYMS.items():
-        if canonical in found:
-            continue
-        for column in columns:
-            if column not in used and _key(column) in spellings:
-                found[canonical] = column
-                used.add(column)
-                break
+    for exact in (True, False):  # exact spellings first, then headers such as "Tanggal Lahir (dd-mm-yyyy)"
+        for canonical, spellings in list(SYNONYMS.items()) + list(COMBINED.items()):
+            if canonical in found:
+                continue
+            for column in columns:
+                key = _key(column)
+                hit = key in spellings if exact else canonical not in ("nik", "nama") and any(
+                    key.startswith(s + "_") for s in spellings if len(s) > 3)
+                if column not in used and hit:
+                    found[canonical] = column
+                    used.add(column)
+                    break
     return found
 
 
@@ -265,7 +274,7 @@ def parse_dates(values: pd.Series) -> pd.Series:
     uniq, inverse = np.unique(text.to_numpy(dtype=object).astype(str), return_inverse=True)
     u = pd.Series(uniq)
     out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
-    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d%m%Y"):
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d%m%Y", "%d-%m-%y", "%d/%m/%y"):
         todo = out.isna()
         if not todo.any():
             break
@@ -391,13 +400,24 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     found = column_map(frame.columns, mapping)
+    frame = frame.copy()
+    if "rt_rw" in found and not ("rt" in found or "rw" in found):
+        parts = _text(frame[found.pop("rt_rw")]).str.extract(r"(\d+)\D+(\d+)")
+        frame["__rt"], frame["__rw"] = parts[0].fillna(""), parts[1].fillna("")
+        found["rt"], found["rw"] = "__rt", "__rw"
+    if "koordinat" in found and "lat" not in found and "lon" not in found:
+        parts = _text(frame[found.pop("koordinat")]).str.extract(r"(-?\d+(?:\.\d+)?)\s*[,;/ ]\s*(-?\d+(?:\.\d+)?)")
+        frame["__lat"], frame["__lon"] = parts[0], parts[1]
+        found["lat"], found["lon"] = "__lat", "__lon"
+    found.pop("rt_rw", None)
+    found.pop("koordinat", None)
     if not any(c in found for c in LOCATING):
         raise RegisterError(f"no column to locate residents: found columns {list(frame.columns)}; expected at "
                             f"least one of nik, alamat, kelurahan/desa, kecamatan, lat+lon (any case), or pass "
                             "a mapping such as {'alamat': 'Alamat Lengkap'}")
     if ("lat" in found) != ("lon" in found):
         raise RegisterError(f"coordinates need both lat and lon columns; found only {found.get('lat') or found.get('lon')!r}")
-    out = frame.copy()
+    out = frame.drop(columns=[c for c in frame.columns if c.startswith("__")])
     n = len(frame)
     if "row" in out.columns and "row" not in found.values():
         out = out.rename(columns={"row": "row_input"})
