@@ -259,8 +259,10 @@ def plan(
     scenario: Path = typer.Argument(..., help="scenario TOML file"),
     out: Path = typer.Option(Path("out"), "--out", help="output folder"),
     offline: bool = typer.Option(False, "--offline", help="self-contained map.html (Leaflet inlined)"),
+    with_names: bool = typer.Option(False, "--with-names",
+                                    help="day sheets with residents' names for the teams (personal data)"),
 ):
-    """Run every stage for a scenario: map.html, schedule.xlsx/.csv, plan.json, plan.gpkg."""
+    """Run every stage for a scenario: map.html, schedule.xlsx/.csv, plan.json, plan.gpkg, day sheets."""
     from planner.pipeline import run, write_outputs
     from planner.scenario import ScenarioError, load
 
@@ -272,15 +274,15 @@ def plan(
         result = run(loaded, console=console)
     except (ValueError, OSError) as exc:
         fail(str(exc))
-    _finish(result, out, offline)
+    _finish(result, out, offline, with_names)
 
 
-def _finish(result, out: Path, offline: bool) -> None:
+def _finish(result, out: Path, offline: bool, with_names: bool = False) -> None:
     from rich.table import Table
 
     from planner.pipeline import write_outputs
 
-    paths = write_outputs(result, out, offline=offline)
+    paths = write_outputs(result, out, offline=offline, with_names=with_names)
     table = Table(title=f"{result.plan.name}: week of {result.plan.week_start}")
     table.add_column("KPI")
     table.add_column("value", justify="right")

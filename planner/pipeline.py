@@ -239,8 +239,12 @@ def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | 
     return Run(scenario, areas, coded, gaps, visits, sites, graph, placed, routes, plan, timings)
 
 
-def write_outputs(result: Run, out: Path, *, offline: bool = False) -> dict[str, Path]:
-    """Write the shareable outputs: plan.json, schedule.csv/.xlsx, map.html, plan.gpkg."""
+def write_outputs(result: Run, out: Path, *, offline: bool = False, with_names: bool = False) -> dict[str, Path]:
+    """Write the shareable outputs: plan.json, schedule.csv/.xlsx, map.html, plan.gpkg, day sheets.
+
+    With `with_names` the day sheets carry residents' names and RT/RW for the visiting teams
+    (personal data: print them, do not share them).
+    """
     from planner import maps, sheets
 
     out = Path(out)
@@ -253,6 +257,9 @@ def write_outputs(result: Run, out: Path, *, offline: bool = False) -> dict[str,
     m = maps.plan_map(result.plan, result.areas)
     paths["map"] = maps.save_map(m, out / "map.html", offline=offline)
     paths["gpkg"] = maps.write_geopackage(result.plan, result.areas, out / "plan.gpkg")
+    sheets_dir = out / ("lembar-harian-nama" if with_names else "lembar-harian")
+    paths["day_sheets"] = sheets.write_day_sheets(result.plan, sheets_dir,
+                                                  register=result.register if with_names else None)[0]
     return paths
 
 
