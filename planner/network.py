@@ -230,7 +230,7 @@ def graph_from_lines(
         "components": len(components),
         "km_kept": round(float(km_kept), 3),
         "share_kept": round(float(km_kept / km_noded), 5) if km_noded else 0.0,
-        "km_dropped": round(float(km_noded - km_kept), 3),
+        "km_dropped": round(max(float(km_noded - km_kept), 0.0), 3),
         "edges_dropped": int(len(pieces) - G.number_of_edges() // 2),
         "nodes_kept": G.number_of_nodes(),
         "edges_kept": G.number_of_edges() // 2,
@@ -308,11 +308,14 @@ def graph_from_osm_xml(path: str | Path) -> nx.MultiDiGraph:
     """Build a graph from a local OSM XML file (``.osm``, ``.osm.bz2``) with osmnx.
 
     Ways without a routable ``highway`` tag (buildings, rivers, ``steps``...) are removed, then the
-    largest weakly connected part is kept and simplified exactly as osmnx does online.
+    largest weakly connected part is kept and simplified exactly as osmnx does online. A ``.pbf``
+    file is handed to :func:`graph_from_osm_pbf`.
     """
     path = Path(path)
     if not path.exists():
         raise ValueError(f"OSM file not found: {path}")
+    if path.name.lower().endswith(".pbf"):
+        return graph_from_osm_pbf(path)
     G = ox.graph_from_xml(path, simplify=False, retain_all=True)
     return _finish_osm(G, source=f"osm:{path.name}")
 

@@ -301,6 +301,10 @@ def test_pbf_reader_path_through_gdal(osm_file):
     routable_ways_m = 3 * 3 * 443 + 2 * 2 * 445 + 445 + 445  # 3 east-west, 2 north-south, track, footway
     assert total == pytest.approx(routable_ways_m, rel=0.01)
     assert G.graph["report"]["crossings_noded"] is False
+    # A .pbf name goes to the GDAL reader (GDAL recognises the content, XML here).
+    renamed = osm_file.with_name("grid.osm.pbf")
+    renamed.write_bytes(osm_file.read_bytes())
+    assert nw.graph_from_osm_xml(renamed).number_of_edges() == G.number_of_edges()
 
 
 # ---- cache ----------------------------------------------------------------------------------------
