@@ -86,23 +86,14 @@ def solve(inst: Instance, config: str, time_limit_s: float) -> tuple[list[list[i
     n = len(inst.demand)
     manager = pywrapcp.RoutingIndexManager(n, inst.n_vehicles, 0)
     model = pywrapcp.RoutingModel(manager)
-    dist_list = dist.tolist()
-    service = (inst.service * SCALE).tolist()
-
-    def distance(i, j):
-        return dist_list[manager.IndexToNode(i)][manager.IndexToNode(j)]
-
-    def travel_time(i, j):
-        a, b = manager.IndexToNode(i), manager.IndexToNode(j)
-        return service[a] + dist_list[a][b]
-
-    demand = inst.demand.tolist()
-    dist_cb = model.RegisterTransitCallback(distance)
+    # Matrices registered on the C++ side: no Python call per arc evaluation (several times faster).
+    dist_cb = model.RegisterTransitMatrix(dist.tolist())
     model.SetArcCostEvaluatorOfAllVehicles(dist_cb)
-    demand_cb = model.RegisterUnaryTransitCallback(lambda i: demand[manager.IndexToNode(i)])
+    demand_cb = model.RegisterUnaryTransitVector(inst.demand.tolist())
+    time_cb = model.RegisterTransitMatrix((dist + inst.service[:, None] * SCALE).tolist())
     model.AddDimensionWithVehicleCapacity(demand_cb, 0, [inst.capacity] * inst.n_vehicles, True, "Load")
     horizon = int(inst.due[0]) * SCALE
-    model.AddDimension(model.RegisterTransitCallback(travel_time), horizon, horizon, False, "Time")
+    model.AddDimension(time_cb, horizon, horizon, False, "Time")
     time_dim = model.GetDimensionOrDie("Time")
     for node in range(1, n):
         time_dim.CumulVar(manager.NodeToIndex(node)).SetRange(int(inst.ready[node]) * SCALE, int(inst.due[node]) * SCALE)

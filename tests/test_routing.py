@@ -1,0 +1,164 @@
+"""Weekly routes on the real Bandar Lampung scenario (kantor camat sites, real kelurahan), with an
+independent re-check of every time window, duration, break, holiday and depot in the output."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner import network, pipeline, routing
+from planner.scenario import load
+
+REPO = Path(__file__).resolve().parents[1]
+WEDNESDAY = dt.date(2026, 11, 25)
+FRIDAY = dt.date(2026, 11, 27)
+SATURDAY = dt.date(2026, 11, 28)
+
+
+def straight_line(points, vehicle):
+    return network.travel_matrix(points, points, graph=None, vehicle=vehicle)
+
+
+@pytest.fixture(scope="module")
+def city():
+    scenario = load(REPO / "scenarios" / "bandar-lampung.toml")
+    areas = pipeline.scenario_areas(scenario)
+    sites = pipeline.scenario_sites(scenario, areas)
+    calendar = scenario.calendar.model_copy(update={"saturday": True, "holidays": [WEDNESDAY]})
+    rng = np.random.default_rng(3)
+    camat = sites[sites["kind"] == "kantor_camat"].sort_values("site_id")
+    sessions = pd.DataFrame({"site_id": camat["site_id"], "name": camat["name"], "kind": camat["kind"],
+                             "kode_kel": camat["kode_kel"], "kode_kec": camat["kode_kec"],
+                             "session_days": rng.integers(1, 3, len(camat)), "exp_total": 90.0})
+    kel = areas.kelurahan
+    points = kel.representative_point()
+    n = 100  # more than one motorbike team can visit Mon-Fri: Saturday is needed
+    pick = rng.choice(len(kel), n)
+    visits = pd.DataFrame({"visit_id": [f"hv{i:03d}" for i in range(n)], "kode_kel": kel["kode"].iloc[pick].to_numpy(),
+                           "kode_kec": kel["kode_kec"].iloc[pick].to_numpy(),
+                           "lon": points.x.iloc[pick].to_numpy() + rng.normal(0, 0.002, n),
+                           "lat": points.y.iloc[pick].to_numpy() + rng.normal(0, 0.002, n)})
+    routes = routing.route(sessions, sites, visits, scenario.units, calendar, straight_line, time_limit_s=10, seed=1)
+    return scenario, calendar, sites, sessions, visits, routes
+
+
+def _minutes(series: pd.Series) -> pd.Series:
+    ts = pd.to_datetime(series, format="%Y-%m-%dT%H:%M")
+    return ts.dt.hour * 60 + ts.dt.minute
+
+
+def test_week_schedule_passes_the_independent_check(city):
+    scenario, calendar, sites, sessions, visits, routes = city
+    s = routes.schedule
+    assert list(s.columns) == routing.SCHEDULE_COLUMNS
+    assert list(routes.unscheduled.columns) == routing.UNSCHEDULED_COLUMNS
+    assert routing.check_schedule(s, calendar, sites, units=scenario.units) == []
+    # holiday: nobody works; Saturday: home visits only (kantor camat are closed on Saturday)
+    assert WEDNESDAY.isoformat() not in set(s["date"])
+    saturday = s[s["date"] == SATURDAY.isoformat()]
+    assert len(saturday) and set(saturday["job_kind"]) == {"depot", "home_visit"}
+    # every route leaves and comes back to its depot within the working day
+    for (_, _), day in s.groupby(["unit", "date"]):
+        assert day["job_kind"].iloc[0] == "depot" and day["job_kind"].iloc[-1] == "depot"
+        assert _minutes(day["start"]).iloc[0] >= 8 * 60 and _minutes(day["arrival"]).iloc[-1] <= 16 * 60
+    # Friday: nothing recorded during the prayer break; a full-day session pauses through it
+    friday = s[(s["date"] == FRIDAY.isoformat()) & (s["job_kind"] != "depot")]
+    overlap = (_minutes(friday["start"]) < 13 * 60) & (_minutes(friday["end"]) > 11 * 60 + 30)
+    assert not overlap.any()
+    paused = friday[friday["job_kind"] == "session"].groupby(["unit", "job_id"]).size()
+    assert (paused == 2).any()
+
+
+def test_every_job_is_scheduled_or_listed_with_a_reason(city):
+    scenario, calendar, sites, sessions, visits, routes = city
+    s, left = routes.schedule, routes.unscheduled
+    done_sessions = s.loc[s["job_kind"] == "session", "job_id"].unique()
+    assert len(done_sessions) + (left["job_kind"] == "session").sum() == sessions["session_days"].sum()
+    done_visits = s.loc[s["job_kind"] == "home_visit", "job_id"].unique()
+    assert len(done_visits) + (left["job_kind"] == "home_visit").sum() == len(visits)
+    assert left["reason"].str.len().gt(0).all()
+    # full-day sessions: at most one per unit-day, so vans x van-days bounds what fits
+    van_days = sum(g.count for g in scenario.units if g.sessions) * (len(calendar.working_dates()) - 1)  # no Sat
+    per_day = s[s["job_kind"] == "session"].groupby(["unit", "date"])["job_id"].nunique()
+    assert per_day.max() == 1
+    assert len(done_sessions) == min(van_days, sessions["session_days"].sum())
+    # the motorbike team does the home visits, vans the sessions
+    assert set(s.loc[s["job_kind"] == "home_visit", "vehicle"]) == {"motorbike"}
+    assert set(s.loc[s["job_kind"] == "session", "vehicle"]) == {"van"}
+
+
+def test_checker_catches_broken_schedules(city):
+    scenario, calendar, sites, sessions, visits, routes = city
+    good = routes.schedule
+
+    def problems(frame):
+        return routing.check_schedule(frame, calendar, sites, units=scenario.units)
+
+    visit = good.index[good["job_kind"] == "home_visit"][0]
+    short = good.copy()
+    short.loc[visit, "end"] = short.loc[visit, "start"]
+    assert any("home visit" in p for p in problems(short))
+    late = good.copy()
+    last = good.index[good["unit"] == good["unit"].iloc[0]][-1]
+    late.loc[last, ["arrival", "start", "end"]] = late.loc[last, "date"] + "T17:30"
+    assert any("after 16:00" in p for p in problems(late))
+    holiday = good.copy()
+    first_day = holiday["date"] == holiday["date"].min()
+    for col in ("date", "arrival", "start", "end"):
+        holiday.loc[first_day, col] = holiday.loc[first_day, col].str.replace(holiday["date"].min(), WEDNESDAY.isoformat())
+    assert any("non-working day" in p for p in problems(holiday))
+    prayer = good.copy()
+    fri = prayer.index[(prayer["date"] == FRIDAY.isoformat()) & (prayer["job_kind"] == "session")][0]
+    prayer.loc[fri, "end"] = FRIDAY.isoformat() + "T12:00"
+    assert any("Friday break" in p for p in problems(prayer))
+
+
+def test_half_day_sessions_unfittable_jobs_and_reasons(city):
+    scenario, calendar, sites, sessions, visits, routes = city
+    half = calendar.model_copy(update={"session": "half"})
+    sites = sites.copy()
+    first, second = sessions["site_id"].iloc[0], sessions["site_id"].iloc[1]
+    sites.loc[sites["site_id"] == first, "open_days"] = "6"  # only Sunday: never a working day
+    far = sites["site_id"] == second
+    sites.loc[far, "geometry"] = sites.loc[far, "geometry"].translate(xoff=3.0)  # ~330 km east, at sea
+    few = sessions.head(6).assign(session_days=1)
+    odd_visits = pd.concat([visits.head(5), pd.DataFrame({"visit_id": ["nowhere"], "kode_kel": ["18.71.01.1001"],
+                                                          "kode_kec": ["18.71.01"], "lon": [np.nan], "lat": [np.nan]})])
+    r = routing.route(few, sites, odd_visits, scenario.units, half, straight_line, time_limit_s=5)
+    assert routing.check_schedule(r.schedule, half, sites, units=scenario.units) == []
+    reasons = dict(zip(r.unscheduled["job_id"], r.unscheduled["reason"]))
+    assert "closed on every working day" in reasons[f"S-{first}-h1"]
+    assert "does not fit" in reasons[f"S-{second}-h2"]
+    assert "no coordinates" in reasons["V-nowhere"]
+    ses = r.schedule[r.schedule["job_kind"] == "session"]
+    length = routing.session_minutes(half, "08:00", "16:00")
+    assert length == 180 and routing.session_minutes(calendar, "08:00", "16:00") == 420
+    assert ((_minutes(ses["end"]) - _minutes(ses["start"])) == length).all()
+    assert ses.groupby(["unit", "date"])["job_id"].nunique().max() == 2  # two half-day sites in one day
+    assert len(ses) == 2 * 4  # 4 reachable open sites x 2 halves, well within capacity
+
+
+def test_no_home_visit_unit_and_bad_inputs(city):
+    scenario, calendar, sites, sessions, visits, routes = city
+    vans = [g for g in scenario.units if not g.home_visits]
+    r = routing.route(sessions.head(2), sites, visits.head(3), vans, calendar, straight_line, time_limit_s=5)
+    assert r.unscheduled.loc[r.unscheduled["job_kind"] == "home_visit", "reason"].str.contains("no unit does").all()
+    with pytest.raises(ValueError, match="not in sites"):
+        routing.route(sessions.assign(site_id="nope"), sites, None, vans, calendar, straight_line)
+    with pytest.raises(ValueError, match="must be"):
+        routing.route(sessions.head(2), sites, None, vans, calendar,
+                      lambda p, v: network.travel_matrix(p.head(1), p, graph=None, vehicle=v))
+    with pytest.raises(ValueError, match="session_days"):
+        routing.route(sessions.drop(columns="session_days"), sites, None, vans, calendar, straight_line)
+
+
+def test_same_inputs_same_plan(city):
+    scenario, calendar, sites, sessions, visits, routes = city
+    assert routes.stats["reproducible"]
+    again = routing.route(sessions, sites, visits, scenario.units, calendar, straight_line, time_limit_s=10, seed=1)
+    pd.testing.assert_frame_equal(routes.schedule, again.schedule)
+    pd.testing.assert_frame_equal(routes.unscheduled, again.unscheduled)
