@@ -185,9 +185,42 @@ def place(scenario: Path = typer.Argument(...), out: Path = typer.Option(..., "-
 
 # ---- route (routing.py) ---------------------------------------------------------------------
 @app.command()
-def route(scenario: Path = typer.Argument(...), out: Path = typer.Option(..., "--out")):
+def route(
+    scenario: Path = typer.Argument(...),
+    out: Path = typer.Option(..., "--out"),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="search seconds (default: scenario's)"),
+):
     """Weekly routes for the units; writes schedule.csv/.xlsx and unscheduled.csv."""
-    fail("not implemented yet")
+    from planner import sheets
+    from planner.pipeline import run
+    from planner.routing import check_schedule
+    from planner.scenario import ScenarioError, load
+
+    try:
+        loaded = load(scenario)
+    except ScenarioError as exc:
+        fail(f"{scenario} cannot be used:\n{exc}")
+    if time_limit is not None:
+        loaded = loaded.model_copy(update={"time_budget_s": time_limit})
+    try:
+        result = run(loaded, console=console)  # placement feeds routing; every stage runs once
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    routes = result.routes
+    out.mkdir(parents=True, exist_ok=True)
+    sheets.write_schedule_csv(result.plan, out / "schedule.csv")
+    sheets.write_schedule_xlsx(result.plan, out / "schedule.xlsx")
+    routes.unscheduled.to_csv(out / "unscheduled.csv", index=False)
+    problems = check_schedule(routes.schedule, loaded.calendar, result.sites, units=loaded.units)
+    jobs = routes.schedule[routes.schedule["job_kind"] != "depot"]
+    console.print(f"[green]✓[/] {jobs['job_id'].nunique()} jobs on "
+                  f"{routes.schedule[['unit', 'date']].drop_duplicates().shape[0]} unit-days, "
+                  f"{len(routes.unscheduled)} unscheduled (see unscheduled.csv); written to {out}")
+    if not routes.stats.get("reproducible", True):
+        console.print("[yellow]note:[/] the search budget cut a run short; a larger --time-limit gives a plan "
+                      "that does not depend on machine speed")
+    if problems:
+        fail("schedule check failed (please report this):\n" + "\n".join(problems[:20]), code=1)
 
 
 # ---- map, sheets (maps.py, sheets.py) -------------------------------------------------------
