@@ -188,6 +188,8 @@ class Gazetteer:
     @classmethod
     def from_areas(cls, areas, official: str | Path | pd.DataFrame | None = None) -> "Gazetteer":
         gaz = cls()
+        kabkota = getattr(areas, "kabkota", None)  # e.g. a SynthCity: its kab/kota names as a table
+        areas = getattr(areas, "areas", areas)
         kel, kec = areas.kelurahan, areas.kecamatan
         for code, name, kode_kec in zip(kel["kode"], kel["nama"], kel["kode_kec"]):
             gaz._add_kel(str(code), str(name), str(kode_kec))
@@ -198,6 +200,10 @@ class Gazetteer:
         if "nama_kabkota" in kel.columns:
             for code, name in zip(kel["kode"].str[:5], kel["nama_kabkota"]):
                 gaz._add_kab(str(name), code)
+        if isinstance(kabkota, pd.DataFrame) and "nama" in kabkota.columns:
+            codes = kabkota["kode"] if "kode" in kabkota.columns else kabkota.index
+            for code, name in zip(codes.astype(str), kabkota["nama"].astype(str)):
+                gaz._add_kab(name, code)
         if official is not None:
             if isinstance(official, pd.DataFrame):
                 table = official
@@ -274,6 +280,7 @@ MAX_SPAN = 5
 FUZZY_CUTOFF = 86.0
 FUZZY_IN_KEC_CUTOFF = 75.0
 LONE_FUZZY_MIN = 90.0
+MARKED = 1.1  # a name right after Kel./Desa/Kec. counts a little more than an unmarked one
 
 
 class Resolver:
@@ -339,8 +346,8 @@ class Resolver:
                     run = []
                 span_role = role if role in ("kel", "kec", "kab") else None
                 text = " ".join(seg[i:i + size])
-                span = self._span(key, span_role, 1.0, text)
-                if span is None and span_role:
+                span = self._span(key, span_role, MARKED if span_role in ("kel", "kec") else 1.0, text)
+                if span is None and span_role in ("kel", "kec"):  # e.g. kelurahan and kecamatan columns swapped
                     span = self._span(key, None, 0.9, text)
                 if span is not None:
                     spans.append(Span(span.kel, span.kec, span.kab, text, False, (si, i, i + size, span_role, key)))
@@ -419,7 +426,8 @@ class Resolver:
         codes = g.kel_keys.get(cand, []) if kind == "kel" else g.kec_keys.get(cand, [])
         if kind == "kel" and within_kec:
             codes = [c for c in codes if g.kel_kec[c] in within_kec] or codes
-        pairs = tuple((c, score / 100.0) for c in codes)
+        weight = score / 100.0 + (MARKED - 1.0 if where[3] in ("kel", "kec") else 0.0)
+        pairs = tuple((c, weight) for c in codes)
         return Span(pairs if kind == "kel" else (), pairs if kind == "kec" else (), (), text, True, where)
 
     def _fuzzy_key(self, key: str, role, within_kec: set[str], cutoff: float = FUZZY_CUTOFF, scope: str = "both"):
@@ -464,12 +472,12 @@ class Resolver:
                         continue
                     if b and (not kec_final or kec_final[:5] != b):
                         continue
-                    score = 2 * w1 + 2 * w2 + w3
+                    score = 2 * w1 + 2 * w2 + 2 * w3
                     if score <= 0 or score < best - 1e-9:
                         continue
                     if score > best + 1e-9:
                         best, outcomes = score, {}
-                    quality = min(w for w in (w1, w2) if w > 0) if (w1 or w2) else w3
+                    quality = min(1.0, min(w for w in (w1, w2) if w > 0) if (w1 or w2) else w3)
                     prev = outcomes.get((k, kec_final))
                     outcomes[(k, kec_final)] = max(prev or 0.0, quality)
         if not outcomes:

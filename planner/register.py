@@ -316,8 +316,10 @@ def parse_coordinate(values: pd.Series) -> pd.Series:
     """Numbers with a decimal point or a decimal comma; NaN when not a number."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
-    text = _text(values).str.replace(",", ".", regex=False).str.replace(r"[^\d.\-]", "", regex=True)
-    return pd.to_numeric(text, errors="coerce")
+    codes, uniq = pd.factorize(_text(values))
+    text = pd.Series(uniq, dtype=object).str.replace(",", ".", regex=False).str.replace(r"[^\d.\-]", "", regex=True)
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    return pd.Series(numbers[codes] if len(numbers) else np.full(len(values), np.nan), index=values.index)
 
 
 def _nik_columns(nik: pd.Series, born: pd.Series, sex: pd.Series) -> pd.DataFrame:
