@@ -555,6 +555,10 @@ class Resolver:
             fuzzy_match, fuzzy_total = self.choose(fuzzy_spans, nik_kec)
             better = (self.extended or fuzzy_total > total + 1e-9
                       or (match.status != "matched" and fuzzy_match.status == "matched"))
+            if fuzzy_match.status == "ambiguous" and match.status != "matched":
+                match = Match("ambiguous", reason=f"closest names: {fuzzy_match.reason}",
+                              candidates=fuzzy_match.candidates)
+                break
             if not spans and len(fuzzy_spans) == 1 and fuzzy_match.score < LONE_FUZZY_MIN:
                 # a lone fuzzy name with nothing to confirm it: too weak to call a match
                 if match.status != "matched":

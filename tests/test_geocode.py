@@ -244,3 +244,36 @@ def test_cli_bad_register_is_one_clear_error(tmp_path):
     empty.write_bytes(b"")
     result = CliRunner().invoke(app, ["geocode", str(empty), "--areas", str(BL_KELURAHAN), "--out", str(tmp_path)])
     assert result.exit_code == 2 and "empty" in result.output and "Traceback" not in result.output
+
+
+def fictional_areas():
+    """Kota Contoh-like areas: 2 kecamatan x 3 kelurahan squares, one name used in both kecamatan."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from planner.areas import AreaSet
+
+    names = {"99.71.01": ["Sukamaju", "Tanjung Mulya", "Way Contoh"], "99.71.02": ["Sukamaju", "Bumi Asri II", "Kotabaru Indah"]}
+    kec_names = {"99.71.01": "Contoh Utara", "99.71.02": "Teluk Contoh"}
+    rows = []
+    for k, (kec, kels) in enumerate(names.items()):
+        for j, name in enumerate(kels):
+            rows.append({"kode": f"{kec}.{1001 + j}", "nama": name, "kode_kec": kec, "nama_kec": kec_names[kec],
+                         "geometry": box(105 + j * 0.01, -5.4 + k * 0.01, 105.01 + j * 0.01, -5.39 + k * 0.01)})
+    kel = gpd.GeoDataFrame(rows, crs="EPSG:4326")
+    kec = kel.dissolve("kode_kec").reset_index()[["kode_kec", "geometry"]].rename(columns={"kode_kec": "kode"})
+    kec["nama"] = kec["kode"].map(kec_names)
+    return AreaSet(kelurahan=kel, kecamatan=kec[["kode", "nama", "geometry"]])
+
+
+def test_fictional_areas_without_gazetteer():
+    areas = fictional_areas()
+    residents = pd.Series(400, index=areas.kelurahan["kode"])
+    reg = make_register(areas.kelurahan, residents, seed=3, as_of=AS_OF)
+    assert len(reg) == 2400 and reg["nik"].str.len().eq(16).mean() > 0.95
+    out = pd.concat([geocode(reg.drop(columns=TRUTH), areas), reg[TRUTH]], axis=1)
+    s = score(out)
+    assert s["kel_acc"] >= 0.98 and s["wrong_matched"] <= 0.005 and s["junk_matched"] == 0, s
+    # the same seed gives the same register
+    again = make_register(areas.kelurahan, residents, seed=3, as_of=AS_OF)
+    pd.testing.assert_frame_equal(reg, again)
