@@ -304,9 +304,10 @@ def place(
         open_count = np.array([open_days_in(d, dates) for d in sites["open_days"]], dtype=np.int64)
         max_days = np.minimum(max_days, open_count)
     reach = minutes <= max_travel_min
-    rate = turnout(minutes, turnout_half_min)
+    minutes_finite = np.where(np.isfinite(minutes), minutes, 1e6)
+    rate = turnout(minutes_finite, turnout_half_min)
     w = np.array([weights[c] for c in CLASSES])
-    gain = rate[:, :, None] * w[None, None, :] - travel_penalty * minutes[:, :, None]
+    gain = rate[:, :, None] * w[None, None, :] - travel_penalty * minutes_finite[:, :, None]
     reach &= (gain > 0).all(axis=2)  # a trip whose penalty exceeds its worth is never proposed
     reach &= max_days[None, :] > 0
     if nearest_sites is not None:
@@ -368,7 +369,7 @@ def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matri
 
 # ---- p-median ---------------------------------------------------------------------------------
 def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver: str = "HIGHS",
-                  formulation: str = "radius", weights: np.ndarray | None = None, seed: int = 0) -> PMedianResult:
+                  formulation: str = "benders", weights: np.ndarray | None = None, seed: int = 0) -> PMedianResult:
     """Minimise ``sum_i w_i min_{j open} cost[i, j]`` with exactly ``p`` open sites.
 
     ``formulation="assignment"`` is `place`'s own model (every point served, p one-day sites, no
@@ -389,8 +390,10 @@ def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver:
         open_vars = model.open
     elif formulation == "radius":
         open_vars = _build_radius(wrapper, cost, w, p)
+    elif formulation == "benders":
+        return _pmedian_benders(cost, w, p, time_limit_s, solver, seed)
     else:
-        raise ValueError(f"formulation must be 'radius' or 'assignment' (got {formulation!r})")
+        raise ValueError(f"formulation must be 'benders', 'radius' or 'assignment' (got {formulation!r})")
     build_s = time.perf_counter() - start
     status, objective, bound, seconds = wrapper.solve(maximize=formulation == "assignment")
     if formulation == "assignment":
@@ -405,6 +408,170 @@ def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver:
         objective = float((w * cost[np.arange(n_i), assign]).sum())  # exact, free of solver tolerances
     return PMedianResult(status, objective, bound, _gap(objective, bound), opened, assign, seconds, build_s,
                          solver, formulation)
+
+
+def _pmedian_benders(cost: np.ndarray, w: np.ndarray, p: int, time_limit_s: float, solver: str,
+                     seed: int) -> PMedianResult:
+    """Benders decomposition of the p-median (Fischetti, Ljubic & Sinnl 2017), as a cut loop.
+
+    Master: ``min sum_i theta_i`` over ``y`` (``sum y = p``) with optimality cuts
+    ``theta_i >= w_i (D - sum_j max(0, D - c_ij) y_j)``, ``D`` the distance at which the sites
+    nearest to i first add up to one open site. The LP master is tightened first (in-out
+    stabilised separation around a core point), then ``y`` is made binary and the MIP re-solved,
+    adding cuts at each integer point, until the integer point's true cost meets the bound.
+    """
+    start = time.perf_counter()
+    deadline = start + time_limit_s
+    n_i, n_j = cost.shape
+    order = np.argsort(cost, axis=1, kind="stable")
+    sorted_cost = np.take_along_axis(cost, order, axis=1)
+    wrapper = _Solver(solver, time_limit_s, seed)
+    s = wrapper.solver
+    y = [s.NumVar(0.0, 1.0, f"y_{j}") for j in range(n_j)]
+    theta = [s.NumVar(float(w[i] * sorted_cost[i, 0]), s.infinity(), f"theta_{i}") for i in range(n_i)]
+    row = s.RowConstraint(p, p, "p")
+    for var in y:
+        row.SetCoefficient(var, 1.0)
+    objective = s.Objective()
+    for var in theta:
+        objective.SetCoefficient(var, 1.0)
+    objective.SetMinimization()
+
+    def separate(point: np.ndarray):
+        """Per demand point: critical distance D and the cut's value at `point`."""
+        cum = np.cumsum(point[order], axis=1)
+        k = np.argmax(cum >= 1.0 - 1e-9, axis=1)
+        crit = sorted_cost[np.arange(n_i), k]
+        saving = np.maximum(crit[:, None] - cost, 0.0)
+        return crit, w * (crit - saving @ point)
+
+    def add_cuts(crit, rows):
+        for i in rows:
+            cut = s.RowConstraint(float(w[i] * crit[i]), s.infinity(), "")
+            cut.SetCoefficient(theta[i], 1.0)
+            for j in np.flatnonzero(cost[i] < crit[i]):
+                cut.SetCoefficient(y[j], float(w[i] * (crit[i] - cost[i, j])))
+
+    def true_cost(opened: np.ndarray) -> float:
+        return float((w * cost[:, opened].min(axis=1)).sum())
+
+    best_open, upper, lower, status = None, math.inf, -math.inf, "not_solved"
+    core = np.full(n_j, p / n_j)
+    add_cuts(*_violating(separate(core), np.full(n_i, -np.inf)))
+    # LP phase: Kelley cut loop with in-out stabilisation.
+    while time.perf_counter() < deadline:
+        s.SetTimeLimit(int(max(deadline - time.perf_counter(), 0.01) * 1000))
+        if s.Solve() != pywraplp.Solver.OPTIMAL:
+            break
+        y_lp = np.array([v.solution_value() for v in y])
+        th_lp = np.array([v.solution_value() for v in theta])
+        rc_lp = np.array([v.reduced_cost() for v in y])
+        lp_value = s.Objective().Value()
+        lower = max(lower, lp_value)
+        opened = np.sort(np.argsort(-y_lp, kind="stable")[:p])
+        if (value := true_cost(opened)) < upper:
+            upper, best_open = value, opened
+        crit, rows = _violating(separate(0.5 * y_lp + 0.5 * core), th_lp)
+        if not len(rows):
+            crit, rows = _violating(separate(y_lp), th_lp)
+            if not len(rows):
+                break
+        add_cuts(crit, rows)
+        core = 0.5 * core + 0.5 * y_lp
+    # Improve the incumbent by swaps, then fix sites whose LP reduced cost proves they cannot be
+    # in (or out of) any better solution.
+    if best_open is not None:
+        best_open = _swap_search(cost, w, best_open, deadline)
+        upper = true_cost(best_open)
+        point = np.zeros(n_j)
+        point[best_open] = 1.0
+        crit, value = separate(point)
+        add_cuts(crit, np.arange(n_i))  # the master knows the incumbent's exact cost
+    integral = np.allclose(w[:, None] * cost, np.rint(w[:, None] * cost))
+
+    def threshold() -> float:
+        """Only solutions below this can beat the incumbent (one unit below it for integer data)."""
+        return upper - (1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(upper)))
+
+    if best_open is not None and lower > -math.inf:
+        for j, var in enumerate(y):
+            if lp_value + rc_lp[j] > threshold() and y_lp[j] < 0.5:
+                var.SetBounds(0.0, 0.0)
+            elif lp_value - rc_lp[j] > threshold() and y_lp[j] > 0.5:
+                var.SetBounds(1.0, 1.0)
+    # MIP phase: binary y under an objective cutoff (the incumbent): the master either finds a better
+    # point (cuts added there if its cost was underestimated) or is infeasible, which proves optimality.
+    for var in y:
+        var.SetInteger(True)
+    cutoff = s.RowConstraint(-s.infinity(), threshold() if best_open is not None else s.infinity(), "cutoff")
+    for var in theta:
+        cutoff.SetCoefficient(var, 1.0)
+    while time.perf_counter() < deadline and upper - lower > 1e-6 * max(1.0, abs(upper)):
+        s.SetTimeLimit(int(max(deadline - time.perf_counter(), 0.01) * 1000))
+        code = s.Solve()
+        if code == pywraplp.Solver.INFEASIBLE and best_open is not None:
+            lower = upper  # nothing beats the incumbent
+            break
+        if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+            break
+        y_int = np.array([v.solution_value() for v in y])
+        th_int = np.array([v.solution_value() for v in theta])
+        # With sites fixed by reduced cost the master only bounds solutions better than `upper`.
+        mip_bound = s.Objective().Value() if code == pywraplp.Solver.OPTIMAL else s.Objective().BestBound()
+        lower = max(lower, min(mip_bound, upper))
+        opened = np.flatnonzero(y_int > 0.5)
+        if (value := true_cost(opened)) < upper:
+            upper, best_open = value, opened
+            cutoff.SetUb(threshold())
+        crit, rows = _violating(separate((y_int > 0.5).astype(float)), th_int)
+        if not len(rows):
+            break
+        add_cuts(crit, rows)
+    seconds = time.perf_counter() - start
+    gap = _gap(upper, lower)
+    if best_open is None:
+        status = "not_solved"
+    else:
+        status = "optimal" if gap <= 1e-6 else "feasible"
+        lower = upper if status == "optimal" else lower
+    opened = best_open if best_open is not None else np.array([], dtype=int)
+    assign = opened[np.argmin(cost[:, opened], axis=1)] if len(opened) else np.full(n_i, -1)
+    return PMedianResult(status, upper, lower, _gap(upper, lower), opened, assign, seconds, 0.0, solver, "benders")
+
+
+def _swap_search(cost: np.ndarray, w: np.ndarray, opened: np.ndarray, deadline: float) -> np.ndarray:
+    """Best-improvement swap local search (Teitz & Bart 1968), all swaps scored at once with numpy."""
+    opened = np.array(sorted(opened))
+    n_i, n_j = cost.shape
+    if len(opened) >= n_j:
+        return opened
+    rows = np.arange(n_i)
+    while time.perf_counter() < deadline:
+        sub = cost[:, opened]
+        part = np.argsort(sub, axis=1, kind="stable")[:, :2]
+        a1 = part[:, 0]
+        d1 = sub[rows, a1]
+        # With one open site, dropping it leaves only the new one: its cost is the "second best".
+        d2 = sub[rows, part[:, 1]] if len(opened) > 1 else np.full(n_i, np.inf)
+        near = np.minimum(d1[:, None], cost)
+        gain = (w[:, None] * (d1[:, None] - near)).sum(axis=0)  # total saving of adding j
+        extra = w[:, None] * (np.minimum(d2[:, None], cost) - near)  # what dropping i's site then costs
+        owner = np.zeros((len(opened), n_i))
+        owner[a1, rows] = 1.0
+        loss = owner @ extra  # (open r, candidate j): cost of dropping r once j is open
+        change = loss - gain[None, :]
+        change[:, opened] = np.inf
+        r, j = np.unravel_index(np.argmin(change), change.shape)
+        if change[r, j] >= -1e-9:
+            break
+        opened = np.array(sorted(set(opened.tolist()) - {int(opened[r])} | {int(j)}))
+    return opened
+
+
+def _violating(separated, theta_value: np.ndarray, tol: float = 1e-6):
+    crit, value = separated
+    rows = np.flatnonzero(value > theta_value + tol * np.maximum(1.0, np.abs(value)))
+    return crit, rows
 
 
 def _build_radius(wrapper: _Solver, cost: np.ndarray, w: np.ndarray, p: int) -> dict:
@@ -471,8 +638,12 @@ def _align(matrix, origins: list[str], destinations: list[str]) -> np.ndarray:
     if missing_o or missing_d:
         raise ValueError(f"travel matrix does not cover every kelurahan and site: missing origins {missing_o[:5]} "
                          f"({len(missing_o)}), destinations {missing_d[:5]} ({len(missing_d)})")
-    minutes = np.asarray(matrix.minutes)
-    return minutes[np.ix_([o_index[k] for k in origins], [d_index[k] for k in destinations])].astype(float)
+    rows, cols = [o_index[k] for k in origins], [d_index[k] for k in destinations]
+    minutes = np.asarray(matrix.minutes, dtype=float)[np.ix_(rows, cols)]
+    reachable = getattr(matrix, "reachable", None)
+    if reachable is not None:  # no road route: never in reach, whatever the sentinel value
+        minutes = np.where(np.asarray(reachable)[np.ix_(rows, cols)], minutes, np.inf)
+    return minutes
 
 
 def _sessions_table(sites, session_days, expected, capacity_per_day) -> pd.DataFrame:
@@ -511,7 +682,7 @@ def _unserved_table(gaps, demand, assigned, minutes, reach, max_days, max_travel
         in_reach = reach[i]
         if not in_reach.any():
             reason = (f"out_of_reach: nearest site is {nearest:.0f} min away, limit {max_travel_min:.0f} min"
-                      if math.isfinite(nearest) else "out_of_reach: no candidate site at all")
+                      if math.isfinite(nearest) else "out_of_reach: no road route to any candidate site")
         elif not (max_days[in_reach] > 0).any():
             reason = (f"no_open_site: {int(in_reach.sum())} site(s) within {max_travel_min:.0f} min, none open on "
                       "a working day of the horizon")
