@@ -294,8 +294,19 @@ def plan(
     offline: bool = typer.Option(False, "--offline", help="self-contained map.html (Leaflet inlined)"),
     with_names: bool = typer.Option(False, "--with-names",
                                     help="day sheets with residents' names for the teams (personal data)"),
+    state: Optional[Path] = typer.Option(None, "--state",
+                                         help="last week's private/register-state.csv: plan the residents left"),
+    week_start: Optional[str] = typer.Option(None, "--week-start",
+                                             help="Monday to plan (default: the scenario's, or the week after "
+                                                  "the last one in --state)"),
 ):
-    """Run every stage for a scenario: map.html, schedule.xlsx/.csv, plan.json, plan.gpkg, day sheets."""
+    """Run every stage for a scenario: map.html, schedule.xlsx/.csv, plan.json, plan.gpkg, day sheets.
+
+    Also writes OUT/private/register-state.csv (personal data, never share) for `planner progress`.
+    """
+    import datetime as dt
+
+    from planner import progress
     from planner.pipeline import run, write_outputs
     from planner.scenario import ScenarioError, load
 
@@ -304,10 +315,18 @@ def plan(
     except ScenarioError as exc:
         fail(f"{scenario} cannot be used:\n{exc}")
     try:
-        result = run(loaded, console=console)
+        previous = progress.read_state(state) if state is not None else None
+        start = dt.date.fromisoformat(week_start) if week_start else (
+            progress.next_week(previous) if previous is not None else None)
+        if start is not None:
+            loaded = progress.scenario_for_week(loaded, start)
+        result = run(loaded, console=console, state=previous)
     except (ValueError, OSError) as exc:
         fail(str(exc))
     _finish(result, out, offline, with_names)
+    kept = previous if previous is not None else progress.initial_state(result.register)
+    console.print(f"  {'register state':14s} {progress.save_private(kept, out)} "
+                  "[bold yellow](personal data: do not share private/)[/]")
 
 
 def _finish(result, out: Path, offline: bool, with_names: bool = False) -> None:
@@ -339,6 +358,60 @@ def demo(
     console.print(f"[bold]Kota Contoh[/] (fictional), size {size}, seed {seed}")
     result = run_demo(out, seed=seed, size=size, console=console)
     _finish(result, out, offline)
+
+
+# ---- weekly loop (progress.py) --------------------------------------------------------------
+@app.command("progress")
+def progress_(
+    plan_path: Path = typer.Argument(..., metavar="PLAN", help="last week's plan.json"),
+    recorded: Path = typer.Option(..., "--recorded", help="CSV/XLSX of NIKs recorded this week (column nik)"),
+    not_found: Optional[Path] = typer.Option(None, "--not-found",
+                                             help="CSV/XLSX of NIKs not found (columns nik, reason: "
+                                                  "moved/pindah, died/meninggal, other_nik/nik lain)"),
+    out: Path = typer.Option(..., "--out", help="folder for next week's register state and gaps"),
+    state: Optional[Path] = typer.Option(None, "--state",
+                                         help="register state (default: PLAN's folder/private/register-state.csv)"),
+):
+    """Mark this week's recorded and not-found residents, recompute the gaps, write next week's state."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from planner import progress as progress_mod
+    from planner.plan import Plan
+
+    try:
+        loaded = Plan.load(plan_path)
+        current = progress_mod.read_state(state or plan_path.parent / "private" / "register-state.csv")
+        done = progress_mod.apply(current, progress_mod.read_list(recorded),
+                                  progress_mod.read_list(not_found, with_reason=True) if not_found else None,
+                                  week=loaded.week_start)
+        election = loaded.meta.get("election_date") or None
+        gaps = progress_mod.gaps(done.state, loaded.load_areas(), loaded.week_start + dt.timedelta(days=7),
+                                 dt.date.fromisoformat(election) if election else None)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    out.mkdir(parents=True, exist_ok=True)
+    state_path = progress_mod.save_private(done.state, out)
+    gaps.to_csv(out / "gaps.csv", index=False)
+    done.summary().to_csv(out / "progress.csv", index=False)
+    table = Table(title=f"{loaded.name}: week of {loaded.week_start}")
+    for column in ("state", "before", "after"):
+        table.add_column(column, justify="right" if column != "state" else "left")
+    for row in done.summary().itertuples():
+        table.add_row(row.state, f"{row.before:,}", f"{row.after:,}")
+    console.print(table)
+    if len(done.issues):
+        issues_path = out / "private" / "progress-issues.csv"
+        done.issues.to_csv(issues_path, index=False)
+        err_console.print(f"[yellow]{len(done.issues)} NIK(s) not applied[/] (not added to the register): "
+                          + ", ".join(f"{n} {r}" for r, n in done.issues["reason"].value_counts().items())
+                          + f"; see {issues_path}")
+    console.print(f"  gaps           {out / 'gaps.csv'} ({int(gaps['unrecorded'].sum()):,} unrecorded, "
+                  f"{int((gaps['unrecorded'] == 0).sum())} kelurahan finished)")
+    console.print(f"  register state {state_path} [bold yellow](personal data: do not share private/)[/]")
+    console.print(f"next: planner plan SCENARIO --state {state_path} --out DIR (week of "
+                  f"{loaded.week_start + dt.timedelta(days=7)})")
 
 
 if __name__ == "__main__":

@@ -184,18 +184,28 @@ def this_weeks_visits(visits: pd.DataFrame, scenario: Scenario) -> tuple[pd.Data
 # ---- the whole chain --------------------------------------------------------------------------
 def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | None = None,
         register: pd.DataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
-        sites: gpd.GeoDataFrame | None = None, areas_ref: dict | None = None) -> Run:
-    """Run every stage for a scenario. Pre-built inputs (the demo's synthetic city) may be passed in."""
+        sites: gpd.GeoDataFrame | None = None, areas_ref: dict | None = None,
+        state: pd.DataFrame | None = None) -> Run:
+    """Run every stage for a scenario. Pre-built inputs (the demo's synthetic city) may be passed in.
+
+    With `state` (a register state from `planner.progress`, i.e. last week's loop) the plan starts
+    from the residents still unrecorded there: the rolling horizon; they are already geocoded.
+    """
     from planner import demand, geocode, network, placement, routing
 
     timings: dict = {}
     with _step(console, timings, "areas"):
         areas = areas if areas is not None else scenario_areas(scenario)
-    with _step(console, timings, "register"):
-        register = register if register is not None else scenario_register(scenario, areas)
-    with _step(console, timings, f"geocode {len(register):,} rows"):
-        gazetteer = scenario.resolve(scenario.areas.gazetteer)
-        coded = geocode.geocode(register, areas, gazetteer=gazetteer, progress=console is not None)
+    if state is not None:
+        from planner.progress import open_rows
+
+        coded = open_rows(state)
+    else:
+        with _step(console, timings, "register"):
+            register = register if register is not None else scenario_register(scenario, areas)
+        with _step(console, timings, f"geocode {len(register):,} rows"):
+            gazetteer = scenario.resolve(scenario.areas.gazetteer)
+            coded = geocode.geocode(register, areas, gazetteer=gazetteer, progress=console is not None)
     with _step(console, timings, "gaps"):
         gaps = demand.gaps(coded, areas, as_of=scenario.calendar.week_start, election_date=scenario.election_date)
         visits = demand.home_visits(coded, areas, seed=scenario.seed)

@@ -1,0 +1,321 @@
+"""The weekly loop: mark who was recorded or not found, keep the register state for next week.
+
+Outreach is a campaign: each week the teams record some residents, find that others moved, died or
+hold another NIK, and the coordinator re-plans the rest. The *register state* is the geocoded
+register plus three columns:
+
+* ``state``: ``unrecorded``, ``recorded`` or ``not_found``;
+* ``not_found_reason``: ``moved``, ``died`` or ``other_nik`` (empty unless not found);
+* ``week``: ISO date of the Monday of the week the state changed (empty while unrecorded).
+
+Rows are never added or removed, so ``recorded + not_found + unrecorded`` always equals the rows the
+campaign started with. A NIK on a weekly list that is not in the register, or that was already
+closed, is reported (``issues``), never added. The state holds personal data (NIK, names, addresses):
+it is written under a ``private/`` folder that must not be shared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+STATES = ("unrecorded", "recorded", "not_found")
+REASONS = ("moved", "died", "other_nik")
+STATE_COLUMNS = ["state", "not_found_reason", "week"]
+#: words offices write in a "not found" list -> reason
+REASON_WORDS = {
+    "moved": "moved", "pindah": "moved", "pindah domisili": "moved", "pindah alamat": "moved",
+    "died": "died", "dead": "died", "meninggal": "died", "meninggal dunia": "died", "wafat": "died",
+    "other_nik": "other_nik", "other nik": "other_nik", "nik lain": "other_nik", "nik ganda": "other_nik",
+    "ganda": "other_nik", "duplicate": "other_nik",
+}
+_DATE_COLUMNS = ("tgl_lahir", "nik_tgl_lahir")
+_BOOL_COLUMNS = ("home_visit", "nik_valid", "nik_dob_mismatch", "nik_sex_mismatch", "nik_kec_mismatch",
+                 "true_names_kel", "true_names_kec")
+_FLOAT_COLUMNS = ("lat", "lon", "score")
+ISSUE_COLUMNS = ["list", "nik", "reason"]
+
+
+@dataclasses.dataclass
+class Progress:
+    """Result of `apply`: the new state, NIKs that could not be applied (with why), and counts."""
+
+    state: pd.DataFrame
+    issues: pd.DataFrame
+    before: dict
+    after: dict
+    week: dt.date
+
+    def summary(self) -> pd.DataFrame:
+        """Counts before and after, one row per state (aggregates only: safe to share)."""
+        rows = [{"state": s, "before": self.before[s], "after": self.after[s]} for s in (*STATES, "total")]
+        return pd.DataFrame(rows)
+
+
+def initial_state(geocoded: pd.DataFrame) -> pd.DataFrame:
+    """Register state at the start of a campaign: every row unrecorded."""
+    missing = [c for c in ("nik", "status", "kode_kel") if c not in geocoded.columns]
+    if missing:
+        raise ValueError(f"the register state starts from the geocoded register; missing columns {missing}")
+    state = geocoded.copy()
+    if "row" not in state:
+        state.insert(0, "row", np.arange(1, len(state) + 1))
+    state["nik"] = state["nik"].map(_clean)
+    state["state"] = "unrecorded"
+    state["not_found_reason"] = ""
+    state["week"] = ""
+    return state.reset_index(drop=True)
+
+
+def _clean(value) -> str:
+    from planner.register import clean_nik
+
+    return clean_nik(value)
+
+
+def check_state(state: pd.DataFrame) -> pd.DataFrame:
+    """Raise ValueError when a frame is not a register state (wrong columns or state values)."""
+    missing = [c for c in ["nik", "status", "kode_kel", *STATE_COLUMNS] if c not in state.columns]
+    if missing:
+        raise ValueError(f"not a register state: missing columns {missing} "
+                         "(write one with `planner plan`, it is private/register-state.csv)")
+    bad = sorted(set(state["state"].astype(str)) - set(STATES))
+    if bad:
+        raise ValueError(f"register state has unknown state values {bad}; expected one of {list(STATES)}")
+    return state
+
+
+def counts(state: pd.DataFrame) -> dict:
+    """Rows per state and the total: ``{unrecorded, recorded, not_found, total}``."""
+    check_state(state)
+    values = state["state"].value_counts()
+    out = {s: int(values.get(s, 0)) for s in STATES}
+    out["total"] = int(len(state))
+    return out
+
+
+def open_rows(state: pd.DataFrame) -> pd.DataFrame:
+    """The geocoded register of residents still unrecorded: what next week's plan starts from."""
+    check_state(state)
+    return state[state["state"] == "unrecorded"].reset_index(drop=True)
+
+
+def next_week(state: pd.DataFrame) -> dt.date | None:
+    """Monday after the last week recorded in the state (None when nothing changed yet)."""
+    weeks = pd.to_datetime(state["week"].replace("", np.nan), errors="coerce").dropna()
+    return None if weeks.empty else (weeks.max() + pd.Timedelta(days=7)).date()
+
+
+def write_state(state: pd.DataFrame, path: str | Path) -> Path:
+    """Write the register state as CSV (personal data: keep it in a private folder)."""
+    check_state(state)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = state.copy()
+    for column in _DATE_COLUMNS:
+        if column in out:
+            out[column] = pd.to_datetime(out[column], errors="coerce").dt.strftime("%Y-%m-%d")
+    out.to_csv(path, index=False)
+    return path
+
+
+def read_state(path: str | Path) -> pd.DataFrame:
+    """Read a register state written by `write_state`, with dates, flags and numbers typed again."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"register state not found: {path} (`planner plan` writes it to OUT/private/)")
+    state = pd.read_csv(path, dtype=str, keep_default_na=False)
+    check_state(state)
+    for column in _DATE_COLUMNS:
+        if column in state:
+            state[column] = pd.to_datetime(state[column].replace("", np.nan), errors="coerce")
+    for column in _BOOL_COLUMNS:
+        if column in state:
+            state[column] = state[column].str.lower().isin(["true", "1"])
+    for column in (*_FLOAT_COLUMNS, "row"):
+        if column in state:
+            state[column] = pd.to_numeric(state[column].replace("", np.nan), errors="coerce")
+    state["row"] = state["row"].astype("int64")
+    return state
+
+
+def read_list(path: str | Path, with_reason: bool = False) -> pd.DataFrame:
+    """Read a weekly list of NIKs (CSV or XLSX with a ``nik`` column; a one-column file needs no header name).
+
+    With `with_reason` a ``reason`` (or ``alasan``) column is read too and normalised to
+    ``moved``/``died``/``other_nik`` (Indonesian words such as *pindah*, *meninggal* are understood).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"list not found: {path}")
+    frame = (pd.read_excel(path, dtype=str) if path.suffix.lower() in (".xlsx", ".xls")
+             else pd.read_csv(path, dtype=str, keep_default_na=False))
+    columns = {str(c).strip().lower(): c for c in frame.columns}
+    if "nik" in columns:
+        nik = frame[columns["nik"]]
+    elif len(frame.columns) == 1:
+        nik = pd.concat([pd.Series([frame.columns[0]]), frame.iloc[:, 0]], ignore_index=True)  # no header
+    else:
+        raise ValueError(f"{path}: no 'nik' column (columns are {list(frame.columns)})")
+    out = pd.DataFrame({"nik": nik.map(_clean).to_numpy()})
+    if with_reason:
+        key = columns.get("reason", columns.get("alasan"))
+        if key is None:
+            raise ValueError(f"{path}: a not-found list needs a 'reason' column (moved, died or other_nik)")
+        out["reason"] = frame[key].fillna("").to_numpy()
+    return out[out["nik"] != ""].reset_index(drop=True)
+
+
+def normalise_reason(value) -> str:
+    """'Pindah' -> 'moved', 'meninggal dunia' -> 'died', 'NIK lain' -> 'other_nik'; ValueError otherwise."""
+    key = " ".join(str(value).strip().lower().replace("_", " ").split())
+    if key.replace(" ", "_") in REASONS:
+        return key.replace(" ", "_")
+    if key in REASON_WORDS:
+        return REASON_WORDS[key]
+    raise ValueError(f"not-found reason {value!r} not understood; expected one of {list(REASONS)} "
+                     "(or pindah, meninggal, nik lain)")
+
+
+def apply(state: pd.DataFrame, recorded, not_found=None, *, week: dt.date) -> Progress:
+    """Mark this week's recorded and not-found residents in the register state.
+
+    Parameters
+    ----------
+    state
+        Register state (`initial_state`, `read_state`).
+    recorded
+        NIKs recorded this week: a list or a frame with a ``nik`` column.
+    not_found
+        Frame ``[nik, reason]`` of residents not found at their address (reason moved/died/other_nik).
+    week
+        Monday of the week the lists belong to.
+
+    Returns
+    -------
+    Progress
+        The new state (a copy), ``issues [list, nik, reason]`` for NIKs not applied (not in the
+        register, already closed, on both lists, listed twice), and counts before/after. A NIK on
+        several register rows (duplicate entries) closes all of them.
+    """
+    check_state(state)
+    rec = pd.DataFrame({"nik": _niks(recorded)})
+    nf = (pd.DataFrame(columns=["nik", "reason"]) if not_found is None else pd.DataFrame(not_found).copy())
+    if "nik" not in nf or "reason" not in nf:
+        raise ValueError("not_found needs columns nik and reason")
+    nf["nik"] = nf["nik"].map(_clean)
+    nf["reason"] = nf["reason"].map(normalise_reason)
+    new = state.copy()
+    before = counts(state)
+    issues = []
+    both = set(rec["nik"]) & set(nf["nik"])
+    for nik in sorted(both):
+        issues.append(("not_found", nik, "also on the recorded list: kept as recorded"))
+    nf = nf[~nf["nik"].isin(both)]
+    where = new.groupby("nik").indices
+    week_text = week.isoformat()
+    for name, frame in (("recorded", rec), ("not_found", nf)):
+        seen = set()
+        for nik, reason in zip(frame["nik"], frame["reason"] if "reason" in frame else [""] * len(frame)):
+            if nik in seen:
+                issues.append((name, nik, "listed twice"))
+                continue
+            seen.add(nik)
+            rows = where.get(nik)
+            if rows is None:
+                issues.append((name, nik, "not in the register (not added)"))
+                continue
+            current = new.loc[rows, "state"]
+            if (current != "unrecorded").all():
+                issues.append((name, nik, f"already {current.iloc[0]} in week {new.loc[rows[0], 'week']}"))
+                continue
+            rows = rows[(current == "unrecorded").to_numpy()]
+            new.loc[rows, "state"] = name
+            new.loc[rows, "not_found_reason"] = reason if name == "not_found" else ""
+            new.loc[rows, "week"] = week_text
+    after = counts(new)
+    if after["total"] != before["total"]:  # cannot happen: rows are only relabelled
+        raise AssertionError("register state lost rows")
+    return Progress(new, pd.DataFrame(issues, columns=ISSUE_COLUMNS), before, after, week)
+
+
+def _niks(values) -> list[str]:
+    if isinstance(values, pd.DataFrame):
+        if "nik" not in values:
+            raise ValueError("the recorded list needs a 'nik' column")
+        values = values["nik"]
+    return [n for n in (_clean(v) for v in values) if n]
+
+
+def gaps(state: pd.DataFrame, areas, as_of: dt.date, election_date: dt.date | None = None) -> pd.DataFrame:
+    """Gaps per kelurahan (demand.gaps) of the residents still unrecorded in the state."""
+    from planner import demand
+
+    return demand.gaps(open_rows(state), areas, as_of=as_of, election_date=election_date)
+
+
+def simulate_lists(state: pd.DataFrame, plan, *, share: float = 1.0, not_found_share: float = 0.0,
+                   whole_kelurahan: bool = False, seed: int = 0) -> tuple[list[str], pd.DataFrame]:
+    """Generated weekly lists for tests, demos and what-ifs: who a plan's teams would record.
+
+    For every kelurahan in the plan's assignment, `share` of the residents assigned (by class) are
+    drawn from its unrecorded kelurahan-level rows; every home visit scheduled records one
+    home-visit resident. `not_found_share` of those drawn go on the not-found list instead (reasons
+    drawn moved 60%, died 25%, other NIK 15%). With `whole_kelurahan`, every unrecorded resident of
+    the visited kelurahan is drawn (the teams swept them).
+    """
+    from planner.demand import classify
+
+    if not 0 <= share <= 1 or not 0 <= not_found_share <= 1:
+        raise ValueError(f"share and not_found_share must be between 0 and 1 (got {share}, {not_found_share})")
+    rng = np.random.default_rng(seed)
+    rows = open_rows(state)
+    rows = rows[(rows["status"] == "matched") & (rows["level"] == "kelurahan")]
+    klass = classify(rows, plan.week_start, pd.to_datetime(plan.meta.get("election_date") or None).date()
+                     if plan.meta.get("election_date") else None)
+    rows = rows.assign(_klass=klass.to_numpy())
+    chosen: list[str] = []
+    assigned = plan.assignment.groupby("kode_kel")[["pemula", "lansia", "umum"]].sum() if len(plan.assignment) \
+        else pd.DataFrame(columns=["pemula", "lansia", "umum"])
+    visits = plan.schedule[plan.schedule["job_kind"] == "home_visit"] if len(plan.schedule) else plan.schedule
+    wanted = {(k, c): int(round(share * n)) for k, r in assigned.iterrows() for c, n in r.items() if n > 0}
+    for kode_kel, n in (visits.groupby("kode_kel").size().items() if len(visits) else []):
+        wanted[(str(kode_kel), "home_visit")] = wanted.get((str(kode_kel), "home_visit"), 0) + int(n)
+    by = rows.groupby(["kode_kel", "_klass"]).indices
+    visited = {k for k, _ in wanted}
+    for key in sorted(by):
+        members = rows["nik"].to_numpy()[by[key]]
+        if whole_kelurahan and key[0] in visited:
+            chosen.extend(members)
+        elif key in wanted:
+            take = min(wanted[key], len(members))
+            chosen.extend(rng.choice(members, size=take, replace=False))
+    chosen = list(dict.fromkeys(chosen))
+    lost = rng.random(len(chosen)) < not_found_share
+    reasons = rng.choice(list(REASONS), size=int(lost.sum()), p=[0.6, 0.25, 0.15])
+    not_found = pd.DataFrame({"nik": np.asarray(chosen, dtype=object)[lost], "reason": reasons})
+    return [n for n, x in zip(chosen, lost) if not x], not_found
+
+
+PRIVATE_README = ("Files in this folder hold personal data (NIK, names, addresses) of residents.\n"
+                  "Do NOT share, upload or e-mail them; keep them on the office computer.\n"
+                  "register-state.csv is next week's starting point for `planner progress` and `planner plan --state`.\n")
+
+
+def save_private(state: pd.DataFrame, out: str | Path) -> Path:
+    """Write ``out/private/register-state.csv`` (and a README saying the folder must not be shared)."""
+    folder = Path(out) / "private"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "README.txt").write_text(PRIVATE_README, encoding="utf-8")
+    return write_state(state, folder / "register-state.csv")
+
+
+def scenario_for_week(scenario, week_start: dt.date):
+    """The same scenario, planning the week that starts on `week_start` (holidays before it dropped)."""
+    holidays = [d for d in scenario.calendar.holidays if d >= week_start]
+    calendar = scenario.calendar.model_copy(update={"week_start": week_start, "holidays": holidays})
+    return scenario.model_copy(update={"calendar": calendar})
