@@ -265,6 +265,8 @@ def _fill_codes(frame: gpd.GeoDataFrame, kelurahan: gpd.GeoDataFrame) -> gpd.Geo
     hits = gpd.sjoin(frame.loc[todo, ["geometry"]], polygons, how="left", predicate="within")
     hits = hits[~hits.index.duplicated()]
     frame = frame.copy()
+    frame["kode_kel"] = frame["kode_kel"].astype(object)
+    frame["kode_kec"] = frame["kode_kec"].astype(object)
     frame.loc[todo, "kode_kel"] = hits["kode"].values
     frame.loc[todo, "kode_kec"] = hits["kode_kec"].values
     return frame
