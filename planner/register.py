@@ -108,6 +108,8 @@ def clean_nik(value) -> str:
     text = str(value).strip().lstrip("'`")
     if text.endswith(".0"):
         text = text[:-2]
+    if re.fullmatch(r"\d\.\d{15}e\+15", text, flags=re.I):  # a 16-digit number Excel kept as a float
+        text = str(int(float(text)))
     return re.sub(r"[\s.\-]", "", text)
 
 
@@ -192,6 +194,20 @@ def _read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _find_header(frame: pd.DataFrame, mapping: dict | None, look: int = 10) -> pd.DataFrame:
+    """Hand-kept sheets often start with a title ('DAFTAR PENDUDUK BELUM REKAM') above the header:
+    when the first row names no usable column, take the first of the next `look` rows that does."""
+    if mapping or any(c in column_map(frame.columns) for c in LOCATING):
+        return frame
+    for i in range(min(look, len(frame))):
+        header = [str(v).strip() for v in frame.iloc[i].tolist()]
+        if any(c in column_map(header) for c in LOCATING) and len(set(header)) == len(header):
+            body = frame.iloc[i + 1:].reset_index(drop=True)
+            body.columns = header
+            return body
+    return frame
+
+
 def _key(name) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
 
@@ -246,7 +262,7 @@ def read_register(path: str | Path, mapping: dict | None = None) -> pd.DataFrame
         Missing/empty/binary file, a line over `MAX_LINE_BYTES`, ragged rows, no usable column.
     """
     path = Path(path)
-    frame = _read_table(path)
+    frame = _find_header(_read_table(path), mapping)
     if frame.empty:
         raise RegisterError(f"{path}: the header is there but no data rows follow")
     try:

@@ -138,3 +138,16 @@ def test_utf16_with_bom_is_read(tmp_path):
 def test_blank_rows_inside_the_file_are_kept(tmp_path):
     reg = read_register(write(tmp_path / "reg.csv", "nik,alamat\n1871014508990003,A\n,\n1871014508990003,B\n\n\n"))
     assert list(reg["row"]) == [1, 2, 3] and list(reg["alamat"]) == ["A", "", "B"]
+
+
+def test_title_rows_above_the_header_are_skipped(tmp_path):
+    text = "DAFTAR PENDUDUK BELUM REKAM KTP-EL;;\nKecamatan Kedaton, Desember 2025;;\nNIK;Nama;Alamat\n" \
+           "1871014508990003;Siti;Kel. Kedaton\n1871020101050001;Budi;Sukarame\n"
+    reg = read_register(write(tmp_path / "reg.csv", text))
+    assert list(reg["row"]) == [1, 2] and list(reg["alamat"]) == ["Kel. Kedaton", "Sukarame"]
+    assert reg["nik_valid"].all()
+
+
+def test_nik_stored_as_float_by_excel_is_recovered():
+    reg = standardise(pd.DataFrame({"nik": ["1.871014508990003e+15", "1.87101E+15"], "alamat": ["a", "b"]}))
+    assert list(reg["nik_valid"]) == [True, False] and reg.loc[0, "nik"] == "1871014508990003"
