@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +53,8 @@ ABBREV = {
     "tbu": "telukbetung utara", "tbs": "telukbetung selatan", "tbb": "telukbetung barat",
     "tbt": "telukbetung timur", "bdl": "bandar lampung", "bl": "bandar lampung",
     "lamsel": "lampung selatan", "lamteng": "lampung tengah", "lamtim": "lampung timur",
-    "lampura": "lampung utara", "lambar": "lampung barat", "tubaba": "tulang bawang barat", "pesbar": "pesisir barat", "sp": "simpang", "smp": "simpang",
+    "lampura": "lampung utara", "lambar": "lampung barat", "tubaba": "tulang bawang barat",
+    "pesbar": "pesisir barat", "sp": "simpang", "smp": "simpang",
     "i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8",
 }
 _RT_RW = re.compile(
@@ -95,7 +95,7 @@ def _tokens(text: str) -> list[str]:
 def name_key(name: str) -> str:
     """Key of a gazetteer name: 'Tanjung Karang Pusat' and 'Tanjungkarang Pusat' -> 'tanjungkarangpusat'."""
     tokens = [t for t in _tokens(str(name).lower().replace("-", " ")) if t != HASH]
-    while len(tokens) > 1 and tokens[0] in MARKERS and tokens[0] not in ("kota",):
+    while len(tokens) > 1 and tokens[0] in MARKERS:
         tokens = tokens[1:]
     return _key(tokens)
 
@@ -386,7 +386,8 @@ class Resolver:
                     spans[j] = self._fuzzy_span(best, within_kec, (si, s0, start + len(run), span_role, best[0]))
                     self.extended = True
                     continue
-            after = [j for j, sp in enumerate(spans) if sp.where and sp.where[0] == si and sp.where[1] == start + len(run)]
+            end = start + len(run)
+            after = [j for j, sp in enumerate(spans) if sp.where and sp.where[0] == si and sp.where[1] == end]
             if after:
                 j = after[0]
                 _, _, e0, span_role, span_key = spans[j].where
@@ -857,7 +858,8 @@ def summary(coded: pd.DataFrame, areas) -> pd.DataFrame:
     kec = areas.kecamatan
     rows_kec = pd.DataFrame({"level": "kecamatan", "kode": kec["kode"].astype(str), "nama": kec["nama"].astype(str),
                              "kode_kec": kec["kode"].astype(str)})
-    rows_kec["matched_kelurahan"] = (rows_kec["kode"].map(all_kec).fillna(0) - rows_kec["kode"].map(at_kec_only).fillna(0)).astype(int)
+    total = rows_kec["kode"].map(all_kec).fillna(0)
+    rows_kec["matched_kelurahan"] = (total - rows_kec["kode"].map(at_kec_only).fillna(0)).astype(int)
     rows_kec["matched_kecamatan_only"] = rows_kec["kode"].map(at_kec_only).fillna(0).astype(int)
     out = pd.concat([rows_kec, rows_kel], ignore_index=True)
     out["matched"] = out["matched_kelurahan"] + out["matched_kecamatan_only"]

@@ -434,7 +434,8 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
                             f"least one of nik, alamat, kelurahan/desa, kecamatan, lat+lon (any case), or pass "
                             "a mapping such as {'alamat': 'Alamat Lengkap'}")
     if ("lat" in found) != ("lon" in found):
-        raise RegisterError(f"coordinates need both lat and lon columns; found only {found.get('lat') or found.get('lon')!r}")
+        only = found.get("lat") or found.get("lon")
+        raise RegisterError(f"coordinates need both lat and lon columns; found only {only!r}")
     out = frame.drop(columns=[c for c in frame.columns if c.startswith("__")])
     n = len(frame)
     if "row" in out.columns and "row" not in found.values():

@@ -120,7 +120,8 @@ def _kota_variants(name: str) -> list[str]:
     return forms
 
 
-def _points_in(kelurahan: gpd.GeoDataFrame, codes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _points_in(kelurahan: gpd.GeoDataFrame, codes: np.ndarray,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A random point inside the polygon of each code (deterministic for the generator state)."""
     lon = np.full(len(codes), np.nan)
     lat = np.full(len(codes), np.nan)
@@ -208,7 +209,8 @@ def make_register(kelurahan: gpd.GeoDataFrame, residents: pd.Series, seed: int, 
     born = pd.DatetimeIndex(born)
     kec_codes_all = np.array(sorted(set(kel["kode_kec"].astype(str))))
     moved = (rng.random(n) < MOVED_SHARE) & np.isin(style, ["marked", "comma", "columns", "marked_compact"])
-    nik_kec = np.where(moved & (len(kec_codes_all) > 1), kec_codes_all[rng.integers(len(kec_codes_all), size=n)], kode_kec)
+    other_kec = kec_codes_all[rng.integers(len(kec_codes_all), size=n)]
+    nik_kec = np.where(moved & (len(kec_codes_all) > 1), other_kec, kode_kec)
     day = born.day.to_numpy() + np.where(female, 40, 0)
     nik = (pd.Series(nik_kec).str.replace(".", "", regex=False)
            + pd.Series(day).map("{:02d}".format) + pd.Series(born.month).map("{:02d}".format)
@@ -274,7 +276,8 @@ def make_register(kelurahan: gpd.GeoDataFrame, residents: pd.Series, seed: int, 
             if r[i, 6] < 0.3 and s == "marked":
                 alamat[i] = f"{street(i)} {number(i)} {rtrw(i)} Kelurahan {kel_name} Kecamatan {kec_name}{tail}"
         elif s == "marked_compact":
-            alamat[i] = f"{street(i).lower()} no.{house[i]} rt.{rt[i]:02d}/rw.{rw[i]:02d} kel.{kel_name.lower()} kec.{kec_name.lower()}"
+            alamat[i] = (f"{street(i).lower()} no.{house[i]} rt.{rt[i]:02d}/rw.{rw[i]:02d} "
+                         f"kel.{kel_name.lower()} kec.{kec_name.lower()}")
         elif s == "comma":
             alamat[i] = f"{street(i)} {number(i)}, {kel_name}, {kec_name}{tail}"
             if r[i, 3] < 0.3:
@@ -291,7 +294,7 @@ def make_register(kelurahan: gpd.GeoDataFrame, residents: pd.Series, seed: int, 
             alamat[i] = (f"{trap} {number(i)}, Kel. {kel_name}, Kec. {kec_name}{tail}" if r[i, 3] < 0.5
                          else f"{trap} {number(i)}, {kel_name}, {kec_name}{tail}")
         elif s == "kel_only":
-            alamat[i] = f"{street(i)} {number(i)}, {kel_name}, {kota}" if kota else f"{street(i)} {number(i)}, {kel_name}"
+            alamat[i] = f"{street(i)} {number(i)}, {kel_name}" + (f", {kota}" if kota else "")
         elif s == "kec_only":
             alamat[i] = f"{street(i)} {number(i)}, Kec. {kec_name}{tail}"
         elif s in ("coords", "swapped"):
