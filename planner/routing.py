@@ -5,6 +5,17 @@ itinerary (which site on which day, the order of home visits, when the unit leav
 lists what could not fit, with the reason. `check_schedule` re-checks a schedule against the
 calendar and the sites without OR-Tools, so tests (and users) need not trust the solver.
 The search settings (`SEARCH_CONFIGS`) are shared with benchmarks/vrptw.py, where they were chosen.
+
+Formulation (chosen for simplicity, then checked on Bandar Lampung):
+- one vehicle per unit per working day, depot to depot inside the working hours; holidays simply
+  have no vehicle. Time runs over the whole week (minutes after `week_start` 00:00), so a job's
+  allowed start times are the union, over the days its site is open, of its opening hours, written
+  as holes in the cumul variable's domain; one time dimension serves every day and vehicle kind;
+- the Friday prayer break is cut out of those domains rather than modelled as vehicle breaks: a job
+  may not overlap it, except a full-day session, which may contain it whole (the team pauses and
+  stays). A vehicle break cannot express "inside this one visit" without per-vehicle durations;
+- every job is optional (a disjunction with a penalty far above any week of travel), so the model
+  is always feasible and what does not fit is reported, never silently dropped.
 """
 
 from __future__ import annotations
@@ -242,7 +253,7 @@ def _session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, 
                 job_id=f"S-{row['site_id']}-{suffix}", kind="session", point=point, service=max(duration, 0),
                 windows=windows, vehicles=[v for v in session_vehicles if vehicles[v].date in open_dates],
                 # earlier session-days of a site and busier sites are kept first
-                penalty=SESSION_PENALTY + int(100 * exp_total / n_jobs) + 1000 * (n_jobs - k),
+                penalty=(SESSION_PENALTY + int(100 * exp_total / n_jobs) + 1000 * (n_jobs - k)) * _priority(row),
                 expected=exp_total / n_jobs, site_id=str(row["site_id"]), name=str(site["name"]),
                 kode_kel=_text(site.get("kode_kel")), kode_kec=_text(site.get("kode_kec")),
                 lon=float(site.geometry.x), lat=float(site.geometry.y), pausable=pausable,
@@ -279,7 +290,7 @@ def _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points):
         job = _Job(
             job_id=f"V-{row['visit_id']}", kind="home_visit",
             point=points.index_of(f"visit:{row['visit_id']}", Point(row["lon"], row["lat"])) if has_xy else -1,
-            service=duration, windows=windows, vehicles=visit_vehicles, penalty=VISIT_PENALTY,
+            service=duration, windows=windows, vehicles=visit_vehicles, penalty=VISIT_PENALTY * _priority(row),
             expected=1.0, site_id=None, name="Kunjungan rumah", kode_kel=_text(row["kode_kel"]),
             kode_kec=_text(row.get("kode_kec")), lon=float(row["lon"]) if has_xy else np.nan,
             lat=float(row["lat"]) if has_xy else np.nan,
@@ -292,6 +303,16 @@ def _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points):
             job.reason = "its time window leaves no room for a visit on any working day"
         jobs.append(job)
     return jobs
+
+
+def _priority(row) -> int:
+    """Optional `priority` column (1 = normal, 2 = twice as costly to leave out, ...)."""
+    value = row.get("priority", 1)
+    if pd.isna(value):
+        return 1
+    if int(value) < 1:
+        raise ValueError(f"priority must be a whole number >= 1, got {value!r}")
+    return int(value)
 
 
 def _text(value) -> str | None:
@@ -349,12 +370,14 @@ def route(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataF
 
     Parameters
     ----------
-    sessions : placement sessions ``[site_id, session_days, exp_total, ...]``; one job per session-day
+    sessions : placement sessions ``[site_id, session_days, exp_total, ...]`` (optional ``priority``,
+        an integer >= 1 multiplying the cost of leaving a job out); one job per session-day
         (two half-day jobs per session-day when ``calendar.session == "half"``). Session-days of one
         site may go to different units and days.
     sites : GeoDataFrame per the contract (opening days and hours are used).
     home_visits : ``[visit_id, kode_kel, kode_kec, lon, lat]`` (optional ``window_from/window_to``
-        "HH:MM"); served by groups with ``home_visits = true``.
+        "HH:MM" and ``priority``); served by groups with ``home_visits = true``, in the order that
+        minimises travel.
     units, calendar : from the scenario.
     matrix_fn : ``matrix_fn(points_gdf, vehicle) -> TravelMatrix`` over a GeoDataFrame with an ``id``
         column; or give ``matrices`` = {vehicle: TravelMatrix} already computed over the same points.
@@ -384,6 +407,9 @@ def route(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataF
                                      group.depot.name, group))
     jobs = (_session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, vehicles, points)
             + _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points))
+    if not dates:
+        for job in jobs:
+            job.reason = "no working day in the horizon (holidays and weekends only)"
     kinds = sorted({v.kind for v in vehicles})
     mats = _matrices(points, kinds, matrix_fn, matrices)
     for job in jobs:

@@ -162,3 +162,19 @@ def test_same_inputs_same_plan(city):
     again = routing.route(sessions, sites, visits, scenario.units, calendar, straight_line, time_limit_s=10, seed=1)
     pd.testing.assert_frame_equal(routes.schedule, again.schedule)
     pd.testing.assert_frame_equal(routes.unscheduled, again.unscheduled)
+
+
+def test_priority_decides_what_fits_and_empty_week_is_explained(city):
+    scenario, calendar, sites, sessions, visits, routes = city
+    one_day = calendar.model_copy(update={"days": 1, "saturday": False, "holidays": []})
+    van = [scenario.units[0].model_copy(update={"count": 1})]
+    three = sessions.head(3).assign(session_days=1, exp_total=[90.0, 90.0, 10.0])
+    r = routing.route(three, sites, None, van, one_day, straight_line, time_limit_s=5)
+    assert r.schedule.loc[r.schedule["job_kind"] == "session", "site_id"].tolist() != [three["site_id"].iloc[2]]
+    urgent = three.assign(priority=[1, 1, 5])  # the small site is flagged urgent: it now wins the only day
+    r = routing.route(urgent, sites, None, van, one_day, straight_line, time_limit_s=5)
+    assert r.schedule.loc[r.schedule["job_kind"] == "session", "site_id"].tolist() == [three["site_id"].iloc[2]]
+    assert len(r.unscheduled) == 2
+    holiday = one_day.model_copy(update={"holidays": [one_day.week_start]})
+    r = routing.route(three, sites, visits.head(2), scenario.units, holiday, straight_line)
+    assert len(r.schedule) == 0 and r.unscheduled["reason"].str.startswith("no working day").all()
