@@ -386,6 +386,12 @@ class Resolver:
                     spans[j] = self._fuzzy_span(best, within_kec, (si, s0, start + len(run), span_role, best[0]))
                     self.extended = True
                     continue
+                if span_role == "kel" and spans[j].kel and self._longer_names_tie(seg[s0:start + len(run)], span_key):
+                    # 'Kel. Rajabasa Haya': Rajabasa Raya or Rajabasa Jaya, surely not plain Rajabasa
+                    old = spans[j]
+                    spans[j] = Span((), old.kec, old.kab, old.text, True, old.where)
+                    self.extended = True
+                    continue
             end = start + len(run)
             after = [j for j, sp in enumerate(spans) if sp.where and sp.where[0] == si and sp.where[1] == end]
             if after:
@@ -420,6 +426,13 @@ class Resolver:
             if best is not None:
                 spans.append(self._fuzzy_span(best, within_kec, (si, start, start + len(run), role, best[0])))
         return spans
+
+    def _longer_names_tie(self, words, span_key: str) -> bool:
+        """Do two or more longer kelurahan names fit these words about equally well?"""
+        key = _key(words)
+        hits = process.extract(key, self.kel_choices, scorer=fuzz.ratio, limit=3, score_cutoff=85.0)
+        longer = [h for h in hits if h[0] != span_key and len(h[0]) > len(span_key)]
+        return len(longer) >= 2 and longer[0][1] - longer[1][1] < 3
 
     def _fuzzy_span(self, best, within_kec, where) -> Span:
         g = self.gaz
@@ -502,6 +515,12 @@ class Resolver:
             kels = sorted({k for k, c in keys if k})
             quality = max(outcomes[kc] for kc in keys)
             score = round(100 * quality * (0.8 if how else 1.0), 1)
+            if len(kels) == 1 and (None, kec) in keys:
+                # one name that is both a kelurahan and its own kecamatan ('Jl. X, Sukarame'): the writer
+                # may mean either, so only the kecamatan is certain
+                kel = kels[0]
+                return Match("matched", "", kec, score, f"kecamatan {g.kec_names.get(kec, kec)} (also the name "
+                             f"of its kelurahan {kel}: kelurahan not certain){how}", f"{kel} {g.kel_names.get(kel, '')}")
             if len(kels) == 1:
                 kel = kels[0]
                 if kel not in g.polygon_kel:
