@@ -38,9 +38,9 @@ PMED = SHARED / "bench" / "orlib_pmed"
 LOG = Path(__file__).with_name(".pmedian-runs.jsonl")
 
 
-def load_pmed(number: int) -> tuple[np.ndarray, int]:
+def load_pmed(number: int, folder: Path = PMED) -> tuple[np.ndarray, int]:
     """All-pairs shortest-path costs and p of OR-Library pmed<number> (duplicate edges: last wins)."""
-    lines = (PMED / "instances" / f"pmed{number}.txt").read_text().split("\n")
+    lines = (Path(folder) / "instances" / f"pmed{number}.txt").read_text().split("\n")
     n, m, p = map(int, lines[0].split())
     edges = {}
     for line in lines[1:m + 1]:
@@ -51,9 +51,10 @@ def load_pmed(number: int) -> tuple[np.ndarray, int]:
     return shortest_path(graph, method="D", directed=False), p
 
 
-def optima() -> dict[str, int]:
+def optima(folder: Path = PMED) -> dict[str, int]:
+    """Beasley's published optimal values, by instance name."""
     out = {}
-    for line in (PMED / "pmedopt.txt").read_text().splitlines()[1:]:
+    for line in (Path(folder) / "pmedopt.txt").read_text().splitlines()[1:]:
         if line.strip():
             name, value = line.split()
             out[name] = int(value)

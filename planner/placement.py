@@ -11,7 +11,8 @@ A mixed-integer model solved through OR-Tools' linear-solver wrapper (pywraplp):
   nobody; this strong linking is what makes the p-median special case solve well);
   ``open_j <= days_j <= D_j open_j``; ``sum_j days_j <= unit_days``;
 * objective: maximise ``sum w_c turnout(t_ij) x[i,c,j] - travel_penalty * t_ij * x[i,c,j]``
-  ``- day_cost * sum_j days_j`` (the tiny day cost keeps unneeded days unspent).
+  ``- sum_j day_cost_j days_j`` (a tiny cost keeps unneeded days unspent; a fallback ``balai``
+  site costs one weighted recording more per day, so known venues win ties).
 
 One unit of capacity earns ``w_c`` whoever uses it, so when capacity is short the model first drops
 the class with the smallest weight (``umum``), then ``lansia``, and keeps first-time voters.
@@ -177,7 +178,7 @@ def _build(
     *,
     serve_all: bool = False,
     budget_exact: bool = False,
-    day_cost: float = 0.0,
+    day_cost: float | np.ndarray = 0.0,
     strong_link: bool = False,
 ) -> _Model:
     """Allocation model shared by `place` and the p-median special case.
@@ -238,8 +239,9 @@ def _build(
     objective = s.Objective()
     for (i, c, j), var in x.items():
         objective.SetCoefficient(var, float(gain[i, j, c]))
+    day_cost = np.broadcast_to(np.asarray(day_cost, dtype=float), max_days.shape)
     for j in days:
-        objective.SetCoefficient(days[j], -float(day_cost))
+        objective.SetCoefficient(days[j], -float(day_cost[j]))
     objective.SetMaximization()
     return _Model(solver, x, open_, days)
 
@@ -261,6 +263,7 @@ def place(
     seed: int = 0,
     solver: str = "HIGHS",
     nearest_sites: int | None = 12,
+    fallback_day_cost: float = 1.0,
 ) -> Placement:
     """Choose session-days per site and assign each kelurahan's residents to sites.
 
@@ -281,6 +284,9 @@ def place(
     time_limit_s, seed, solver : search budget, seed and backend ("HIGHS", "SCIP", "CP_SAT").
     nearest_sites : consider only this many nearest open sites within reach per kelurahan
         (None = all); keeps the model small on dense city matrices.
+    fallback_day_cost : objective cost (in weighted recordings) of a session-day at a fallback
+        ``balai`` site, whose location is only a point inside the kelurahan: among equally good
+        options a known venue (kantor camat/lurah) is chosen.
 
     Returns
     -------
@@ -303,7 +309,8 @@ def place(
         dates = list(working_dates)
         open_count = np.array([open_days_in(d, dates) for d in sites["open_days"]], dtype=np.int64)
         max_days = np.minimum(max_days, open_count)
-    reach = minutes <= max_travel_min
+    within = minutes <= max_travel_min  # by travel time alone: what the explanation speaks of
+    reach = within.copy()
     minutes_finite = np.where(np.isfinite(minutes), minutes, 1e6)
     rate = turnout(minutes_finite, turnout_half_min)
     w = np.array([weights[c] for c in CLASSES])
@@ -317,8 +324,9 @@ def place(
         rank = np.argsort(np.argsort(masked, axis=1, kind="stable"), axis=1, kind="stable")
         reach &= rank < nearest_sites
 
+    day_cost = DAY_COST + fallback_day_cost * (sites["kind"].to_numpy() == "balai")
     model = _build(_Solver(solver, time_limit_s, seed), demand, reach, gain, rate, capacity_per_day, max_days,
-                   unit_days, day_cost=DAY_COST)
+                   unit_days, day_cost=day_cost)
     status, objective, bound, seconds = model.solver.solve(maximize=True)
     if status not in ("optimal", "feasible"):
         raise RuntimeError(f"placement solver {solver} ended with status {status} in {seconds:.1f} s")
@@ -334,7 +342,7 @@ def place(
     expected = assigned * rate[:, :, None]
     sessions = _sessions_table(sites, session_days, expected, capacity_per_day)
     assignment = _assignment_table(gaps, sites, minutes, assigned, expected)
-    unserved = _unserved_table(gaps, demand, assigned, minutes, reach, max_days, max_travel_min, unit_days,
+    unserved = _unserved_table(gaps, demand, assigned, minutes, within, max_days, max_travel_min, unit_days,
                                capacity_per_day)
     summary = {
         "unit_days": int(unit_days), "session_days": int(session_days.sum()),

@@ -1,0 +1,218 @@
+"""Session placement on real Bandar Lampung areas and sites, and the p-median special case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.network import travel_matrix
+from planner.placement import CLASSES, place, place_from_scenario, solve_pmedian, turnout
+from planner.sites import add_fallback_sites, load_sites
+from tests.conftest import BENCH, BL_KELURAHAN, BL_POPULATION, GOV_OFFICES, REPO
+
+SCENARIO = REPO / "scenarios" / "bandar-lampung.toml"
+WEEK = [dt.date(2026, 11, 23) + dt.timedelta(days=k) for k in range(5)]
+
+
+@pytest.fixture(scope="module")
+def kelurahan():
+    return gpd.read_file(BL_KELURAHAN)
+
+
+@pytest.fixture(scope="module")
+def sites(kelurahan):
+    camat = load_sites(GOV_OFFICES, kinds=["kantor_camat"], within="18.71")
+    return add_fallback_sites(camat, kelurahan)
+
+
+@pytest.fixture(scope="module")
+def matrix(kelurahan, sites):
+    origins = gpd.GeoDataFrame({"id": kelurahan["kode"]}, geometry=kelurahan.representative_point(), crs=4326)
+    return travel_matrix(origins, sites.rename(columns={"site_id": "id"})[["id", "geometry"]])
+
+
+def make_gaps(kelurahan, total=16000, seed=0) -> pd.DataFrame:
+    """Unrecorded residents spread by kecamatan population (Dukcapil 2022), 25% pemula, 15% lansia."""
+    pop = pd.read_csv(BL_POPULATION, dtype={"kode_kec": str})
+    pop = pop[pop["vintage"] == pop["vintage"].max()].set_index("kode_kec")["jumlah"]
+    share = kelurahan["kode_kec"].map(pop) / kelurahan.groupby("kode_kec")["kode"].transform("size")
+    residents = np.random.default_rng(seed).poisson(total * share / share.sum())
+    gaps = pd.DataFrame({"kode_kel": kelurahan["kode"], "nama_kel": kelurahan["nama"],
+                         "kode_kec": kelurahan["kode_kec"], "nama_kec": kelurahan["nama_kec"],
+                         "pemula": np.rint(residents * 0.25).astype(int),
+                         "lansia": np.rint(residents * 0.15).astype(int)})
+    gaps["umum"] = residents - gaps["pemula"] - gaps["lansia"]
+    gaps["home_visit"] = 2
+    gaps["unrecorded"] = gaps[["pemula", "lansia", "umum", "home_visit"]].sum(axis=1)
+    return gaps
+
+
+@pytest.fixture(scope="module")
+def gaps(kelurahan):
+    return make_gaps(kelurahan)
+
+
+def share(result, klass) -> float:
+    return result.summary["assigned"][klass] / result.summary["demand"][klass]
+
+
+def check_consistent(result, gaps, sites, unit_days, capacity, max_travel):
+    """Invariants every placement must keep: capacity, budget, reach, and exact accounting."""
+    s = result.sessions
+    assert (s["exp_total"] <= s["session_days"] * capacity + 1e-6).all()
+    assert (s["capacity"] == s["session_days"] * capacity).all()
+    assert s["session_days"].sum() <= unit_days
+    max_days = sites.set_index("site_id")["max_days"]
+    assert (s["session_days"].to_numpy() <= max_days[s["site_id"]].to_numpy()).all()
+    assert np.allclose(s[[f"exp_{c}" for c in CLASSES]].sum(axis=1), s["exp_total"], atol=0.05)
+    a = result.assignment
+    assert (a["travel_min"] <= max_travel).all()
+    assert set(a["site_id"]) <= set(s["site_id"])  # nobody is sent to a site without sessions
+    per_site = a.groupby("site_id")["exp_total"].sum()
+    assert np.allclose(per_site[s["site_id"]].to_numpy(), s["exp_total"].to_numpy(), atol=0.05)
+    # every resident of a session class is either assigned or listed as unserved, with a reason
+    assigned = a.groupby("kode_kel")[list(CLASSES)].sum()
+    unserved = result.unserved.pivot_table(index="kode_kel", columns="klass", values="residents",
+                                           aggfunc="sum").reindex(columns=list(CLASSES))
+    g = gaps.set_index("kode_kel")[list(CLASSES)]
+    total = assigned.reindex(g.index).fillna(0) + unserved.reindex(g.index).fillna(0)
+    assert (total.to_numpy() == g.to_numpy()).all()
+    assert result.unserved["reason"].str.match(r"^(out_of_reach|no_open_site|over_capacity): .*\d").all()
+    assert "home_visit" not in set(result.unserved["klass"])
+
+
+def test_placement_keeps_capacity_budget_and_accounts_for_everyone(gaps, sites, matrix):
+    result = place(gaps, sites, matrix, unit_days=60, capacity_per_day=50, working_dates=WEEK)
+    assert result.status == "optimal"
+    check_consistent(result, gaps, sites, 60, 50, 45)
+    assert result.summary["session_days"] == 60  # demand far exceeds 60 x 50: the budget is spent
+    assert result.unserved["reason"].str.startswith("over_capacity").all()
+    assert "over_capacity" in result.explain()
+
+
+def test_halving_the_budget_keeps_first_time_voters(gaps, sites, matrix):
+    full = place(gaps, sites, matrix, unit_days=240, capacity_per_day=50, working_dates=WEEK)
+    half = place(gaps, sites, matrix, unit_days=120, capacity_per_day=50, working_dates=WEEK)
+    for result, days in ((full, 240), (half, 120)):
+        check_consistent(result, gaps, sites, days, 50, 45)
+    assert share(full, "pemula") > 0.97 and share(half, "pemula") > 0.97
+    assert share(half, "pemula") >= share(full, "pemula") - 0.02  # pemula keep their share...
+    assert share(half, "umum") < share(full, "umum") - 0.2  # ...while umum lose theirs
+    assert share(half, "lansia") >= share(half, "umum")
+
+
+def test_equal_weights_share_the_cut(gaps, sites, matrix):
+    """Without priority, pemula are not protected: the weights are what protects them."""
+    flat = {c: 1.0 for c in CLASSES}
+    half = place(gaps, sites, matrix, unit_days=120, capacity_per_day=50, working_dates=WEEK, weights=flat)
+    assert share(half, "pemula") < 0.9
+
+
+def test_unserved_reasons_with_numbers():
+    """Out of reach of every site, and reachable only by a site closed all week."""
+    gaps = pd.DataFrame({"kode_kel": ["K1", "K2", "K3"], "kode_kec": ["A", "A", "B"],
+                         "pemula": [10, 5, 4], "lansia": [0, 3, 0], "umum": [20, 0, 1]})
+    sites = pd.DataFrame({"site_id": ["S1", "S2"], "name": ["Kantor Camat A", "Balai B"],
+                          "kind": ["kantor_camat", "balai"], "kode_kel": ["K1", "K3"], "kode_kec": ["A", "B"],
+                          "open_days": ["01234", "6"], "max_days": [5, 5]})
+
+    @dataclass
+    class Matrix:
+        minutes: np.ndarray
+        origins: list
+        destinations: list
+
+    m = Matrix(np.array([[0, 80], [70, 90], [90, 5]], dtype=np.int32), ["K1", "K2", "K3"], ["S1", "S2"])
+    result = place(gaps, sites, m, unit_days=5, capacity_per_day=50, max_travel_min=45, working_dates=WEEK)
+    reasons = result.unserved.set_index(["kode_kel", "klass"])["reason"]
+    assert reasons["K2", "pemula"] == "out_of_reach: nearest site is 70 min away, limit 45 min"
+    assert reasons["K3", "pemula"].startswith("no_open_site: 1 site(s) within 45 min")
+    assert result.assignment["kode_kel"].tolist() == ["K1"]
+    assert result.sessions["site_id"].tolist() == ["S1"] and result.sessions["session_days"].item() == 1
+    assert result.summary["unserved_by_reason"] == {"no_open_site": 5, "out_of_reach": 8}
+
+
+def test_bad_inputs_are_explained(gaps, sites, matrix):
+    with pytest.raises(ValueError, match="missing origins"):
+        place(gaps.assign(kode_kel=gaps["kode_kel"].str.replace("18.71", "18.72")), sites, matrix,
+              unit_days=5, capacity_per_day=50)
+    with pytest.raises(ValueError, match="weights need a value"):
+        place(gaps, sites, matrix, unit_days=5, capacity_per_day=50, weights={"pemula": 3})
+    with pytest.raises(ValueError, match="missing columns"):
+        place(gaps.drop(columns="lansia"), sites, matrix, unit_days=5, capacity_per_day=50)
+
+
+def test_same_inputs_same_plan(gaps, sites, matrix):
+    a = place(gaps, sites, matrix, unit_days=30, capacity_per_day=50, working_dates=WEEK, seed=3)
+    b = place(gaps, sites, matrix, unit_days=30, capacity_per_day=50, working_dates=WEEK, seed=3)
+    pd.testing.assert_frame_equal(a.sessions, b.sessions)
+    pd.testing.assert_frame_equal(a.assignment, b.assignment)
+
+
+def test_scenario_sessions_at_kantor_camat(kelurahan, gaps):
+    from planner.pipeline import scenario_areas, scenario_sites
+    from planner.scenario import load
+
+    scenario = load(SCENARIO)
+    areas = scenario_areas(scenario)
+    sites = scenario_sites(scenario, areas)
+    origins = areas.representative_points().rename(columns={"kode": "id"})[["id", "geometry"]]
+    matrix = travel_matrix(origins, sites.rename(columns={"site_id": "id"})[["id", "geometry"]])
+    result = place_from_scenario(scenario, gaps, sites, matrix)
+    check_consistent(result, gaps, sites, scenario.unit_days, scenario.capacity_per_day,
+                     scenario.placement.max_travel_min)
+    camat = result.sessions[result.sessions["kind"] == "kantor_camat"]
+    assert len(camat) > 0 and camat["name"].str.startswith("Kantor Camat").all()
+    real = load_sites(GOV_OFFICES, kinds=["kantor_camat"], within="18.71")
+    assert set(camat["site_id"]) <= set(real["site_id"])
+    # known venues win over fallback balai points when they serve as well
+    assert camat["session_days"].sum() >= 0.5 * result.sessions["session_days"].sum()
+    assert result.summary["session_days"] == scenario.unit_days
+
+
+def test_turnout_curve():
+    assert turnout(0, 30) == 1.0
+    assert turnout(30, 30) == pytest.approx(0.5)
+    assert turnout(60, 30) == pytest.approx(0.25)
+    values = turnout(np.arange(0, 120, 5), 20)
+    assert (np.diff(values) < 0).all()
+    with pytest.raises(ValueError, match="half time"):
+        turnout(10, 0)
+
+
+def brute_force_pmedian(cost, p):
+    return min(cost[:, list(c)].min(axis=1).sum() for c in itertools.combinations(range(cost.shape[1]), p))
+
+
+@pytest.mark.parametrize("formulation", ["benders", "radius", "assignment"])
+def test_pmedian_matches_brute_force(formulation):
+    rng = np.random.default_rng(5)
+    points = rng.uniform(0, 100, size=(25, 2))
+    cost = np.rint(np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1)))
+    result = solve_pmedian(cost, 3, time_limit_s=20, formulation=formulation)
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(brute_force_pmedian(cost, 3))
+    assert len(result.open) == 3
+    assert result.objective == pytest.approx(cost[np.arange(25), result.assign].sum())
+
+
+def test_pmedian_orlib_pmed1_optimum():
+    from benchmarks.pmedian import load_pmed, optima
+
+    cost, p = load_pmed(1, BENCH / "orlib_pmed")
+    result = solve_pmedian(cost, p, time_limit_s=30)
+    assert result.status == "optimal" and result.gap == 0
+    assert result.objective == optima(BENCH / "orlib_pmed")["pmed1"]
+
+
+def test_pmedian_rejects_bad_input():
+    with pytest.raises(ValueError, match="p must be between"):
+        solve_pmedian(np.zeros((3, 3)), 5)
+    with pytest.raises(ValueError, match="formulation"):
+        solve_pmedian(np.ones((3, 3)), 1, formulation="magic")
