@@ -150,6 +150,29 @@ class PlacementConfig(_Strict):
     travel_penalty: float = Field(0.001, ge=0)
 
 
+class BlangkoDelivery(_Strict):
+    date: dt.date
+    count: int = Field(ge=0)
+
+
+class BlangkoConfig(_Strict):
+    """Blank-card (blangko) stock: recordings beyond it wait for print; first-time voters print first."""
+
+    stock: int = Field(ge=0, description="blank cards in stock at the start of the first week")
+    weekly_delivery: int = Field(0, ge=0, description="cards delivered every week")
+    deliveries: list[BlangkoDelivery] = Field(default_factory=list, description="one-off deliveries (date, count)")
+    print_per_week: int | None = Field(None, gt=0, description="cards the office can print a week (no limit if absent)")
+
+
+class ForecastConfig(_Strict):
+    """Assumptions of `planner forecast` (weeks of plans simulated ahead)."""
+
+    target: float = Field(1.0, gt=0, le=1, description="coverage to reach: 1.0 = everyone, 0.95 as in Kab. OKI")
+    turnout: float = Field(0.9, gt=0, le=1, description="share of the residents invited to a session who come")
+    not_found_share: float = Field(0.02, ge=0, lt=1, description="share of those reached found moved or dead")
+    population: int | None = Field(None, gt=0, description="wajib KTP: coverage counts against it (else the gap)")
+
+
 # `register` is also the name of an ABC classmethod on BaseModel; the TOML key is worth keeping.
 warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
@@ -166,6 +189,8 @@ class Scenario(_Strict):
     units: list[UnitGroup] = Field(min_length=1)
     calendar: CalendarConfig
     placement: PlacementConfig = Field(default_factory=PlacementConfig)
+    blangko: BlangkoConfig | None = None
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
     base_dir: Path = Field(Path("."), exclude=True)
 
     def resolve(self, path: Path | None) -> Path | None:
