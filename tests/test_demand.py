@@ -96,6 +96,12 @@ def test_gaps_cover_every_kelurahan_and_add_up(bl, coded):
     assert g["unrecorded"].sum() == (coded["status"] == "matched").sum()
     assert g["home_visit"].sum() == (coded["home_visit"] & (coded["status"] == "matched")).sum()
     assert g["pemula"].sum() > 0 and g["lansia"].sum() > 0
+    by_kec = demand.gaps_by_kecamatan(g)
+    assert len(by_kec) == bl.kelurahan["kode_kec"].nunique() and by_kec["kelurahan"].sum() == len(g)
+    assert by_kec["unrecorded"].sum() == g["unrecorded"].sum()
+    matched = coded[coded["status"] == "matched"]
+    assert (by_kec.set_index("kode_kec")["unrecorded"] == matched.groupby("kode_kec").size()
+            .reindex(by_kec["kode_kec"], fill_value=0)).all()
 
 
 def test_home_visits_are_points_inside_the_area_and_deterministic(bl, coded):
