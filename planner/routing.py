@@ -57,6 +57,12 @@ class SearchConfig:
         return text
 
 
+# Chosen on 7 hard Solomon instances (R101 RC101 RC105 R111 R201 RC201 C104), 10 s each, mean gap to the
+# distance-only BKS: PARALLEL_CHEAPEST_INSERTION + GLS 4.5%; SAVINGS + GLS 5.5%; LOCAL_CHEAPEST_INSERTION
+# + GLS 7.3%; GLS lambda 0.3 6.4%; LS neighbour lists (ratio 0.2) 23.6%; cross-exchange/relocate-neighbours
+# operators, penalty reset, expensive-chain LNS: no better. The default (PATH_CHEAPEST_ARC) finds no
+# solution within the fleet on R101, RC101, RC105. OR-Tools 9.15's iterated local search (ruin and recreate)
+# did not engage from Python here. Full tables: benchmarks/RESULTS.md, section vrptw.
 SEARCH_CONFIGS = {
     "default": SearchConfig(),
     "tuned": SearchConfig(first_solution="PARALLEL_CHEAPEST_INSERTION"),

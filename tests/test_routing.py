@@ -42,7 +42,7 @@ def city():
                            "kode_kec": kel["kode_kec"].iloc[pick].to_numpy(),
                            "lon": points.x.iloc[pick].to_numpy() + rng.normal(0, 0.002, n),
                            "lat": points.y.iloc[pick].to_numpy() + rng.normal(0, 0.002, n)})
-    routes = routing.route(sessions, sites, visits, scenario.units, calendar, straight_line, time_limit_s=10, seed=1)
+    routes = routing.route(sessions, sites, visits, scenario.units, calendar, straight_line, time_limit_s=60, seed=1)
     return scenario, calendar, sites, sessions, visits, routes
 
 
@@ -158,8 +158,8 @@ def test_no_home_visit_unit_and_bad_inputs(city):
 
 def test_same_inputs_same_plan(city):
     scenario, calendar, sites, sessions, visits, routes = city
-    assert routes.stats["reproducible"]
-    again = routing.route(sessions, sites, visits, scenario.units, calendar, straight_line, time_limit_s=10, seed=1)
+    assert routes.stats["reproducible"]  # every descent ended on its own (~6 s here), not by the budget
+    again = routing.route(sessions, sites, visits, scenario.units, calendar, straight_line, time_limit_s=60, seed=1)
     pd.testing.assert_frame_equal(routes.schedule, again.schedule)
     pd.testing.assert_frame_equal(routes.unscheduled, again.unscheduled)
 
