@@ -1,0 +1,421 @@
+"""Forecast: weeks of outreach simulated ahead, until each kelurahan and the city reach the target.
+
+Analysts ask "how many units, or Saturdays, to reach 100% (or 95%) before a date?" and "how many
+first-time voters will miss the election?". Re-running placement and routing for every week of a
+what-if sweep would take minutes, so this module uses a **capacity-based approximation** of a week
+of plans, validated against the full pipeline on one week (`compare_with_plan`; on the real Bandar
+Lampung scenario the first week's recordings agree within a few percent, see tests/test_forecast.py):
+
+* sessions run at one site per kecamatan (the kantor camat, as in the Bandar Lampung plans); each
+  unit-day goes to the kecamatan with the most weighted residents left (weights as in placement:
+  first-time voters first), at most one unit per kecamatan per working day;
+* a session-day records ``min(capacity_per_day, ceil(turnout x residents left in the kecamatan))``,
+  taken class by class in weight order (pemula, lansia, umum) and spread over the kecamatan's
+  kelurahan in proportion to what they have left: residents who do not come stay for a later week;
+* home-visit teams close ``teams x days x visits per day`` home-visit residents a week, kelurahan
+  with the most first (as `pipeline.this_weeks_visits` does);
+* ``not_found_share`` of those reached turn out moved or dead: closed, but not recorded;
+* blangko: recordings queue for printing; each week's deliveries are added to stock, then the
+  stock prints first-time voters first (before the election), then the rest, oldest first.
+
+No week can close more than ``unit_days x capacity_per_day + home visits``, so the projected number
+of weeks is never below the capacity bound ``ceil(needed / capacity per week)`` (`Forecast.bound_weeks`).
+Residents who turn 17 during the horizon and holidays after the first week are not modelled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+CLASSES = ["pemula", "lansia", "umum", "home_visit"]
+SESSION_CLASSES = ["pemula", "lansia", "umum"]
+MAX_WEEKS = 520
+
+
+@dataclasses.dataclass
+class Capacity:
+    """What a week of outreach can do: session units x working days x recordings a day, plus home visits."""
+
+    units: int
+    days: int
+    capacity_per_day: int
+    home_visits_per_week: int = 0
+
+    def __post_init__(self):
+        if self.units < 0 or self.days < 1 or self.capacity_per_day < 1 or self.home_visits_per_week < 0:
+            raise ValueError(f"capacity needs units >= 0, days >= 1, capacity_per_day >= 1, home visits >= 0 "
+                             f"(got {self})")
+
+    @property
+    def unit_days(self) -> int:
+        return self.units * self.days
+
+    @property
+    def per_week(self) -> int:
+        """Most residents a week can close (sessions at full capacity plus home visits)."""
+        return self.unit_days * self.capacity_per_day + self.home_visits_per_week
+
+    @classmethod
+    def from_scenario(cls, scenario, units: int | None = None, saturday: bool | None = None) -> "Capacity":
+        """A week of the scenario; `units` replaces the number of session units, `saturday` the calendar's."""
+        calendar = scenario.calendar
+        if saturday is not None:
+            calendar = calendar.model_copy(update={"saturday": saturday})
+        days = len(calendar.working_dates())
+        count = sum(g.count for g in scenario.units if g.sessions) if units is None else int(units)
+        visits = sum(g.count * g.capacity_per_day for g in scenario.units if g.home_visits) * days
+        return cls(count, days, scenario.capacity_per_day or 50, visits)
+
+
+@dataclasses.dataclass
+class Forecast:
+    """Weeks simulated ahead.
+
+    ``weekly``: one row per week ``[week, week_start, recorded, not_found, recorded_<class>, remaining,
+    remaining_<class>, coverage, delivered, stock_start, printed, printed_pemula, stock_end,
+    awaiting_print, awaiting_pemula, shortfall]``; ``kelurahan``: ``[kode_kel, nama_kel, kode_kec,
+    nama_kec, start, allowed, target_week, target_date]`` (NA when not reached by `until`).
+    """
+
+    label: str
+    capacity: Capacity
+    weekly: pd.DataFrame
+    kelurahan: pd.DataFrame
+    start_total: int
+    allowed: int
+    target: float
+    target_week: int | None
+    target_date: dt.date | None
+    bound_weeks: int
+    election: dict
+    params: dict
+
+    def kecamatan(self) -> pd.DataFrame:
+        """Week each kecamatan reaches the target (its slowest kelurahan) and its start gap."""
+        k = self.kelurahan
+        return (k.groupby(["kode_kec", "nama_kec"], as_index=False)
+                .agg(start=("start", "sum"), target_week=("target_week", lambda s: s.max() if s.notna().all()
+                                                          else pd.NA)))
+
+
+def _spread(total: int, weights: np.ndarray) -> np.ndarray:
+    """Whole numbers summing to `total`, proportional to `weights` and never above them."""
+    weights = np.asarray(weights, dtype=float)
+    if total <= 0 or weights.sum() <= 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    share = weights / weights.sum() * total
+    counts = np.minimum(np.floor(share).astype(np.int64), weights.astype(np.int64))
+    left = total - counts.sum()
+    room = weights.astype(np.int64) - counts
+    order = np.argsort(-(share - counts), kind="stable")
+    for i in order:
+        if left <= 0:
+            break
+        add = min(left, room[i])
+        counts[i] += add
+        left -= add
+    return counts
+
+
+def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: dt.date, turnout: float = 0.9,
+             not_found_share: float = 0.0, target: float = 1.0, population: int | None = None,
+             election_date: dt.date | None = None, blangko=None, weights: dict | None = None,
+             label: str | None = None) -> Forecast:
+    """Simulate weeks of plans from `gaps` (demand.gaps output) starting on `start`, at most until `until`.
+
+    Parameters
+    ----------
+    gaps
+        ``[kode_kel, nama_kel, kode_kec, nama_kec, pemula, lansia, umum, home_visit, unrecorded]``.
+    capacity
+        A week's capacity (`Capacity.from_scenario`).
+    turnout
+        Share of the residents invited to a session who come (0-1]; the others wait for a later week.
+    not_found_share
+        Share of the residents reached who turn out moved or dead (closed, not recorded).
+    target
+        Coverage to reach: 1.0 everyone, 0.95 leaves 5% (of `population`, or of the start gap).
+    population
+        Wajib KTP count coverage is measured against; default the start gap itself.
+    election_date
+        First-time voters (pemula) must be recorded and printed in a week that ends before it.
+    blangko
+        `scenario.BlangkoConfig` (stock, deliveries, print capacity); None = cards never run out.
+    """
+    missing = [c for c in ["kode_kel", "kode_kec", *CLASSES] if c not in gaps.columns]
+    if missing:
+        raise ValueError(f"forecast needs the gaps table (demand.gaps); missing columns {missing}")
+    if not 0 < turnout <= 1 or not 0 <= not_found_share < 1 or not 0 < target <= 1:
+        raise ValueError(f"turnout must be in (0, 1], not_found_share in [0, 1), target in (0, 1] "
+                         f"(got {turnout}, {not_found_share}, {target})")
+    if until < start:
+        raise ValueError(f"forecast end {until} is before its start {start}")
+    weights = {**{"pemula": 3.0, "lansia": 2.0, "umum": 1.0}, **(weights or {})}
+    order = sorted(range(3), key=lambda j: -weights[SESSION_CLASSES[j]])
+    w = np.array([weights[c] for c in SESSION_CLASSES])
+    kel = gaps.reset_index(drop=True)
+    left = kel[CLASSES].to_numpy(dtype=np.int64).copy()
+    start_k = left.sum(axis=1)
+    start_total = int(start_k.sum())
+    base = int(population) if population else start_total
+    if base < start_total:
+        raise ValueError(f"population {base:,} is smaller than the gap {start_total:,}")
+    allowed = int(math.floor((1 - target) * base + 1e-9))
+    allowed_k = np.floor((1 - target) * base * start_k / max(start_total, 1) + 1e-9).astype(np.int64)
+    kec_codes, kec_index = np.unique(kel["kode_kec"].astype(str).to_numpy(), return_inverse=True)
+    members = [np.flatnonzero(kec_index == j) for j in range(len(kec_codes))]
+    target_week = np.full(len(kel), -1)
+    target_week[start_k <= allowed_k] = 0
+    needed = max(start_total - allowed, 0)
+    bound = math.ceil(needed / capacity.per_week) if capacity.per_week else (0 if needed == 0 else MAX_WEEKS)
+    stock = blangko.stock if blangko is not None else 0
+    print_cap = (blangko.print_per_week or np.inf) if blangko is not None else np.inf
+    queue_p = queue_o = 0
+    rows = []
+    city_week = 0 if start_total <= allowed else None
+    week = 0
+    while True:
+        week_start = start + dt.timedelta(days=7 * week)
+        if week_start > until or week >= MAX_WEEKS:
+            break
+        if city_week is not None and queue_p + queue_o == 0:
+            break  # target reached and every card printed: the campaign is over
+        closed = np.zeros_like(left)
+        used = np.zeros(len(kec_codes), dtype=np.int64)
+        for _ in range(capacity.unit_days):
+            score = np.array([(left[m, :3] * w).sum() for m in members])
+            score[used >= capacity.days] = -1
+            j = int(np.argmax(score))
+            if score[j] <= 0:
+                break
+            used[j] += 1
+            m = members[j]
+            take = min(capacity.capacity_per_day, math.ceil(turnout * left[m, :3].sum()))
+            for c in order:
+                if take <= 0:
+                    break
+                got = _spread(min(take, int(left[m, c].sum())), left[m, c])
+                left[m, c] -= got
+                closed[m, c] += got
+                take -= int(got.sum())
+        visits = capacity.home_visits_per_week
+        for k in np.lexsort((np.arange(len(kel)), -left[:, 3])):
+            if visits <= 0 or left[k, 3] <= 0:
+                break
+            got = min(visits, int(left[k, 3]))
+            left[k, 3] -= got
+            closed[k, 3] += got
+            visits -= got
+        by_class = closed.sum(axis=0)
+        lost = np.floor(by_class * not_found_share + 0.5).astype(np.int64)
+        rec = by_class - lost
+        remaining = left.sum(axis=0)
+        reached = (left.sum(axis=1) <= allowed_k) & (target_week < 0)
+        target_week[reached] = week + 1
+        if city_week is None and remaining.sum() <= allowed:
+            city_week = week + 1
+        # blangko: deliveries, then print first-time voters first (before the election), then the rest
+        delivered = 0
+        if blangko is not None:
+            end = week_start + dt.timedelta(days=7)
+            delivered = (blangko.weekly_delivery if week > 0 else 0) + sum(
+                d.count for d in blangko.deliveries if week_start <= d.date < end)
+        stock_start = stock
+        queue_p += int(rec[0])
+        queue_o += int(rec[1:].sum())
+        if blangko is None:
+            printed_p, printed_o, shortfall = queue_p, queue_o, 0
+        else:
+            stock += delivered
+            can = int(min(stock, print_cap))
+            if election_date is not None and week_start < election_date:
+                printed_p = min(queue_p, can)
+                printed_o = min(queue_o, can - printed_p)
+            else:  # no deadline: oldest first, pemula and others alike in proportion
+                total = queue_p + queue_o
+                printed = min(total, can)
+                printed_p = int(round(printed * queue_p / total)) if total else 0
+                printed_o = printed - printed_p
+            shortfall = max(0, queue_p + queue_o - stock)
+            stock -= printed_p + printed_o
+        queue_p -= printed_p
+        queue_o -= printed_o
+        rows.append({
+            "week": week + 1, "week_start": week_start, "recorded": int(rec.sum()), "not_found": int(lost.sum()),
+            **{f"recorded_{c}": int(rec[i]) for i, c in enumerate(CLASSES)},
+            **{f"not_found_{c}": int(lost[i]) for i, c in enumerate(CLASSES)},
+            "remaining": int(remaining.sum()), **{f"remaining_{c}": int(remaining[i]) for i, c in enumerate(CLASSES)},
+            "coverage": 1 - remaining.sum() / base if base else 1.0,
+            "delivered": int(delivered), "stock_start": int(stock_start), "printed": int(printed_p + printed_o),
+            "printed_pemula": int(printed_p), "stock_end": int(stock), "awaiting_print": int(queue_p + queue_o),
+            "awaiting_pemula": int(queue_p), "shortfall": int(shortfall),
+        })
+        week += 1
+    weekly = pd.DataFrame(rows)
+    out_kel = kel[[c for c in ("kode_kel", "nama_kel", "kode_kec", "nama_kec") if c in kel.columns]].copy()
+    out_kel["start"] = start_k
+    out_kel["allowed"] = allowed_k
+    out_kel["target_week"] = pd.array(np.where(target_week >= 0, target_week, 0), dtype="Int64")
+    out_kel.loc[target_week < 0, "target_week"] = pd.NA
+    out_kel["target_date"] = [start + dt.timedelta(days=7 * (int(t) - 1)) if pd.notna(t) and t > 0 else
+                              (start if pd.notna(t) else pd.NaT) for t in out_kel["target_week"]]
+    capacity_label = f"{capacity.units} unit(s), {capacity.days} days/week"
+    return Forecast(
+        label=label or capacity_label, capacity=capacity, weekly=weekly, kelurahan=out_kel,
+        start_total=start_total, allowed=allowed, target=target, target_week=city_week,
+        target_date=(start + dt.timedelta(days=7 * (city_week - 1)) if city_week else None),
+        bound_weeks=bound, election=_election(kel, weekly, election_date, start,
+                                              ended=city_week is not None and queue_p + queue_o == 0),
+        params={"start": start, "until": until, "turnout": turnout, "not_found_share": not_found_share,
+                "target": target, "population": base, "election_date": election_date,
+                "blangko": blangko.model_dump() if blangko is not None else None},
+    )
+
+
+def _election(kel: pd.DataFrame, weekly: pd.DataFrame, election_date: dt.date | None, start: dt.date,
+              ended: bool) -> dict:
+    """First-time voters recorded and printed in weeks that end before the election, and those at risk.
+
+    ``complete`` is False when the forecast stopped (its `until`) before the election with work left:
+    then ``at_risk`` counts everyone not yet printed by the forecast's end.
+    """
+    pemula = int(kel["pemula"].sum())
+    if election_date is None:
+        return {"election_date": None, "pemula": pemula}
+    before = (weekly[weekly["week_start"].map(lambda d: d + dt.timedelta(days=7) <= election_date)]
+              if len(weekly) else weekly)
+    recorded = int(before["recorded_pemula"].sum()) if len(before) else 0
+    lost = int(before["not_found_pemula"].sum()) if len(before) else 0
+    printed = int(before["printed_pemula"].sum()) if len(before) else 0
+    simulated_to = (weekly["week_start"].max() + dt.timedelta(days=6)) if len(weekly) else start
+    return {
+        "election_date": election_date, "pemula": pemula, "weeks_before": int(len(before)),
+        "recorded_before": recorded, "not_found_before": lost, "printed_before": printed,
+        "not_recorded": pemula - recorded - lost, "recorded_not_printed": recorded - printed,
+        "at_risk": pemula - lost - printed,
+        "complete": bool(ended or simulated_to >= election_date - dt.timedelta(days=1)),
+    }
+
+
+# ---- scenarios -------------------------------------------------------------------------------
+def scenario_gaps(scenario, state: pd.DataFrame | None = None):
+    """Gaps per kelurahan for a scenario (its register geocoded, or a register state), and the AreaSet."""
+    from planner import demand, geocode, pipeline
+    from planner.progress import open_rows
+
+    areas = pipeline.scenario_areas(scenario)
+    if state is not None:
+        coded = open_rows(state)
+    else:
+        register = pipeline.scenario_register(scenario, areas)
+        coded = geocode.geocode(register, areas, gazetteer=scenario.resolve(scenario.areas.gazetteer))
+    gaps = demand.gaps(coded, areas, as_of=scenario.calendar.week_start, election_date=scenario.election_date)
+    return gaps, areas
+
+
+def from_scenario(scenario, gaps: pd.DataFrame, *, until: dt.date, units: int | None = None,
+                  saturday: bool | None = None, label: str | None = None, **overrides) -> Forecast:
+    """`simulate` with the scenario's units, calendar, election date, blangko and [forecast] assumptions.
+
+    `overrides` replace any of turnout, not_found_share, target, population, blangko, election_date.
+    """
+    cfg = scenario.forecast
+    options = {"turnout": cfg.turnout, "not_found_share": cfg.not_found_share, "target": cfg.target,
+               "population": cfg.population, "election_date": scenario.election_date,
+               "blangko": scenario.blangko, "weights": scenario.placement.weights}
+    options.update(overrides)
+    capacity = Capacity.from_scenario(scenario, units=units, saturday=saturday)
+    if label is None:
+        label = f"{capacity.units} unit(s)" + (" + Saturdays" if saturday else "")
+    return simulate(gaps, capacity, start=scenario.calendar.week_start, until=until, label=label, **options)
+
+
+def what_if(scenario, gaps: pd.DataFrame, *, until: dt.date, units: Sequence[int] = (2, 4, 6),
+            saturdays: Sequence[bool] = (False,), **overrides) -> tuple[pd.DataFrame, list[Forecast]]:
+    """Forecasts for each number of units (and with/without Saturdays), with a summary table."""
+    runs = [from_scenario(scenario, gaps, until=until, units=n, saturday=sat, **overrides)
+            for sat in saturdays for n in units]
+    return summary(runs), runs
+
+
+def summary(forecasts: Sequence[Forecast]) -> pd.DataFrame:
+    """One row per forecast: weeks and date to target, the capacity bound, first-time voters at risk."""
+    rows = []
+    for f in forecasts:
+        rows.append({
+            "scenario": f.label, "units": f.capacity.units, "days_per_week": f.capacity.days,
+            "capacity_per_week": f.capacity.per_week, "start_gap": f.start_total, "target": f.target,
+            "weeks_to_target": f.target_week, "target_date": f.target_date, "capacity_bound_weeks": f.bound_weeks,
+            "pemula_at_risk": f.election.get("at_risk"), "blangko_shortfall_max":
+                int(f.weekly["shortfall"].max()) if len(f.weekly) else 0,
+        })
+    out = pd.DataFrame(rows)
+    out["weeks_to_target"] = out["weeks_to_target"].astype("Int64")
+    return out
+
+
+def compare_with_plan(plan, scenario, gaps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The approximation's first week against a full pipeline plan of the same week (turnout 1, no losses).
+
+    Returns ``[measure, pipeline, forecast]`` for session recordings by class and home visits: the
+    check behind using the approximation for what-ifs.
+    """
+    gaps = plan.gaps if gaps is None else gaps
+    first = simulate(gaps, Capacity.from_scenario(scenario), start=plan.week_start, until=plan.week_start,
+                     turnout=1.0, weights=scenario.placement.weights).weekly.iloc[0]
+    sessions = plan.sessions
+    rows = [(f"sessions {c}", float(sessions[f"exp_{c}"].sum()), float(first[f"recorded_{c}"]))
+            for c in SESSION_CLASSES]
+    rows.append(("sessions total", float(sessions["exp_total"].sum()),
+                 float(sum(first[f"recorded_{c}"] for c in SESSION_CLASSES))))
+    rows.append(("home visits", float(plan.kpis.get("home_visits_scheduled", 0)), float(first["recorded_home_visit"])))
+    return pd.DataFrame(rows, columns=["measure", "pipeline", "forecast"])
+
+
+# ---- chart -----------------------------------------------------------------------------------
+def plot(forecasts: Sequence[Forecast], path: str | Path | None = None, *, title: str | None = None):
+    """Remaining gap over time, one line per forecast; the target and the election as guides.
+
+    Returns the matplotlib Figure; with `path` it is also saved (PNG).
+    """
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for f in forecasts:
+        if not len(f.weekly):
+            continue
+        x = [f.params["start"]] + [d + dt.timedelta(days=7) for d in f.weekly["week_start"]]
+        y = [f.start_total] + f.weekly["remaining"].tolist()
+        weeks = f"{f.target_week} wk" if f.target_week else "not reached"
+        ax.step(x, y, where="post", label=f"{f.label} ({weeks})")
+    if forecasts:
+        first = forecasts[0]
+        ax.axhline(first.allowed, color="grey", linestyle="--", linewidth=1,
+                   label=f"target {first.target:.0%} ({first.allowed:,} left)")
+        election = first.params.get("election_date")
+        if election is not None and election <= max(f.params["until"] for f in forecasts):
+            ax.axvline(election, color="crimson", linestyle=":", label=f"election {election}")
+    ax.set_xlabel("week")
+    ax.set_ylabel("residents still unrecorded")
+    ax.set_title(title or "Remaining e-KTP gap")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return fig
