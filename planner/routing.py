@@ -621,7 +621,8 @@ def _result(solution, manager, model_parts, vehicles, active, jobs, mats, fbreak
 
 # ---- independent re-check ---------------------------------------------------------------------
 def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.DataFrame | None = None, *,
-                   units: list[UnitGroup] | None = None, travel_reserve_min: int = 60) -> list[str]:
+                   units: list[UnitGroup] | None = None, travel_reserve_min: int = 60,
+                   matrix_fn=None) -> list[str]:
     """Every rule a schedule breaks, re-derived from the calendar and sites without the solver.
 
     Checks: stops only on working dates (no holiday, Saturday only when on); each unit-day starts and
@@ -629,6 +630,7 @@ def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.D
     sessions inside their site's opening days and hours and exactly one session length long (a full
     Friday session loses the prayer break, which it must contain whole); home visits exactly
     `home_visit_minutes` long; no session or home visit overlapping the Friday break; each job once.
+    With `matrix_fn` (as for `route`), every hop's `travel_min` is recomputed from the coordinates.
     """
     problems: list[str] = []
     if schedule is None or len(schedule) == 0:
@@ -712,8 +714,34 @@ def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.D
                 problems.append(f"{where} {job_id}: session in {len(rows)} parts")
             if work != length:
                 problems.append(f"{where} {job_id}: session works {work} min, expected {length}")
+    if matrix_fn is not None:
+        problems += _check_travel(s, matrix_fn)
     jobs = s[s["job_kind"] != "depot"].groupby("job_id")[["unit", "day"]].nunique()
     twice = jobs[(jobs["unit"] > 1) | (jobs["day"] > 1)].index.tolist()
     if twice:
         problems.append(f"jobs scheduled more than once: {twice[:5]}")
+    return problems
+
+
+def _check_travel(s: pd.DataFrame, matrix_fn) -> list[str]:
+    """Recompute each hop's travel minutes from the stops' coordinates with a fresh matrix."""
+    problems = []
+    keys = s["lon"].round(7).astype(str) + "," + s["lat"].round(7).astype(str)
+    s = s.assign(_key=keys)
+    first = s.drop_duplicates("_key")
+    points = gpd.GeoDataFrame({"id": first["_key"].to_numpy()},
+                              geometry=gpd.points_from_xy(first["lon"], first["lat"]), crs="EPSG:4326")
+    where = {k: i for i, k in enumerate(points["id"])}
+    for kind, part in s.groupby("vehicle"):
+        minutes = matrix_fn(points, kind).minutes
+        for (unit, day), g in part.sort_values("stop").groupby(["unit", "day"]):
+            prev = None
+            for _, row in g.iterrows():
+                if prev is not None:
+                    pause = row["job_id"] == prev["job_id"] and row["job_kind"] == "session"
+                    expected = 0 if pause else int(minutes[where[prev["_key"]], where[row["_key"]]])
+                    if int(row["travel_min"]) != expected:
+                        problems.append(f"{unit} {day} stop {row['stop']}: travel {row['travel_min']} min, "
+                                        f"the matrix says {expected}")
+                prev = row
     return problems

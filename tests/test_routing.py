@@ -56,7 +56,7 @@ def test_week_schedule_passes_the_independent_check(city):
     s = routes.schedule
     assert list(s.columns) == routing.SCHEDULE_COLUMNS
     assert list(routes.unscheduled.columns) == routing.UNSCHEDULED_COLUMNS
-    assert routing.check_schedule(s, calendar, sites, units=scenario.units) == []
+    assert routing.check_schedule(s, calendar, sites, units=scenario.units, matrix_fn=straight_line) == []
     # holiday: nobody works; Saturday: home visits only (kantor camat are closed on Saturday)
     assert WEDNESDAY.isoformat() not in set(s["date"])
     saturday = s[s["date"] == SATURDAY.isoformat()]
@@ -115,6 +115,9 @@ def test_checker_catches_broken_schedules(city):
     fri = prayer.index[(prayer["date"] == FRIDAY.isoformat()) & (prayer["job_kind"] == "session")][0]
     prayer.loc[fri, "end"] = FRIDAY.isoformat() + "T12:00"
     assert any("Friday break" in p for p in problems(prayer))
+    hop = good.copy()
+    hop.loc[visit, "travel_min"] += 1
+    assert any("the matrix says" in p for p in routing.check_schedule(hop, calendar, sites, matrix_fn=straight_line))
 
 
 def test_half_day_sessions_unfittable_jobs_and_reasons(city):
