@@ -178,9 +178,43 @@ def network_matrix(
 
 # ---- place (sites.py, placement.py) ---------------------------------------------------------
 @app.command()
-def place(scenario: Path = typer.Argument(...), out: Path = typer.Option(..., "--out")):
+def place(
+    scenario: Path = typer.Argument(...),
+    out: Path = typer.Option(..., "--out"),
+    solver: str = typer.Option("HIGHS", "--solver", help="HIGHS, SCIP or CP_SAT"),
+):
     """Choose session sites and session-days; writes sessions.csv, assignment.csv, unserved.csv."""
-    fail("not implemented yet")
+    from planner import demand, geocode, network, pipeline
+    from planner.placement import place_from_scenario
+    from planner.scenario import ScenarioError, load
+
+    try:
+        loaded = load(scenario)
+    except ScenarioError as exc:
+        fail(f"{scenario} cannot be used:\n{exc}")
+    try:
+        with console.status("reading areas, register and sites"):
+            areas = pipeline.scenario_areas(loaded)
+            register = pipeline.scenario_register(loaded, areas)
+        coded = geocode.geocode(register, areas, gazetteer=loaded.resolve(loaded.areas.gazetteer), progress=True)
+        with console.status("gaps, roads, sites and travel times"):
+            gaps = demand.gaps(coded, areas, as_of=loaded.calendar.week_start, election_date=loaded.election_date)
+            graph = pipeline.scenario_graph(loaded, areas)
+            sites = pipeline.scenario_sites(loaded, areas)
+            origins = areas.representative_points().rename(columns={"kode": "id"})[["id", "geometry"]]
+            matrix = network.travel_matrix(origins, sites.rename(columns={"site_id": "id"})[["id", "geometry"]],
+                                           graph=graph, vehicle="van")
+        with console.status("placing sessions (OR-Tools)"):
+            placed = place_from_scenario(loaded, gaps, sites, matrix, solver=solver)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    out.mkdir(parents=True, exist_ok=True)
+    placed.sessions.to_csv(out / "sessions.csv", index=False)
+    placed.assignment.to_csv(out / "assignment.csv", index=False)
+    placed.unserved.to_csv(out / "unserved.csv", index=False)
+    console.print(placed.explain())
+    console.print(f"[green]✓[/] {len(placed.sessions)} sites, {placed.summary['session_days']} session-days "
+                  f"({matrix.method} travel times); sessions.csv, assignment.csv, unserved.csv written to {out}")
 
 
 # ---- route (routing.py) ---------------------------------------------------------------------
@@ -412,6 +446,72 @@ def progress_(
     console.print(f"  register state {state_path} [bold yellow](personal data: do not share private/)[/]")
     console.print(f"next: planner plan SCENARIO --state {state_path} --out DIR (week of "
                   f"{loaded.week_start + dt.timedelta(days=7)})")
+
+
+# ---- forecast (forecast.py) -----------------------------------------------------------------
+@app.command("forecast")
+def forecast_(
+    scenario: Path = typer.Argument(..., help="scenario TOML file"),
+    until: str = typer.Option(..., "--until", help="last date to simulate (YYYY-MM-DD)"),
+    out: Path = typer.Option(Path("forecast-out"), "--out", help="output folder"),
+    units: Optional[str] = typer.Option(None, "--units", help="session units to compare, e.g. 2,4,6 "
+                                                               "(default: the scenario's)"),
+    saturday: Optional[bool] = typer.Option(None, "--saturday/--no-saturday", help="work Saturdays (default: "
+                                                                                   "the scenario's calendar)"),
+    target: Optional[float] = typer.Option(None, "--target", help="coverage to reach, e.g. 1.0 or 0.95"),
+    turnout: Optional[float] = typer.Option(None, "--turnout", help="share of invited residents who come"),
+    state: Optional[Path] = typer.Option(None, "--state", help="start from a register state (private/...csv)"),
+):
+    """Simulate weeks of plans: the week each kelurahan and the city reach the target, and a chart."""
+    import datetime as dt
+
+    import pandas as pd
+    from rich.table import Table
+
+    from planner import forecast as forecast_mod
+    from planner import progress
+    from planner.scenario import ScenarioError, load
+
+    try:
+        loaded = load(scenario)
+    except ScenarioError as exc:
+        fail(f"{scenario} cannot be used:\n{exc}")
+    overrides = {k: v for k, v in {"target": target, "turnout": turnout}.items() if v is not None}
+    try:
+        end = dt.date.fromisoformat(until)
+        counts = [int(u) for u in units.split(",")] if units else [None]
+        previous = progress.read_state(state) if state is not None else None
+        if previous is not None and progress.next_week(previous):
+            loaded = progress.scenario_for_week(loaded, progress.next_week(previous))
+        with console.status("gaps"):
+            gaps, _ = forecast_mod.scenario_gaps(loaded, previous)
+        runs = [forecast_mod.from_scenario(loaded, gaps, until=end, units=n, saturday=saturday, **overrides)
+                for n in counts]
+    except ValueError as exc:
+        fail(str(exc))
+    out.mkdir(parents=True, exist_ok=True)
+    table = forecast_mod.summary(runs)
+    table.to_csv(out / "forecast-summary.csv", index=False)
+    pd.concat([f.weekly.assign(scenario=f.label) for f in runs]).to_csv(out / "forecast-weekly.csv", index=False)
+    pd.concat([f.kelurahan.assign(scenario=f.label) for f in runs]).to_csv(out / "forecast-kelurahan.csv",
+                                                                         index=False)
+    forecast_mod.plot(runs, out / "forecast.png", title=f"{loaded.name}: remaining gap")
+    report = Table(title=f"{loaded.name}: {table['start_gap'].iloc[0]:,} unrecorded from {loaded.calendar.week_start}, "
+                         f"target {runs[0].target:.0%}")
+    for column in ("scenario", "weeks", "reached", "capacity bound", "pemula at risk"):
+        report.add_column(column, justify="left" if column == "scenario" else "right")
+    for row in table.itertuples():
+        reached = not pd.isna(row.weeks_to_target)
+        report.add_row(row.scenario, str(row.weeks_to_target) if reached else "-",
+                       str(row.target_date) if reached else f"not by {end}", str(row.capacity_bound_weeks),
+                       "-" if pd.isna(row.pemula_at_risk) else f"{int(row.pemula_at_risk):,}")
+    console.print(report)
+    if loaded.election_date is not None:
+        console.print(f"election {loaded.election_date}: first-time voters (pemula) recorded and printed in weeks "
+                      "ending before it; the rest are at risk")
+    for path in ("forecast-summary.csv", "forecast-weekly.csv", "forecast-kelurahan.csv"):
+        console.print(f"  {out / path}")
+    console.print(f"  {out / 'forecast.png'}")
 
 
 if __name__ == "__main__":

@@ -126,6 +126,7 @@ class _Solver:
         self.solver = pywraplp.Solver.CreateSolver(name)
         if self.solver is None:
             raise RuntimeError(f"OR-Tools was built without the {name} solver")
+        self.solver.SuppressOutput()
         self.solver.SetTimeLimit(int(max(time_limit_s, 0.01) * 1000))
         self.solver.SetNumThreads(1)
         if name == "SCIP":

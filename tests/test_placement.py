@@ -216,3 +216,20 @@ def test_pmedian_rejects_bad_input():
         solve_pmedian(np.zeros((3, 3)), 5)
     with pytest.raises(ValueError, match="formulation"):
         solve_pmedian(np.ones((3, 3)), 1, formulation="magic")
+
+
+def test_cli_place_writes_three_csv(tmp_path):
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    result = CliRunner().invoke(app, ["place", str(SCENARIO), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    sessions = pd.read_csv(tmp_path / "sessions.csv", dtype={"kode_kel": str, "kode_kec": str})
+    assignment = pd.read_csv(tmp_path / "assignment.csv", dtype={"kode_kel": str})
+    unserved = pd.read_csv(tmp_path / "unserved.csv", dtype={"kode_kel": str})
+    assert (sessions["exp_total"] <= sessions["capacity"] + 1e-6).all()
+    assert "kantor_camat" in set(sessions["kind"])
+    assert set(assignment["site_id"]) <= set(sessions["site_id"])
+    assert unserved["reason"].notna().all() and len(unserved) > 0
+    assert not {"nik", "nama", "alamat"} & (set(assignment.columns) | set(unserved.columns))
