@@ -21,6 +21,7 @@ Formulation (chosen for simplicity, then checked on Bandar Lampung):
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ import pandas as pd
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from shapely.geometry import Point
 
-from planner.scenario import CalendarConfig, UnitGroup, hhmm_to_minutes
+from planner.scenario import HHMM, CalendarConfig, UnitGroup, hhmm_to_minutes
 
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
@@ -234,6 +235,9 @@ def _session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, 
     session_vehicles = [v for v, veh in enumerate(vehicles) if veh.group.sessions]
     for _, row in sessions.iterrows():
         site = by_id.loc[str(row["site_id"])]
+        for col in ("open_from", "open_to"):
+            if not isinstance(site[col], str) or not re.match(HHMM, site[col]):
+                raise ValueError(f"site {row['site_id']}: {col} is {site[col]!r}; expected a time 'HH:MM'")
         days = int(row["session_days"])
         if days <= 0:
             continue

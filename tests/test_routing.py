@@ -155,6 +155,8 @@ def test_no_home_visit_unit_and_bad_inputs(city):
     with pytest.raises(ValueError, match="must be"):
         routing.route(sessions.head(2), sites, None, vans, calendar,
                       lambda p, v: network.travel_matrix(p.head(1), p, graph=None, vehicle=v))
+    with pytest.raises(ValueError, match="expected a time 'HH:MM'"):
+        routing.route(sessions.head(2), sites.assign(open_to="4 pm"), None, vans, calendar, straight_line)
     with pytest.raises(ValueError, match="session_days"):
         routing.route(sessions.drop(columns="session_days"), sites, None, vans, calendar, straight_line)
 
