@@ -18,7 +18,7 @@ fuzzy matching only runs on the words left over after exact matching.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -289,6 +289,8 @@ class Resolver:
     def __init__(self, gaz: Gazetteer):
         self.gaz = gaz
         self.extended = False
+        self._segment_cache: dict = {}
+        self._fuzzy_cache: dict = {}
         self.kel_choices = sorted(gaz.kel_keys)
         self.kec_choices = sorted(gaz.kec_keys)
         self.any_choices = sorted(set(self.kel_choices) | set(self.kec_choices))
@@ -311,50 +313,65 @@ class Resolver:
         role of the name that follows it.
         """
         spans, leftovers = [], []
-        g = self.gaz
         for si, seg in enumerate(segments):
-            i, role, run, run_role, run_start = 0, None, [], None, 0
-            n = len(seg)
-            while i < n:
-                found = None
-                for size in range(min(MAX_SPAN, n - i), 0, -1):
-                    words = seg[i:i + size]
-                    if size == 1 and words[0] in MARKERS:
-                        break
-                    key = _key(words)
-                    if key in g.kel_keys or key in g.kec_keys or key in g.kab_keys:
-                        found = (size, key)
-                        break
-                tok = seg[i]
-                if found is None and tok in MARKERS:
-                    if run:
-                        leftovers.append((si, run_start, run_role, run))
-                        run = []
-                    role = ("kel" if tok in KEL_MARK else "kec" if tok in KEC_MARK
-                            else "kab" if tok in KAB_MARK else "prov")
-                    i += 1
-                    continue
-                if found is None:
-                    if not run:
-                        run_role, run_start = role, i
-                    run.append(tok)
-                    i += 1
-                    continue
-                size, key = found
+            cached = self._segment_cache.get(seg)
+            if cached is None:
+                cached = self._segment_cache[seg] = self._segment_mentions(seg)
+            seg_spans, seg_leftovers = cached
+            if si:
+                seg_spans = [replace(sp, where=(si,) + sp.where[1:]) for sp in seg_spans]
+                seg_leftovers = [(si,) + lo[1:] for lo in seg_leftovers]
+            spans.extend(seg_spans)
+            leftovers.extend(seg_leftovers)
+        return spans, leftovers
+
+    def _segment_mentions(self, seg) -> tuple[list[Span], list[tuple]]:
+        """`mentions` of one segment (cached: the same 'Kel. Sukarame' recurs in many addresses)."""
+        spans, leftovers = [], []
+        g = self.gaz
+        si = 0
+        i, role, run, run_role, run_start = 0, None, [], None, 0
+        n = len(seg)
+        while i < n:
+            found = None
+            for size in range(min(MAX_SPAN, n - i), 0, -1):
+                words = seg[i:i + size]
+                if size == 1 and words[0] in MARKERS:
+                    break
+                key = _key(words)
+                if key in g.kel_keys or key in g.kec_keys or key in g.kab_keys:
+                    found = (size, key)
+                    break
+            tok = seg[i]
+            if found is None and tok in MARKERS:
                 if run:
                     leftovers.append((si, run_start, run_role, run))
                     run = []
-                span_role = role if role in ("kel", "kec", "kab") else None
-                text = " ".join(seg[i:i + size])
-                span = self._span(key, span_role, MARKED if span_role in ("kel", "kec") else 1.0, text)
-                if span is None and span_role in ("kel", "kec"):  # e.g. kelurahan and kecamatan columns swapped
-                    span = self._span(key, None, 0.9, text)
-                if span is not None:
-                    spans.append(Span(span.kel, span.kec, span.kab, text, False, (si, i, i + size, span_role, key)))
-                role = None
-                i += size
+                role = ("kel" if tok in KEL_MARK else "kec" if tok in KEC_MARK
+                        else "kab" if tok in KAB_MARK else "prov")
+                i += 1
+                continue
+            if found is None:
+                if not run:
+                    run_role, run_start = role, i
+                run.append(tok)
+                i += 1
+                continue
+            size, key = found
             if run:
                 leftovers.append((si, run_start, run_role, run))
+                run = []
+            span_role = role if role in ("kel", "kec", "kab") else None
+            text = " ".join(seg[i:i + size])
+            span = self._span(key, span_role, MARKED if span_role in ("kel", "kec") else 1.0, text)
+            if span is None and span_role in ("kel", "kec"):  # e.g. kelurahan and kecamatan columns swapped
+                span = self._span(key, None, 0.9, text)
+            if span is not None:
+                spans.append(Span(span.kel, span.kec, span.kab, text, False, (si, i, i + size, span_role, key)))
+            role = None
+            i += size
+        if run:
+            leftovers.append((si, run_start, run_role, run))
         return spans, leftovers
 
     def fuzzy(self, spans: list[Span], leftovers, segments, within_kec: set[str]) -> list[Span]:
@@ -445,6 +462,13 @@ class Resolver:
         return Span(pairs if kind == "kel" else (), pairs if kind == "kec" else (), (), text, True, where)
 
     def _fuzzy_key(self, key: str, role, within_kec: set[str], cutoff: float = FUZZY_CUTOFF, scope: str = "both"):
+        memo = (key, role, frozenset(within_kec), cutoff, scope)
+        found = self._fuzzy_cache.get(memo)
+        if found is None:
+            found = self._fuzzy_cache[memo] = self._fuzzy_key_uncached(key, role, within_kec, cutoff, scope)
+        return found
+
+    def _fuzzy_key_uncached(self, key: str, role, within_kec: set[str], cutoff: float, scope: str):
         g = self.gaz
         found = []
         if role in (None, "kel") and within_kec and scope in ("both", "local"):
