@@ -210,39 +210,37 @@ def graph_from_lines(
     inverse = inverse.ravel()
     start, end = inverse[: len(pieces)], inverse[len(pieces):]
 
-    G = nx.MultiDiGraph(crs="EPSG:4326", source="lines")
-    G.add_nodes_from((i, {"x": float(x), "y": float(y)}) for i, (x, y) in enumerate(xy))
-    road_class = lines[class_column].astype(str).to_numpy()
-    for i, geom in enumerate(pieces):
-        attrs = {"osmid": i, "length": float(lengths[i]), "highway": str(highway.iloc[best[i]]),
-                 "road_class": road_class[best[i]], "oneway": False}
-        G.add_edge(int(start[i]), int(end[i]), geometry=geom, reversed=False, **attrs)
-        G.add_edge(int(end[i]), int(start[i]), geometry=geom.reverse(), reversed=True, **attrs)
+    # Connected pieces of network (roads are two-way here); keep the one with the most length.
+    adjacency = csr_matrix((np.ones(len(pieces)), (start, end)), shape=(len(xy), len(xy)))
+    n_components, label = connected_components(adjacency, directed=False)
+    component_m = np.bincount(label[start], weights=lengths, minlength=n_components)
+    keep = label[start] == component_m.argmax()
+    used = np.unique(np.concatenate([start[keep], end[keep]]))
 
-    components = sorted(nx.weakly_connected_components(G), key=lambda c: _component_m(G, c), reverse=True)
-    km_noded = float(lengths.sum()) / 1000
-    keep = components[0] if components else set()
-    G = G.subgraph(keep).copy()
-    km_kept = _component_m(G, G.nodes) / 1000
+    G = nx.MultiDiGraph(crs="EPSG:4326", source="lines")
+    G.add_nodes_from((int(i), {"x": float(xy[i, 0]), "y": float(xy[i, 1])}) for i in used)
+    highway_of, class_of = highway.to_numpy()[best], lines[class_column].astype(str).to_numpy()[best]
+    for i in np.flatnonzero(keep):
+        attrs = {"osmid": int(i), "length": float(lengths[i]), "highway": str(highway_of[i]),
+                 "road_class": class_of[i], "oneway": False}
+        G.add_edge(int(start[i]), int(end[i]), geometry=pieces[i], reversed=False, **attrs)
+        G.add_edge(int(end[i]), int(start[i]), geometry=pieces[i].reverse(), reversed=True, **attrs)
+
+    km_noded, km_kept = float(lengths.sum()) / 1000, float(lengths[keep].sum()) / 1000
     report.update({
         "edges_noded": int(len(pieces)),
         "km_noded": round(km_noded, 3),
-        "components": len(components),
-        "km_kept": round(float(km_kept), 3),
-        "share_kept": round(float(km_kept / km_noded), 5) if km_noded else 0.0,
-        "km_dropped": round(max(float(km_noded - km_kept), 0.0), 3),
-        "edges_dropped": int(len(pieces) - G.number_of_edges() // 2),
+        "components": int(n_components),
+        "km_kept": round(km_kept, 3),
+        "share_kept": round(km_kept / km_noded, 5) if km_noded else 0.0,
+        "km_dropped": round(km_noded - km_kept, 3),
+        "edges_dropped": int((~keep).sum()),
         "nodes_kept": G.number_of_nodes(),
-        "edges_kept": G.number_of_edges() // 2,
+        "edges_kept": int(keep.sum()),
         "crossings_noded": bool(node_crossings),
     })
     G.graph["report"] = report
     return add_vehicle_speeds(G)
-
-
-def _component_m(G: nx.MultiDiGraph, nodes) -> float:
-    """Road length (m) of a component; each two-way road is stored twice, hence the halving."""
-    return sum(d["length"] for _, _, d in G.subgraph(nodes).edges(data=True)) / 2
 
 
 def _node_lines(geoms: np.ndarray, levels: np.ndarray, node_crossings: bool):
@@ -388,16 +386,19 @@ def add_vehicle_speeds(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
         raise ValueError("graph has no edges to add speeds to")
     highways = {_first(h) for _, _, h in G.edges(data="highway")}
     unknown = sorted(str(h) for h in highways if h not in SPEEDS)
+    tagged = any("maxspeed" in data for _, _, data in G.edges(data=True))
     for vehicle, column in zip(VEHICLES, (0, 1)):
         table = {h: s[column] for h, s in SPEEDS.items() if s[column] is not None}
         fallback = min(table.values())  # unknown classes: slowest known class, never a guess upward
-        ox.add_edge_speeds(G, hwy_speeds=table, fallback=fallback)
+        if tagged:  # without any maxspeed tag (line layers) osmnx would only copy the table
+            ox.add_edge_speeds(G, hwy_speeds=table, fallback=fallback)
         banned = {h for h, s in SPEEDS.items() if s[column] is None}
         for _, _, data in G.edges(data=True):
             kinds = data.get("highway")
             kinds = set(kinds) if isinstance(kinds, list) else {kinds}
-            speed = min(float(data["speed_kph"]), table.get(_first(data.get("highway")), fallback),
-                        TOP_SPEED_KPH[vehicle])
+            table_kph = table.get(_first(data.get("highway")), fallback)
+            tag_kph = float(data["speed_kph"]) if tagged else table_kph
+            speed = min(tag_kph, table_kph, TOP_SPEED_KPH[vehicle])
             if kinds & banned or not speed > 0:
                 data[f"speed_kph_{vehicle}"] = 0.0
                 data[f"travel_time_{vehicle}"] = math.inf
