@@ -390,15 +390,19 @@ def route(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataF
         minimises travel.
     units, calendar : from the scenario.
     matrix_fn : ``matrix_fn(points_gdf, vehicle) -> TravelMatrix`` over a GeoDataFrame with an ``id``
-        column; or give ``matrices`` = {vehicle: TravelMatrix} already computed over the same points.
+        column (ids ``depot:<name>:<lat>:<lon>``, ``site:<site_id>``, ``visit:<visit_id>``), e.g.
+        ``lambda p, v: network.travel_matrix(p, p, graph, vehicle=v)``; or ``matrices`` =
+        {vehicle: TravelMatrix} already computed over those points in that order.
     time_limit_s : search budget for all runs together.
     seed : recorded only: the OR-Tools routing search uses no random numbers.
     config : one search setting (see `SEARCH_CONFIGS`). By default a portfolio (`WEEKLY_PORTFOLIO`):
         greedy descents from three insertion-style first solutions, best kept. A descent stops at a local
         optimum, so the plan does not depend on machine speed unless the budget cuts it short (the
         first run then returns its best so far; later runs are skipped or discarded; `stats` says
-        so). Measured on Bandar Lampung (69 jobs, 20 unit-days): each descent takes ~1 s and ends within
-        ten travel minutes of 60 s of guided local search; 208 jobs: ~7 s per descent.
+        so). Measured on Bandar Lampung (69 jobs, 20 unit-days): each descent takes ~0.3 s and ends
+        within ten travel minutes of 60 s of guided local search; 208 jobs: ~7 s per descent.
+    travel_reserve_min : minutes of the working day kept for travel when sizing a session (see
+        `session_minutes`): 8:00-16:00 gives a 420-minute full session or two 180-minute halves.
 
     Returns
     -------
