@@ -26,7 +26,7 @@ CANONICAL = ["nik", "nama", "alamat", "rt", "rw", "kelurahan", "kecamatan", "tgl
 #: run of non-alphanumerics into one underscore).
 SYNONYMS: dict[str, list[str]] = {
     "nik": ["nik", "no_nik", "nomor_nik", "nik_penduduk", "nomor_induk_kependudukan", "no_ktp", "nik_ktp"],
-    "nama": ["nama", "nama_lengkap", "nama_penduduk", "name", "full_name"],
+    "nama": ["nama", "nama_lengkap", "nama_lgkp", "nama_penduduk", "name", "full_name"],
     "alamat": ["alamat", "alamat_lengkap", "alamat_rumah", "address", "alamat_domisili", "domisili"],
     "rt": ["rt", "no_rt", "nomor_rt"],
     "rw": ["rw", "no_rw", "nomor_rw"],
@@ -35,7 +35,8 @@ SYNONYMS: dict[str, list[str]] = {
     "kecamatan": ["kecamatan", "kec", "nama_kec", "nama_kecamatan", "district"],
     "tgl_lahir": ["tgl_lahir", "tanggal_lahir", "tgl_lhr", "tanggal_lhr", "tgllahir", "tanggallahir", "dob",
                   "birth_date", "date_of_birth"],
-    "jenis_kelamin": ["jenis_kelamin", "jk", "sex", "gender", "kelamin", "l_p", "lp"],
+    "jenis_kelamin": ["jenis_kelamin", "jenis_klmin", "jns_kelamin", "jns_klmin", "jk", "sex", "gender", "kelamin",
+                      "l_p", "lp"],
     "lat": ["lat", "latitude", "lintang", "y"],
     "lon": ["lon", "lng", "long", "longitude", "bujur", "x"],
     "home_visit": ["home_visit", "kebutuhan_khusus", "kunjungan_rumah", "perlu_kunjungan", "homevisit",
