@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Scenario": ("planner.scenario", "Scenario"),
     "load_scenario": ("planner.scenario", "load"),
+    "BlangkoConfig": ("planner.scenario", "BlangkoConfig"),
     "AreaSet": ("planner.areas", "AreaSet"),
     "load_areas": ("planner.areas", "load_areas"),
     "read_register": ("planner.register", "read_register"),
