@@ -175,9 +175,7 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
     target_week[start_k <= allowed_k] = 0
     needed = max(start_total - allowed, 0)
     bound = math.ceil(needed / capacity.per_week) if capacity.per_week else (0 if needed == 0 else MAX_WEEKS)
-    stock = blangko.stock if blangko is not None else 0
-    print_cap = (blangko.print_per_week or np.inf) if blangko is not None else np.inf
-    queue_p = queue_o = 0
+    printer = _Printer(blangko, election_date)
     rows = []
     city_week = 0 if start_total <= allowed else None
     week = 0
@@ -185,7 +183,7 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
         week_start = start + dt.timedelta(days=7 * week)
         if week_start > until or week >= MAX_WEEKS:
             break
-        if city_week is not None and queue_p + queue_o == 0:
+        if city_week is not None and printer.waiting == 0:
             break  # target reached and every card printed: the campaign is over
         closed = np.zeros_like(left)
         used = np.zeros(len(kec_codes), dtype=np.int64)
@@ -221,41 +219,14 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
         target_week[reached] = week + 1
         if city_week is None and remaining.sum() <= allowed:
             city_week = week + 1
-        # blangko: deliveries, then print first-time voters first (before the election), then the rest
-        delivered = 0
-        if blangko is not None:
-            end = week_start + dt.timedelta(days=7)
-            delivered = (blangko.weekly_delivery if week > 0 else 0) + sum(
-                d.count for d in blangko.deliveries if week_start <= d.date < end)
-        stock_start = stock
-        queue_p += int(rec[0])
-        queue_o += int(rec[1:].sum())
-        if blangko is None:
-            printed_p, printed_o, shortfall = queue_p, queue_o, 0
-        else:
-            stock += delivered
-            can = int(min(stock, print_cap))
-            if election_date is not None and week_start < election_date:
-                printed_p = min(queue_p, can)
-                printed_o = min(queue_o, can - printed_p)
-            else:  # no deadline: oldest first, pemula and others alike in proportion
-                total = queue_p + queue_o
-                printed = min(total, can)
-                printed_p = int(round(printed * queue_p / total)) if total else 0
-                printed_o = printed - printed_p
-            shortfall = max(0, queue_p + queue_o - stock)
-            stock -= printed_p + printed_o
-        queue_p -= printed_p
-        queue_o -= printed_o
+        printing = printer.week(week_start, week, int(rec[0]), int(rec[1:].sum()))
         rows.append({
             "week": week + 1, "week_start": week_start, "recorded": int(rec.sum()), "not_found": int(lost.sum()),
             **{f"recorded_{c}": int(rec[i]) for i, c in enumerate(CLASSES)},
             **{f"not_found_{c}": int(lost[i]) for i, c in enumerate(CLASSES)},
             "remaining": int(remaining.sum()), **{f"remaining_{c}": int(remaining[i]) for i, c in enumerate(CLASSES)},
             "coverage": 1 - remaining.sum() / base if base else 1.0,
-            "delivered": int(delivered), "stock_start": int(stock_start), "printed": int(printed_p + printed_o),
-            "printed_pemula": int(printed_p), "stock_end": int(stock), "awaiting_print": int(queue_p + queue_o),
-            "awaiting_pemula": int(queue_p), "shortfall": int(shortfall),
+            **printing,
         })
         week += 1
     weekly = pd.DataFrame(rows)
@@ -272,36 +243,120 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
         start_total=start_total, allowed=allowed, target=target, target_week=city_week,
         target_date=(start + dt.timedelta(days=7 * (city_week - 1)) if city_week else None),
         bound_weeks=bound, election=_election(kel, weekly, election_date, start,
-                                              ended=city_week is not None and queue_p + queue_o == 0),
+                                              ended=city_week is not None and printer.waiting == 0),
         params={"start": start, "until": until, "turnout": turnout, "not_found_share": not_found_share,
                 "target": target, "population": base, "election_date": election_date,
                 "blangko": blangko.model_dump() if blangko is not None else None},
     )
 
 
-def _election(kel: pd.DataFrame, weekly: pd.DataFrame, election_date: dt.date | None, start: dt.date,
-              ended: bool) -> dict:
+class _Printer:
+    """Blangko stock and the print queue, week by week.
+
+    Each week's deliveries are added to the stock (the weekly delivery from the second week: the
+    first week's stock is `stock`), then cards are printed up to the stock (and `print_per_week`):
+    before the election first-time voters first, then the rest; after it, both in proportion.
+    Without a blangko setting every recording is printed in its week.
+    """
+
+    def __init__(self, blangko, election_date: dt.date | None):
+        self.blangko = blangko
+        self.election_date = election_date
+        self.stock = blangko.stock if blangko is not None else 0
+        self.cap = (blangko.print_per_week or np.inf) if blangko is not None else np.inf
+        self.queue_p = self.queue_o = 0
+
+    @property
+    def waiting(self) -> int:
+        return self.queue_p + self.queue_o
+
+    def week(self, week_start: dt.date, index: int, pemula: int, other: int) -> dict:
+        blangko = self.blangko
+        delivered = 0
+        if blangko is not None:
+            end = week_start + dt.timedelta(days=7)
+            delivered = (blangko.weekly_delivery if index > 0 else 0) + sum(
+                d.count for d in blangko.deliveries if week_start <= d.date < end)
+        stock_start = self.stock
+        self.queue_p += pemula
+        self.queue_o += other
+        if blangko is None:
+            printed_p, printed_o, shortfall = self.queue_p, self.queue_o, 0
+        else:
+            self.stock += delivered
+            can = int(min(self.stock, self.cap))
+            if self.election_date is not None and week_start < self.election_date:
+                printed_p = min(self.queue_p, can)
+                printed_o = min(self.queue_o, can - printed_p)
+            else:
+                printed = min(self.waiting, can)
+                printed_p = int(round(printed * self.queue_p / self.waiting)) if self.waiting else 0
+                printed_o = printed - printed_p
+            shortfall = max(0, self.waiting - self.stock)
+            self.stock -= printed_p + printed_o
+        self.queue_p -= printed_p
+        self.queue_o -= printed_o
+        return {"delivered": int(delivered), "stock_start": int(stock_start), "printed": int(printed_p + printed_o),
+                "printed_pemula": int(printed_p), "stock_end": int(self.stock), "awaiting_print": int(self.waiting),
+                "awaiting_pemula": int(self.queue_p), "shortfall": int(shortfall)}
+
+
+def blangko_weeks(weekly: pd.DataFrame, blangko, *, start: dt.date, until: dt.date,
+                  election_date: dt.date | None = None) -> pd.DataFrame:
+    """Stock, use and shortfall by week for recordings pooled from several forecasts (e.g. all kab/kota).
+
+    `weekly` holds ``week_start``, ``recorded``, ``recorded_pemula`` and optionally ``not_found_pemula``
+    (several rows per week are summed; feed the result to `election_risk`). Weeks continue after the last recording until the queue is printed or `until`.
+    """
+    columns = [c for c in ("recorded", "recorded_pemula", "not_found_pemula") if c in weekly.columns]
+    sums = weekly.groupby("week_start")[columns].sum()
+    printer = _Printer(blangko, election_date)
+    rows, index = [], 0
+    while True:
+        week_start = start + dt.timedelta(days=7 * index)
+        if week_start > until or (week_start > sums.index.max() and printer.waiting == 0):
+            break
+        pemula = int(sums["recorded_pemula"].get(week_start, 0))
+        other = int(sums["recorded"].get(week_start, 0)) - pemula
+        lost = int(sums["not_found_pemula"].get(week_start, 0)) if "not_found_pemula" in sums else 0
+        rows.append({"week": index + 1, "week_start": week_start, "recorded": pemula + other,
+                     "recorded_pemula": pemula, "not_found_pemula": lost,
+                     **printer.week(week_start, index, pemula, other)})
+        index += 1
+    return pd.DataFrame(rows)
+
+
+def election_risk(pemula: int, weekly: pd.DataFrame, election_date: dt.date | None, *,
+                  not_found: pd.Series | None = None, ended: bool = True) -> dict:
     """First-time voters recorded and printed in weeks that end before the election, and those at risk.
 
-    ``complete`` is False when the forecast stopped (its `until`) before the election with work left:
-    then ``at_risk`` counts everyone not yet printed by the forecast's end.
+    `weekly` needs ``week_start, recorded_pemula, printed_pemula`` (and ``not_found_pemula`` unless
+    `not_found` is given). ``at_risk = pemula - not found - printed`` before the election.
     """
-    pemula = int(kel["pemula"].sum())
     if election_date is None:
-        return {"election_date": None, "pemula": pemula}
-    before = (weekly[weekly["week_start"].map(lambda d: d + dt.timedelta(days=7) <= election_date)]
-              if len(weekly) else weekly)
+        return {"election_date": None, "pemula": int(pemula)}
+    mask = (weekly["week_start"].map(lambda d: d + dt.timedelta(days=7) <= election_date)
+            if len(weekly) else pd.Series(dtype=bool))
+    before = weekly[mask] if len(weekly) else weekly
     recorded = int(before["recorded_pemula"].sum()) if len(before) else 0
-    lost = int(before["not_found_pemula"].sum()) if len(before) else 0
+    lost_series = not_found if not_found is not None else weekly.get("not_found_pemula")
+    lost = int(lost_series[mask].sum()) if lost_series is not None and len(before) else 0
     printed = int(before["printed_pemula"].sum()) if len(before) else 0
-    simulated_to = (weekly["week_start"].max() + dt.timedelta(days=6)) if len(weekly) else start
+    simulated_to = weekly["week_start"].max() + dt.timedelta(days=6) if len(weekly) else None
     return {
-        "election_date": election_date, "pemula": pemula, "weeks_before": int(len(before)),
+        "election_date": election_date, "pemula": int(pemula), "weeks_before": int(len(before)),
         "recorded_before": recorded, "not_found_before": lost, "printed_before": printed,
-        "not_recorded": pemula - recorded - lost, "recorded_not_printed": recorded - printed,
-        "at_risk": pemula - lost - printed,
-        "complete": bool(ended or simulated_to >= election_date - dt.timedelta(days=1)),
+        "not_recorded": int(pemula) - recorded - lost, "recorded_not_printed": recorded - printed,
+        "at_risk": int(pemula) - lost - printed,
+        "complete": bool(ended or (simulated_to is not None and simulated_to >= election_date - dt.timedelta(days=1))),
     }
+
+
+def _election(kel: pd.DataFrame, weekly: pd.DataFrame, election_date: dt.date | None, start: dt.date,
+              ended: bool) -> dict:
+    """`election_risk` of one forecast; ``complete`` is False when it stopped before the election with
+    work left (then ``at_risk`` counts everyone not printed by the forecast's end)."""
+    return election_risk(int(kel["pemula"].sum()), weekly, election_date, ended=ended)
 
 
 # ---- scenarios -------------------------------------------------------------------------------

@@ -144,3 +144,17 @@ def test_cli_forecast(tmp_path):
     assert (tmp_path / "forecast.png").stat().st_size > 10_000
     bad = CliRunner().invoke(app, ["forecast", str(SCENARIO), "--until", "2026-01-01", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "before its start" in bad.output
+
+
+def test_pooled_blangko_for_several_forecasts(scenario, gaps):
+    halves = [gaps.iloc[:60], gaps.iloc[60:]]
+    runs = [forecast.simulate(part, forecast.Capacity(1, 5, 50, 30), start=dt.date(2026, 11, 23),
+                              until=dt.date(2027, 12, 31), election_date=dt.date(2027, 3, 1)) for part in halves]
+    weekly = pd.concat([f.weekly for f in runs])
+    pooled = forecast.blangko_weeks(weekly, BlangkoConfig(stock=300, weekly_delivery=200), start=dt.date(2026, 11, 23),
+                                    until=dt.date(2028, 12, 31), election_date=dt.date(2027, 3, 1))
+    assert pooled["recorded"].sum() == weekly["recorded"].sum()
+    assert pooled["printed"].sum() + pooled["awaiting_print"].iloc[-1] == weekly["recorded"].sum()
+    assert (pooled["printed"] <= pooled["stock_start"] + pooled["delivered"]).all()
+    risk = forecast.election_risk(int(gaps["pemula"].sum()), pooled, dt.date(2027, 3, 1))
+    assert risk["at_risk"] == risk["not_recorded"] + risk["recorded_not_printed"] > 0
