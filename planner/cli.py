@@ -357,7 +357,16 @@ def plan(
         result = run(loaded, console=console, state=previous)
     except (ValueError, OSError) as exc:
         fail(str(exc))
+    from planner.forecast import election_outlook
+
+    outlook = election_outlook(loaded, result.gaps)
+    if outlook is not None:
+        result.plan.meta["election"] = outlook
     _finish(result, out, offline, with_names)
+    if outlook is not None:
+        console.print(f"election {outlook['election_date']}: {outlook['at_risk']:,} of {outlook['pemula']:,} "
+                      "first-time voters at risk of no printed card by then at this pace "
+                      f"({outlook['not_recorded']:,} not recorded, {outlook['recorded_not_printed']:,} awaiting print)")
     kept = previous if previous is not None else progress.initial_state(result.register)
     console.print(f"  {'register state':14s} {progress.save_private(kept, out)} "
                   "[bold yellow](personal data: do not share private/)[/]")

@@ -392,6 +392,19 @@ def from_scenario(scenario, gaps: pd.DataFrame, *, until: dt.date, units: int | 
     return simulate(gaps, capacity, start=scenario.calendar.week_start, until=until, label=label, **options)
 
 
+def election_outlook(scenario, gaps: pd.DataFrame) -> dict | None:
+    """First-time voters at risk of missing the scenario's election if the current units keep going.
+
+    A forecast with the scenario's units, calendar, blangko and [forecast] assumptions up to the
+    election date; None when the scenario has no election date. Aggregates only (safe in plan.json).
+    """
+    if scenario.election_date is None:
+        return None
+    until = max(scenario.election_date, scenario.calendar.week_start)
+    risk = from_scenario(scenario, gaps, until=until).election
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in risk.items()}
+
+
 def what_if(scenario, gaps: pd.DataFrame, *, until: dt.date, units: Sequence[int] = (2, 4, 6),
             saturdays: Sequence[bool] = (False,), **overrides) -> tuple[pd.DataFrame, list[Forecast]]:
     """Forecasts for each number of units (and with/without Saturdays), with a summary table."""

@@ -158,3 +158,15 @@ def test_pooled_blangko_for_several_forecasts(scenario, gaps):
     assert (pooled["printed"] <= pooled["stock_start"] + pooled["delivered"]).all()
     risk = forecast.election_risk(int(gaps["pemula"].sum()), pooled, dt.date(2027, 3, 1))
     assert risk["at_risk"] == risk["not_recorded"] + risk["recorded_not_printed"] > 0
+
+
+def test_election_outlook_for_the_plan(scenario, gaps):
+    import json
+
+    assert forecast.election_outlook(scenario.model_copy(update={"election_date": None}), gaps) is None
+    far = forecast.election_outlook(scenario, gaps)
+    near = forecast.election_outlook(scenario.model_copy(update={"election_date": dt.date(2027, 1, 15)}), gaps)
+    assert far["at_risk"] == 0 and far["complete"]
+    assert near["at_risk"] == near["not_recorded"] + near["recorded_not_printed"] > 0
+    assert near["weeks_before"] == 7  # the weeks of 23 Nov ... 4 Jan end before 15 Jan 2027
+    json.dumps(near)  # goes into plan.json meta
