@@ -158,7 +158,9 @@ def read_list(path: str | Path, with_reason: bool = False) -> pd.DataFrame:
     if "nik" in columns:
         nik = frame[columns["nik"]]
     elif len(frame.columns) == 1:
-        nik = pd.concat([pd.Series([frame.columns[0]]), frame.iloc[:, 0]], ignore_index=True)  # no header
+        nik = frame.iloc[:, 0]
+        if _clean(frame.columns[0]).isdigit():  # no header: the first line is a NIK too
+            nik = pd.concat([pd.Series([str(frame.columns[0])]), nik], ignore_index=True)
     else:
         raise ValueError(f"{path}: no 'nik' column (columns are {list(frame.columns)})")
     out = pd.DataFrame({"nik": nik.map(_clean).to_numpy()})
@@ -275,8 +277,8 @@ def simulate_lists(state: pd.DataFrame, plan, *, share: float = 1.0, not_found_s
     rng = np.random.default_rng(seed)
     rows = open_rows(state)
     rows = rows[(rows["status"] == "matched") & (rows["level"] == "kelurahan")]
-    klass = classify(rows, plan.week_start, pd.to_datetime(plan.meta.get("election_date") or None).date()
-                     if plan.meta.get("election_date") else None)
+    election = plan.meta.get("election_date") or None
+    klass = classify(rows, plan.week_start, dt.date.fromisoformat(str(election)) if election else None)
     rows = rows.assign(_klass=klass.to_numpy())
     chosen: list[str] = []
     assigned = plan.assignment.groupby("kode_kel")[["pemula", "lansia", "umum"]].sum() if len(plan.assignment) \

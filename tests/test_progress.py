@@ -145,3 +145,15 @@ def test_cli_plan_progress_plan(tmp_path):
     second = Plan.load(tmp_path / "w2" / "plan.json")
     assert second.week_start == dt.date(2026, 11, 30)
     assert second.kpis["unrecorded"] == int(gaps["unrecorded"].sum())
+
+
+def test_read_lists_with_and_without_header(tmp_path):
+    (tmp_path / "bare.csv").write_text("1871031602051063\n'1871025204028892\n")
+    (tmp_path / "named.csv").write_text("NIK KTP\n1871031602051063\n")
+    (tmp_path / "nf.csv").write_text("nik,alasan\n1871031602051063,Pindah\n1871025204028892,meninggal dunia\n")
+    assert progress.read_list(tmp_path / "bare.csv")["nik"].tolist() == ["1871031602051063", "1871025204028892"]
+    assert progress.read_list(tmp_path / "named.csv")["nik"].tolist() == ["1871031602051063"]
+    nf = progress.read_list(tmp_path / "nf.csv", with_reason=True)
+    assert nf["reason"].map(progress.normalise_reason).tolist() == ["moved", "died"]
+    with pytest.raises(ValueError, match="reason"):
+        progress.read_list(tmp_path / "bare.csv", with_reason=True)
