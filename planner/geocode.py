@@ -29,9 +29,9 @@ from rapidfuzz import fuzz, process
 from planner.register import standardise
 
 # ---- normalising names ---------------------------------------------------------------------------
-KEL_MARK = {"kel", "kelurahan", "desa", "ds", "des", "kelurahaan", "kelurhan", "kelurahn", "klurahan", "kelrahan",
+KEL_MARK = {"~kel", "kel", "kelurahan", "desa", "ds", "des", "kelurahaan", "kelurhan", "kelurahn", "klurahan", "kelrahan",
             "pekon", "tiyuh", "kelurah"}
-KEC_MARK = {"kec", "kecamatan", "kc", "kecamatn", "kecamtan", "kecmatan", "kecamatam", "kcmtn", "kecam"}
+KEC_MARK = {"~kec", "kec", "kecamatan", "kc", "kecamatn", "kecamtan", "kecmatan", "kecamatam", "kcmtn", "kecam"}
 KAB_MARK = {"kab", "kabupaten", "kodya", "kotamadya", "kotamadia"}
 STOPWORDS = {"belum", "diisi", "tidak", "ada", "diketahui", "alamat", "kosong", "tanpa", "tdk", "isi", "data",
              "nama", "dan", "atau", "dekat", "depan", "belakang", "samping", "sebelah", "masjid", "pasar",
@@ -330,6 +330,7 @@ class Resolver:
         spans, leftovers = [], []
         g = self.gaz
         si = 0
+        soft = False
         i, role, run, run_role, run_start = 0, None, [], None, 0
         n = len(seg)
         while i < n:
@@ -349,6 +350,7 @@ class Resolver:
                     run = []
                 role = ("kel" if tok in KEL_MARK else "kec" if tok in KEC_MARK
                         else "kab" if tok in KAB_MARK else "prov")
+                soft = tok.startswith("~")  # from a kelurahan/kecamatan column: may have been swapped
                 i += 1
                 continue
             if found is None:
@@ -364,8 +366,13 @@ class Resolver:
             span_role = role if role in ("kel", "kec", "kab") else None
             text = " ".join(seg[i:i + size])
             span = self._span(key, span_role, MARKED if span_role in ("kel", "kec") else 1.0, text)
-            if span is None and span_role in ("kel", "kec"):  # e.g. kelurahan and kecamatan columns swapped
-                span = self._span(key, None, 0.9, text)
+            if span_role in ("kel", "kec") and (span is None or soft):
+                # the name is not of the marked kind (or came from a column that may be swapped):
+                # let it count as the other kind too, a little less
+                other = self._span(key, "kec" if span_role == "kel" else "kel", 0.9, text)
+                if other is not None:
+                    span = other if span is None else Span(span.kel + other.kel, span.kec + other.kec, span.kab,
+                                                           text)
             if span is not None:
                 spans.append(Span(span.kel, span.kec, span.kab, text, False, (si, i, i + size, span_role, key)))
             role = None
@@ -625,10 +632,30 @@ def _strip_marker(value: str) -> str:
 def _column_segments(kel: str, kec: str) -> tuple:
     segs = []
     if kel:
-        segs.append(("kel",) + tuple(t for t in _tokens(_strip_marker(kel).lower().replace("-", " ")) if t != HASH))
+        segs.append(("~kel",) + tuple(t for t in _tokens(_strip_marker(kel).lower().replace("-", " ")) if t != HASH))
     if kec:
-        segs.append(("kec",) + tuple(t for t in _tokens(_strip_marker(kec).lower().replace("-", " ")) if t != HASH))
+        segs.append(("~kec",) + tuple(t for t in _tokens(_strip_marker(kec).lower().replace("-", " ")) if t != HASH))
     return tuple(s for s in segs if len(s) > 1)
+
+
+_CODE = re.compile(r"^\s*(\d{2})\.?(\d{2})\.?(\d{2})(?:\.?(\d{4}))?\s*$")
+
+
+def _code_match(kel: str, kec: str, gaz: Gazetteer) -> Match | None:
+    """A kelurahan or kecamatan column that holds a Kemendagri code ('18.71.02.1006', '1871021006')."""
+    for value in (kel, kec):
+        found = _CODE.match(value or "")
+        if not found:
+            continue
+        a, b, c, d = found.groups()
+        if d and f"{a}.{b}.{c}.{d}" in gaz.kel_kec:
+            code = f"{a}.{b}.{c}.{d}"
+            if code in gaz.polygon_kel:
+                return Match("matched", code, gaz.kel_kec[code], 100.0, f"kelurahan code {code}")
+            return Match("matched", "", gaz.kel_kec[code], 100.0, f"code {code} has no polygon: kecamatan only")
+        if not d and f"{a}.{b}.{c}" in gaz.kec_names:
+            return Match("matched", "", f"{a}.{b}.{c}", 100.0, f"kecamatan code {a}.{b}.{c}")
+    return None
 
 
 def _coordinates(frame: pd.DataFrame, areas, gaz: Gazetteer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -760,7 +787,15 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
     if len(todo):
         codes, uniq = pd.factorize(pd.Series(kel_col[todo] + "\x1f" + kec_col[todo]))
         segments = [_column_segments(*u.split("\x1f")) for u in uniq]
-        apply(todo, _resolve_rows(resolver, segments, codes, nik_kec[todo], "columns"))
+        res = _resolve_rows(resolver, segments, codes, nik_kec[todo], "columns")
+        by_code = [_code_match(*u.split("\x1f"), gaz) for u in uniq]  # columns holding codes, not names
+        has_code = np.array([m is not None for m in by_code], dtype=bool)
+        for j in np.flatnonzero(has_code[codes]):
+            m = by_code[codes[j]]
+            res["status"][j], res["kode_kel"][j], res["kode_kec"][j] = m.status, m.kode_kel, m.kode_kec
+            res["score"][j], res["reason"][j], res["candidates"][j] = m.score, m.reason, ""
+            res["method"][j] = "columns_code"
+        apply(todo, res)
 
     # 3. free-text address, for rows without a kelurahan yet
     alamat = register["alamat"].fillna("").astype(str).to_numpy(dtype=object)

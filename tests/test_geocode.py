@@ -277,3 +277,18 @@ def test_fictional_areas_without_gazetteer():
     # the same seed gives the same register
     again = make_register(areas.kelurahan, residents, seed=3, as_of=AS_OF)
     pd.testing.assert_frame_equal(reg, again)
+
+
+def test_columns_swapped_codes_and_markers(province, prov_gaz):
+    kel = province.kelurahan
+    # a kecamatan that has a desa of its own name: swapped columns must not pick that desa
+    same = kel[kel["nama"] == kel["nama_kec"]].iloc[0]
+    other = kel[(kel["kode_kec"] == same["kode_kec"]) & (kel["kode"] != same["kode"])].iloc[0]
+    frame = pd.DataFrame({
+        "kelurahan": [other["nama_kec"], "Kel. " + other["nama"], other["kode"], "", other["nama"].upper()],
+        "kecamatan": [other["nama"], "Kec. " + other["nama_kec"], "", other["kode_kec"], other["nama_kec"].lower()],
+    })
+    out = geocode(frame, province, gazetteer=prov_gaz)
+    assert list(out["kode_kel"]) == [other["kode"], other["kode"], other["kode"], "", other["kode"]]
+    assert out.loc[3, "level"] == "kecamatan" and out.loc[3, "kode_kec"] == other["kode_kec"]
+    assert out.loc[2, "method"] == "columns_code"
