@@ -182,16 +182,54 @@ def _read_table(path: Path) -> pd.DataFrame:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, on_bad_lines="error",
                             engine="c")
-    except pd.errors.ParserError as exc:
-        raise RegisterError(f"{path}: rows do not have the same number of '{delimiter}'-separated fields "
-                            f"as the header ({exc}); check quoting of addresses that contain '{delimiter}'") from exc
+    except pd.errors.ParserError:
+        frame = _read_ragged(text, delimiter, path)
     except pd.errors.EmptyDataError as exc:
         raise RegisterError(f"{path}: no header row found") from exc
     # trailing blank lines are layout, not residents; blank lines in between stay (as empty rows)
-    blank = (frame == "").all(axis=1).to_numpy()
+    blank = (frame.drop(columns=["__row_problem"], errors="ignore") == "").all(axis=1).to_numpy()
     if blank.any():
         last = len(frame) - np.argmax(~blank[::-1]) if (~blank).any() else 0
         frame = frame.iloc[:last]
+    return frame
+
+
+def _read_ragged(text: str, delimiter: str, path: Path) -> pd.DataFrame:
+    """Rows with more fields than the header, as when an address holds an unquoted separator.
+
+    The usual field count is the most common one; lines before the first such line are titles. A row
+    with surplus fields has them joined back into the address column (or the last column), a short row
+    is padded; either way the row is kept and flagged in ``row_problem``.
+    """
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RegisterError(f"{path}: cannot split the file into '{delimiter}'-separated fields ({exc}); "
+                            "check the quoting of addresses") from exc
+    lengths = [len(r) for r in rows if any(field.strip() for field in r)]
+    if not lengths:
+        raise RegisterError(f"{path}: no header row found")
+    width = max(set(lengths), key=lengths.count)
+    start = next(i for i, r in enumerate(rows) if len(r) == width)
+    header = [h.strip() for h in rows[start]]
+    keys = [_key(h) for h in header]
+    target = next((i for i, k in enumerate(keys) if k in SYNONYMS["alamat"]), width - 1)
+    body, problems = [], []
+    for r in rows[start + 1:]:
+        problem = ""
+        if len(r) > width:
+            surplus = len(r) - width
+            r = r[:target] + [delimiter.join(r[target:target + surplus + 1])] + r[target + surplus + 1:]
+            problem = f"{surplus} extra '{delimiter}' joined into column {header[target]!r}"
+        elif 0 < len(r) < width and any(field.strip() for field in r):
+            problem = f"only {len(r)} of {width} fields"
+            r = r + [""] * (width - len(r))
+        elif len(r) < width:
+            r = r + [""] * (width - len(r))
+        body.append(r)
+        problems.append(problem)
+    frame = pd.DataFrame(body, columns=header, dtype=object)
+    frame["__row_problem"] = problems
     return frame
 
 
@@ -260,7 +298,8 @@ def read_register(path: str | Path, mapping: dict | None = None) -> pd.DataFrame
     Raises
     ------
     RegisterError
-        Missing/empty/binary file, a line over `MAX_LINE_BYTES`, ragged rows, no usable column.
+        Missing/empty/binary file, a line over `MAX_LINE_BYTES` (1 MB), no usable column. Rows with
+        too many or too few fields are kept and flagged in ``row_problem`` instead.
     """
     path = Path(path)
     frame = _find_header(_read_table(path), mapping)
@@ -464,5 +503,8 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
                 values = values.copy()
                 values[formula] = ""  # never geocode or re-export a formula
                 out[canonical] = values
+    if "__row_problem" in frame.columns:
+        extra = frame["__row_problem"].fillna("").astype(str).to_numpy(dtype=object)
+        problems = np.where(extra != "", problems + extra + "; ", problems)
     out["row_problem"] = [p.rstrip("; ") for p in problems]
     return out

@@ -96,12 +96,11 @@ def test_unusable_files_raise_clear_errors(tmp_path):
         "blank.csv": b"\n\n  \n",
         "header_only.csv": b"nik,nama,alamat\n",
         "no_location.csv": b"foo,bar\n1,2\n",
-        "ragged.csv": b"nik,alamat\n1871014508990003,Jl. A\n1,2,3,4\n",
         "binary.csv": b"\x00\x01\x02garbage\x00" * 50,
         "only_lat.csv": b"nama,lat\nA,-5.4\n",
     }
     messages = {"empty.csv": "empty", "blank.csv": "no content", "header_only.csv": "no data rows",
-                "no_location.csv": "no column to locate", "ragged.csv": "same number", "binary.csv": "NUL",
+                "no_location.csv": "no column to locate", "binary.csv": "NUL",
                 "only_lat.csv": "both lat and lon"}
     for name, data in cases.items():
         path = tmp_path / name
@@ -151,3 +150,13 @@ def test_title_rows_above_the_header_are_skipped(tmp_path):
 def test_nik_stored_as_float_by_excel_is_recovered():
     reg = standardise(pd.DataFrame({"nik": ["1.871014508990003e+15", "1.87101E+15"], "alamat": ["a", "b"]}))
     assert list(reg["nik_valid"]) == [True, False] and reg.loc[0, "nik"] == "1871014508990003"
+
+
+def test_unquoted_separators_in_addresses_are_joined_back_and_flagged(tmp_path):
+    text = ("REGISTER 2025\nnik,alamat,kecamatan\n1871014508990003,Jl. A No. 1, Kel. Kedaton,Kedaton\n"
+            "1871020101050001,Sukarame,Sukarame\n1871020101050001,Sukarame\n")
+    reg = read_register(write(tmp_path / "reg.csv", text))
+    assert list(reg["row"]) == [1, 2, 3]
+    assert reg.loc[0, "alamat"] == "Jl. A No. 1, Kel. Kedaton" and reg.loc[0, "kecamatan"] == "Kedaton"
+    assert "extra ','" in reg.loc[0, "row_problem"] and reg.loc[1, "row_problem"] == ""
+    assert "only 2 of 3 fields" in reg.loc[2, "row_problem"] and reg.loc[2, "kecamatan"] == ""
