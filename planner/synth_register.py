@@ -35,7 +35,7 @@ STYLES = {
 }
 NAMES_KEL = {"marked", "marked_compact", "comma", "spaced", "columns", "typo", "street_trap", "kel_only",
              "coords", "swapped"}
-NAMES_KEC = NAMES_KEL - {"kel_only", "coords", "swapped"} | {"kec_only", "nik_only"}
+NAMES_KEC = NAMES_KEL - {"kel_only", "coords", "swapped"} | {"kec_only"}
 MOVED_SHARE = 0.04  # residents whose NIK was issued in another kecamatan (they moved)
 
 FIRST = ["Andi", "Budi", "Citra", "Dewi", "Eka", "Fajar", "Gita", "Hadi", "Indah", "Joko", "Kartika", "Lestari",
@@ -316,7 +316,8 @@ def make_register(kelurahan: gpd.GeoDataFrame, residents: pd.Series, seed: int, 
     flip = rng.random(n) < 0.01
     sex = np.where(flip, np.where(female, "L", "P"), sex)
     names_kel = np.isin(style, list(NAMES_KEL))
-    names_kec = np.isin(style, list(NAMES_KEC)) & ~(style == "nik_only") | ((style == "nik_only") & ~moved)
+    # a row "names or encodes" its kecamatan when it writes it, or when its NIK was issued there
+    names_kec = np.isin(style, list(NAMES_KEC)) | (~junk & ~moved)
     return pd.DataFrame({
         "nik": nik,
         "nama": np.where(junk & (r[:, 7] < 0.5), "", nama),

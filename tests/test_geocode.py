@@ -66,8 +66,8 @@ def score(out: pd.DataFrame) -> dict:
 @pytest.fixture(scope="session")
 def labelled_results(bl, province, bl_gaz, prov_gaz):
     """>= 2,000 labelled rows over Bandar Lampung and >= 3,000 over the province (half in duplicated names)."""
-    reg_bl = labelled(bl, 2500, seed=11)
-    reg_prov = labelled(province, 3500, seed=12, dup_share=0.5)
+    reg_bl = labelled(bl, 4000, seed=11)
+    reg_prov = labelled(province, 4000, seed=12, dup_share=0.5)
     out_bl = geocode(reg_bl.drop(columns=TRUTH), bl, gazetteer=bl_gaz)
     out_prov = geocode(reg_prov.drop(columns=TRUTH), province, gazetteer=prov_gaz)
     return (pd.concat([out_bl, reg_bl[TRUTH]], axis=1), pd.concat([out_prov, reg_prov[TRUTH]], axis=1))
