@@ -518,6 +518,18 @@ def forecast_(
     if loaded.election_date is not None:
         console.print(f"election {loaded.election_date}: first-time voters (pemula) recorded and printed in weeks "
                       "ending before it; the rest are at risk")
+    if loaded.blangko is not None:
+        stock = Table(title="blangko (blank cards) by scenario")
+        for column in ("scenario", "stock at start", "delivered", "printed", "weeks short", "max shortfall",
+                       "awaiting print at end"):
+            stock.add_column(column, justify="left" if column == "scenario" else "right")
+        for f in runs:
+            w = f.weekly
+            stock.add_row(f.label, f"{loaded.blangko.stock:,}", f"{int(w['delivered'].sum()):,}",
+                          f"{int(w['printed'].sum()):,}", str(int((w["shortfall"] > 0).sum())),
+                          f"{int(w['shortfall'].max()):,}", f"{int(w['awaiting_print'].iloc[-1]):,}")
+        console.print(stock)
+        console.print("stock, use and shortfall by week: forecast-weekly.csv (columns stock_start ... shortfall)")
     for path in ("forecast-summary.csv", "forecast-weekly.csv", "forecast-kelurahan.csv"):
         console.print(f"  {out / path}")
     console.print(f"  {out / 'forecast.png'}")
