@@ -7,9 +7,9 @@ A mixed-integer model solved through OR-Tools' linear-solver wrapper (pywraplp):
   (one unit per site per day); ``x[i,c,j] >= 0`` residents of class ``c`` in kelurahan ``i`` asked to
   come to site ``j``, only for pairs within ``max_travel_min`` by the travel matrix;
 * constraints: ``sum_j x[i,c,j] <= N[i,c]``; capacity ``sum_ic turnout(t_ij) x[i,c,j] <= cap * days_j``
-  (expected recordings per session-day); ``sum_c x[i,c,j] <= N_i open_j`` (a closed site serves
-  nobody; this strong linking is what makes the p-median special case solve well);
-  ``open_j <= days_j <= D_j open_j``; ``sum_j days_j <= unit_days``;
+  (expected recordings per session-day); ``open_j <= days_j <= D_j open_j``;
+  ``sum_j days_j <= unit_days``; only each kelurahan's ``nearest_sites`` nearest usable sites are
+  offered (farther ones only help when every nearer one is full; the model stays small);
 * objective: maximise ``sum w_c turnout(t_ij) x[i,c,j] - travel_penalty * t_ij * x[i,c,j]``
   ``- sum_j day_cost_j days_j`` (a tiny cost keeps unneeded days unspent; a fallback ``balai``
   site costs one weighted recording more per day, so known venues win ties).
@@ -23,18 +23,21 @@ half every ``half`` minutes of travel (exponential distance decay, as in accessi
 to whole people, so expected recordings never exceed a site's capacity.
 
 The p-median problem is the special case "every demand point served, ``p`` sites open, one day
-each, no capacity, gain = -cost": ``solve_pmedian(..., formulation="assignment")`` builds it with
-the very same model code as ``place``. ``formulation="radius"`` (the default) uses the compact
-covering form of Cornuejols, Nemhauser & Wolsey (1980) / Elloumi (2010) on each demand point's sorted
-distinct distances, with the levels chained so each site appears once per demand point; it has the
-same optimum and is far smaller on large instances (see benchmarks/pmedian.py).
+each, no capacity, gain = -cost" (plus the strong link ``sum_c x[i,c,j] <= N_i open_j`` that
+replaces the missing capacity row): ``solve_pmedian(..., formulation="assignment")`` builds it with
+the very same model code as ``place``. Two faster exact forms share the solver wrapper:
+``"radius"``, the covering form of Cornuejols, Nemhauser & Wolsey (1980) / Elloumi (2010) on each
+point's sorted distinct distances (levels chained so each site appears once per point), and
+``"benders"`` (the default), a Benders cut loop after Fischetti, Ljubic & Sinnl (2017) with swap
+local search and reduced-cost fixing; see `_pmedian_benders` and benchmarks/pmedian.py.
 
-Solver choice (measured, see benchmarks/RESULTS.md "pmedian" and the table below): HiGHS by default.
-On the real Bandar Lampung size (126 kelurahan x ~150 sites) HiGHS and SCIP both prove optimality in
-about a second; CP-SAT has to scale the continuous assignment to integers and does not prove the
-optimum within the limit. On the p-median benchmark HiGHS proves optima faster than SCIP on the
-larger instances and CP-SAT proves none. Runs are single-threaded and seeded, so the same inputs
-give the same plan.
+Solver choice (measured on 2 shared cores, benchmarks/RESULTS.md "pmedian"): HiGHS by default.
+On the real Bandar Lampung size (126 kelurahan x 213 sites, 15-150 unit-days) HiGHS and SCIP both
+prove optimality in 0.2-2.5 s (SCIP a little faster on some budgets, within machine noise); CP-SAT
+must scale the continuous assignment to integers and stops at the 10 s limit 0.2-0.8 % from its
+bound. On the p-median, the Benders loop on HiGHS proves the optimum of 16 of pmed1-20 within 10 s
+(all those with p >= 10 on n <= 300, and p >= 40 on n = 400); SCIP behaves alike, CP-SAT proves none.
+Runs are single-threaded and seeded, so the same inputs give the same plan.
 """
 
 from __future__ import annotations
@@ -381,8 +384,10 @@ def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver:
                   formulation: str = "benders", weights: np.ndarray | None = None, seed: int = 0) -> PMedianResult:
     """Minimise ``sum_i w_i min_{j open} cost[i, j]`` with exactly ``p`` open sites.
 
-    ``formulation="assignment"`` is `place`'s own model (every point served, p one-day sites, no
-    capacity); ``"radius"`` the compact covering form (same optimum, much smaller on large n).
+    ``formulation``: ``"benders"`` (default, fastest), ``"radius"`` (compact covering form) or
+    ``"assignment"`` (`place`'s own model: every point served, p one-day sites, no capacity). All
+    three are exact; with the time limit hit, ``status`` is "feasible" and ``gap`` says how far the
+    proven bound is. The returned ``objective`` is recomputed from the open sites.
     """
     cost = np.asarray(cost, dtype=float)
     if cost.ndim != 2 or not np.isfinite(cost).all():
