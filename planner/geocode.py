@@ -247,10 +247,6 @@ class Gazetteer:
         plain = re.sub(r"^\s*(kabupaten|kab\.?|kota)\s+", "", str(name), flags=re.I)
         self._add(self.kab_keys, plain, code)
 
-    @property
-    def all_keys(self) -> list[str]:
-        return sorted(set(self.kel_keys) | set(self.kec_keys))
-
 
 # ---- resolving one reduced address -----------------------------------------------------------------
 @dataclass(frozen=True)
@@ -293,7 +289,6 @@ class Resolver:
         self._fuzzy_cache: dict = {}
         self.kel_choices = sorted(gaz.kel_keys)
         self.kec_choices = sorted(gaz.kec_keys)
-        self.any_choices = sorted(set(self.kel_choices) | set(self.kec_choices))
         self._cache: dict = {}
 
     # -- mentions --
