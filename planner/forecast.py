@@ -20,7 +20,7 @@ Lampung scenario the first week's recordings agree within a few percent, see tes
 
 No week can close more than ``unit_days x capacity_per_day + home visits``, so the projected number
 of weeks is never below the capacity bound ``ceil(needed / capacity per week)`` (`Forecast.bound_weeks`).
-Residents who turn 17 during the horizon and holidays after the first week are not modelled.
+Residents who turn 17 during the horizon and holidays are not modelled (every week is a normal week).
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ class Capacity:
 
     @classmethod
     def from_scenario(cls, scenario, units: int | None = None, saturday: bool | None = None) -> "Capacity":
-        """A week of the scenario; `units` replaces the number of session units, `saturday` the calendar's."""
-        calendar = scenario.calendar
+        """A normal week of the scenario (holidays left out); `units` replaces the number of session
+        units, `saturday` the calendar's Saturday setting."""
+        calendar = scenario.calendar.model_copy(update={"holidays": []})
         if saturday is not None:
             calendar = calendar.model_copy(update={"saturday": saturday})
         days = len(calendar.working_dates())
