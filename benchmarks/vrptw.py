@@ -192,6 +192,13 @@ def instance_paths(which: str, names: list[str] | None) -> list[Path]:
     return paths
 
 
+def _family(name: str) -> str:
+    """C1, C2, R1, R2, RC1, RC2: tight (1) or wide (2) time windows, clustered/random customers."""
+    import re
+
+    return re.match(r"^(RC|R|C)(\d)", name).group(0)
+
+
 def _natural(path: Path):
     import re
 
@@ -277,6 +284,13 @@ def report() -> None:
             body.append(f"- `{c}`: feasible {feasible[c]}/{len(keys)}; mean gap {mean} over its {len(gaps)} "
                         f"feasible instances with a distance-only BKS; {mean_common} over the {len(both)} "
                         "instances every config solved")
+            by_class: dict[str, list[float]] = {}
+            for name in keys:
+                r = records.get((set_name, name, limit, c))
+                if r is not None and r["feasible"] and r["gap"] is not None:
+                    by_class.setdefault(_family(name), []).append(r["gap"])
+            if len(by_class) > 1:
+                body.append("  - by family: " + ", ".join(f"{k} {np.mean(v):.2f}% ({len(v)})" for k, v in by_class.items()))
         body.append("")
     write_section("vrptw", "VRPTW (Solomon, Gehring-Homberger 200) with OR-Tools", "\n".join(body))
 
