@@ -274,7 +274,9 @@ class Match:
 EMPTY = Match("unmatched", reason="no area name found")
 MAX_SPAN = 5
 FUZZY_CUTOFF = 86.0
-FUZZY_IN_KEC_CUTOFF = 75.0
+FUZZY_IN_KEC_CUTOFF = 80.0  # a kelurahan of a kecamatan named in the same row
+UNMARKED_CUTOFF = 88.0  # words without Kel./Kec. before them: stricter
+UNMARKED_IN_KEC_CUTOFF = 85.0
 LONE_FUZZY_MIN = 90.0
 MARKED = 1.1  # a name right after Kel./Desa/Kec. counts a little more than an unmarked one
 
@@ -429,17 +431,25 @@ class Resolver:
                     self.extended = True
                     continue
             words = [w for w in run if w not in MARKERS]
+            if role is None:
+                # unmarked words may be a street, a landmark or a name: only the whole run (minus filler
+                # words) may be a misspelt area name, and it must be close
+                words = [w for w in words if w not in FILLER and w not in STOPWORDS]
+                grams = [words] if words else []
+                cutoff, local_cutoff = UNMARKED_CUTOFF, UNMARKED_IN_KEC_CUTOFF
+            else:
+                grams = [words[i:i + size] for size in range(min(MAX_SPAN, len(words)), 0, -1)
+                         for i in range(len(words) - size + 1)]
+                cutoff, local_cutoff = FUZZY_CUTOFF, FUZZY_IN_KEC_CUTOFF
             best = None
             for scope in (("local", "global") if within_kec else ("global",)):
-                for size in range(min(MAX_SPAN, len(words)), 0, -1):
-                    for i in range(len(words) - size + 1):
-                        gram = words[i:i + size]
-                        key = _key(gram)
-                        if len(key) < 3 or all(w in FILLER or w in STOPWORDS for w in gram):
-                            continue
-                        for cand, score, kind in self._fuzzy_key(key, role, within_kec, scope=scope):
-                            if best is None or score > best[1]:
-                                best = (cand, score, kind, " ".join(gram))
+                for gram in grams:
+                    key = _key(gram)
+                    if len(key) < 3 or all(w in FILLER or w in STOPWORDS for w in gram):
+                        continue
+                    for cand, score, kind in self._fuzzy_key(key, role, within_kec, cutoff, scope, local_cutoff):
+                        if best is None or score > best[1]:
+                            best = (cand, score, kind, " ".join(gram))
                 if best is not None:
                     break
             if best is not None:
@@ -463,20 +473,24 @@ class Resolver:
         pairs = tuple((c, weight) for c in codes)
         return Span(pairs if kind == "kel" else (), pairs if kind == "kec" else (), (), text, True, where)
 
-    def _fuzzy_key(self, key: str, role, within_kec: set[str], cutoff: float = FUZZY_CUTOFF, scope: str = "both"):
-        memo = (key, role, frozenset(within_kec), cutoff, scope)
+    def _fuzzy_key(self, key: str, role, within_kec: set[str], cutoff: float = FUZZY_CUTOFF, scope: str = "both",
+                   local_cutoff: float = 0.0):
+        """Closest name(s) to `key`: among the kelurahan of `within_kec` (scope local), else all names."""
+        local_cutoff = local_cutoff or max(FUZZY_IN_KEC_CUTOFF, cutoff - 8)
+        memo = (key, role, frozenset(within_kec), cutoff, scope, local_cutoff)
         found = self._fuzzy_cache.get(memo)
         if found is None:
-            found = self._fuzzy_cache[memo] = self._fuzzy_key_uncached(key, role, within_kec, cutoff, scope)
+            found = self._fuzzy_key_uncached(key, role, within_kec, cutoff, scope, local_cutoff)
+            self._fuzzy_cache[memo] = found
         return found
 
-    def _fuzzy_key_uncached(self, key: str, role, within_kec: set[str], cutoff: float, scope: str):
+    def _fuzzy_key_uncached(self, key: str, role, within_kec: set[str], cutoff: float, scope: str,
+                            local_cutoff: float):
         g = self.gaz
         found = []
         if role in (None, "kel") and within_kec and scope in ("both", "local"):
             local = sorted({k for kec in within_kec for k in g.kec_kel_keys.get(kec, {})})
-            hits = process.extract(key, local, scorer=fuzz.ratio, limit=2,
-                                   score_cutoff=max(FUZZY_IN_KEC_CUTOFF, cutoff - 10))
+            hits = process.extract(key, local, scorer=fuzz.ratio, limit=2, score_cutoff=local_cutoff)
             if hits and (len(hits) == 1 or hits[0][1] - hits[1][1] >= 3):
                 found.append((hits[0][0], hits[0][1], "kel"))
                 return found

@@ -292,3 +292,14 @@ def test_columns_swapped_codes_and_markers(province, prov_gaz):
     assert list(out["kode_kel"]) == [other["kode"], other["kode"], other["kode"], "", other["kode"]]
     assert out.loc[3, "level"] == "kecamatan" and out.loc[3, "kode_kec"] == other["kode_kec"]
     assert out.loc[2, "method"] == "columns_code"
+
+
+@pytest.mark.parametrize("address, kode_kec", [
+    ("Surya 65, Kedaton", "18.71.01"),                       # 'Surya' is not a misspelt Surabaya
+    ("Sultan Agung 7, Bumi Waras", "18.71.20"),              # nor 'Agung' Kangkung
+    ("Dekat Masjid Al Ikhlas, Kec. Kedaton", "18.71.01"),
+    ("Jl. Sukarame Baru", ""),                              # a street alone names no area
+])
+def test_unmarked_words_do_not_become_kelurahan(bl, bl_gaz, address, kode_kec):
+    row = one(bl, bl_gaz, alamat=address)
+    assert row["kode_kel"] == "" and row["kode_kec"] == kode_kec, row[["reason", "kode_kel"]].to_dict()
