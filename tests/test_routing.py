@@ -183,3 +183,16 @@ def test_priority_decides_what_fits_and_empty_week_is_explained(city):
     holiday = one_day.model_copy(update={"holidays": [one_day.week_start]})
     r = routing.route(three, sites, visits.head(2), scenario.units, holiday, straight_line)
     assert len(r.schedule) == 0 and r.unscheduled["reason"].str.startswith("no working day").all()
+
+
+def test_home_visit_time_windows_are_kept(city):
+    scenario, calendar, sites, sessions, visits, routes = city
+    motor = [g for g in scenario.units if g.home_visits]
+    windowed = visits.head(8).assign(window_from=["13:30"] * 4 + [None] * 4, window_to=["14:30"] * 4 + [None] * 4)
+    r = routing.route(None, sites, windowed, motor, calendar, straight_line, time_limit_s=10)
+    assert routing.check_schedule(r.schedule, calendar, sites, units=motor) == []
+    done = r.schedule.set_index("job_id")
+    for visit_id in windowed["visit_id"].head(4):
+        row = done.loc[f"V-{visit_id}"]
+        assert 13 * 60 + 30 <= _minutes(pd.Series([row["start"]])).iloc[0]
+        assert _minutes(pd.Series([row["end"]])).iloc[0] <= 14 * 60 + 30
