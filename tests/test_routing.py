@@ -196,3 +196,17 @@ def test_home_visit_time_windows_are_kept(city):
         row = done.loc[f"V-{visit_id}"]
         assert 13 * 60 + 30 <= _minutes(pd.Series([row["start"]])).iloc[0]
         assert _minutes(pd.Series([row["end"]])).iloc[0] <= 14 * 60 + 30
+
+
+def test_outlying_team_starts_and_ends_at_its_kecamatan_office(city):
+    scenario, calendar, sites, sessions, visits, routes = city
+    office = sites[sites["kind"] == "kantor_camat"].iloc[-1]
+    outlying = scenario.units[0].model_copy(update={
+        "name": "Van Kecamatan", "count": 1,
+        "depot": {"name": office["name"], "lat": office.geometry.y, "lon": office.geometry.x}})
+    units = [scenario.units[0].model_copy(update={"count": 1}), outlying]
+    r = routing.route(sessions.head(6), sites, None, units, calendar, straight_line, time_limit_s=10)
+    assert routing.check_schedule(r.schedule, calendar, sites, units=units, matrix_fn=straight_line) == []
+    depots = r.schedule[(r.schedule["unit"] == "Van Kecamatan") & (r.schedule["job_kind"] == "depot")]
+    assert len(depots) >= 2 and (depots["name"] == office["name"]).all()
+    assert np.allclose(depots[["lon", "lat"]].to_numpy(), [office.geometry.x, office.geometry.y])
