@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from planner import network, pipeline, routing
-from planner.scenario import load
+from planner.scenario import Depot, load
 
 REPO = Path(__file__).resolve().parents[1]
 WEDNESDAY = dt.date(2026, 11, 25)
@@ -203,7 +203,7 @@ def test_outlying_team_starts_and_ends_at_its_kecamatan_office(city):
     office = sites[sites["kind"] == "kantor_camat"].iloc[-1]
     outlying = scenario.units[0].model_copy(update={
         "name": "Van Kecamatan", "count": 1,
-        "depot": {"name": office["name"], "lat": office.geometry.y, "lon": office.geometry.x}})
+        "depot": Depot(name=office["name"], lat=office.geometry.y, lon=office.geometry.x)})
     units = [scenario.units[0].model_copy(update={"count": 1}), outlying]
     r = routing.route(sessions.head(6), sites, None, units, calendar, straight_line, time_limit_s=10)
     assert routing.check_schedule(r.schedule, calendar, sites, units=units, matrix_fn=straight_line) == []
