@@ -276,7 +276,7 @@ MAX_SPAN = 5
 FUZZY_CUTOFF = 86.0
 FUZZY_IN_KEC_CUTOFF = 80.0  # a kelurahan of a kecamatan named in the same row
 UNMARKED_CUTOFF = 88.0  # words without Kel./Kec. before them: stricter
-UNMARKED_IN_KEC_CUTOFF = 85.0
+UNMARKED_IN_KEC_CUTOFF = 83.0  # one wrong letter in a six-letter name scores 83
 LONE_FUZZY_MIN = 90.0
 MARKED = 1.1  # a name right after Kel./Desa/Kec. counts a little more than an unmarked one
 
@@ -407,10 +407,12 @@ class Resolver:
                     spans[j] = self._fuzzy_span(best, within_kec, (si, s0, start + len(run), span_role, best[0]))
                     self.extended = True
                     continue
-                if span_role == "kel" and spans[j].kel and self._longer_names_tie(seg[s0:start + len(run)], span_key):
+                if span_role in (None, "kel") and spans[j].kel and self._longer_names_tie(seg[s0:start + len(run)],
+                                                                                     span_key):
                     # 'Kel. Rajabasa Haya': Rajabasa Raya or Rajabasa Jaya, surely not plain Rajabasa
+                    # the words are a kelurahan we cannot tell: they name nothing certain at all
                     old = spans[j]
-                    spans[j] = Span((), old.kec, old.kab, old.text, True, old.where)
+                    spans[j] = Span((), (), (), old.text, True, old.where)
                     self.extended = True
                     continue
             end = start + len(run)
@@ -434,7 +436,7 @@ class Resolver:
             if role is None:
                 # unmarked words may be a street, a landmark or a name: only the whole run (minus filler
                 # words) may be a misspelt area name, and it must be close
-                words = [w for w in words if w not in FILLER and w not in STOPWORDS]
+                words = [w for w in words if w not in STOPWORDS]
                 grams = [words] if words else []
                 cutoff, local_cutoff = UNMARKED_CUTOFF, UNMARKED_IN_KEC_CUTOFF
             else:
