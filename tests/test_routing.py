@@ -210,3 +210,19 @@ def test_outlying_team_starts_and_ends_at_its_kecamatan_office(city):
     depots = r.schedule[(r.schedule["unit"] == "Van Kecamatan") & (r.schedule["job_kind"] == "depot")]
     assert len(depots) >= 2 and (depots["name"] == office["name"]).all()
     assert np.allclose(depots[["lon", "lat"]].to_numpy(), [office.geometry.x, office.geometry.y])
+
+
+def test_cli_route_writes_schedule_and_unscheduled(tmp_path):
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    result = CliRunner().invoke(app, ["route", str(REPO / "scenarios" / "bandar-lampung.toml"),
+                                      "--out", str(tmp_path), "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    schedule = pd.read_csv(tmp_path / "schedule.csv")
+    assert list(schedule.columns) == routing.SCHEDULE_COLUMNS
+    assert {"session", "depot"} <= set(schedule["job_kind"])
+    unscheduled = pd.read_csv(tmp_path / "unscheduled.csv")
+    assert list(unscheduled.columns) == routing.UNSCHEDULED_COLUMNS
+    assert (tmp_path / "schedule.xlsx").stat().st_size > 0
