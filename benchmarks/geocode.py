@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import pickle
 import resource
 import subprocess
@@ -97,6 +98,7 @@ def main() -> None:
     from _results import write_section
     from planner.synth_register import make_register
 
+    load = os.getloadavg()[0]
     areas = _areas(args.areas)
     codes = areas.kelurahan["kode"].to_numpy()
     residents = pd.Series(np.random.default_rng(0).multinomial(args.rows, np.ones(len(codes)) / len(codes)),
@@ -120,7 +122,8 @@ def main() -> None:
     body = f"""
 {args.rows:,} generated register rows (`synth_register.make_register`, all styles, seed 0) over {name}.
 Generating them took {gen_s:.1f} s (not counted). Each run below is a fresh process; peak memory is its
-maximum RSS (register, geocoded copy and everything else).
+maximum RSS (register, geocoded copy and everything else). 1-minute load average when the run started:
+{load:.1f} (the 2 cores are shared; times grow with the load).
 
 | run | rows/s | time | peak memory |
 |---|---:|---:|---:|
