@@ -185,7 +185,7 @@ def this_weeks_visits(visits: pd.DataFrame, scenario: Scenario) -> tuple[pd.Data
 def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | None = None,
         register: pd.DataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
         sites: gpd.GeoDataFrame | None = None, areas_ref: dict | None = None,
-        state: pd.DataFrame | None = None) -> Run:
+        state: pd.DataFrame | None = None, gazetteer=None) -> Run:
     """Run every stage for a scenario. Pre-built inputs (the demo's synthetic city) may be passed in.
 
     With `state` (a register state from `planner.progress`, i.e. last week's loop) the plan starts
@@ -204,7 +204,7 @@ def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | 
         with _step(console, timings, "register"):
             register = register if register is not None else scenario_register(scenario, areas)
         with _step(console, timings, f"geocode {len(register):,} rows"):
-            gazetteer = scenario.resolve(scenario.areas.gazetteer)
+            gazetteer = gazetteer if gazetteer is not None else scenario.resolve(scenario.areas.gazetteer)
             coded = geocode.geocode(register, areas, gazetteer=gazetteer, progress=console is not None)
     with _step(console, timings, "gaps"):
         gaps = demand.gaps(coded, areas, as_of=scenario.calendar.week_start, election_date=scenario.election_date)
@@ -244,9 +244,33 @@ def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | 
         units=[u.model_dump(mode="json") for u in scenario.units], areas_ref=ref,
         meta={"seed": scenario.seed, "time_budget_s": scenario.time_budget_s,
               "travel_times": matrix.method, "election_date": str(scenario.election_date or ""),
-              "geocode": coded["status"].value_counts().to_dict(), "timings": timings},
+              "geocode": coded["status"].value_counts().to_dict(), "timings": timings,
+              "far_from_road": _far_points(matrix)},
     )
+    plan.kpis.update(register_kpis(coded))
     return Run(scenario, areas, coded, gaps, visits, sites, graph, placed, routes, plan, timings)
+
+
+def register_kpis(coded: pd.DataFrame) -> dict:
+    """Where the register rows ended: a plan must say how many residents it could not place."""
+    status = coded["status"] if "status" in coded else pd.Series(dtype=str)
+    level = coded["level"] if "level" in coded else pd.Series("", index=coded.index)
+    return {
+        "register_rows": int(len(coded)),
+        "placed_in_kelurahan": int(((status == "matched") & (level == "kelurahan")).sum()),
+        "placed_in_kecamatan_only": int(((status == "matched") & (level == "kecamatan")).sum()),
+        "not_placed": int((status != "matched").sum()),
+    }
+
+
+def _far_points(matrix) -> list[str]:
+    """Sites and kelurahan points far from any road: their travel times are guesses."""
+    far = []
+    for ids, flags in ((matrix.origins, getattr(matrix, "origin_far", None)),
+                       (matrix.destinations, getattr(matrix, "destination_far", None))):
+        if flags is not None:
+            far += [str(i) for i, f in zip(ids, flags) if f]
+    return sorted(set(far))
 
 
 def write_outputs(result: Run, out: Path, *, offline: bool = False, with_names: bool = False) -> dict[str, Path]:
@@ -302,6 +326,7 @@ def demo_scenario(city, out: Path, seed: int, week_start: dt.date | None = None)
 def run_demo(out: Path, *, seed: int = 7, size: str = "toy", console: Console | None = None,
              week_start: dt.date | None = None) -> Run:
     """Generate 'Kota Contoh' and run every stage on it; the fictional areas are written to out/areas/."""
+    from planner.geocode import Gazetteer
     from planner.synth import make_city
 
     out = Path(out)
@@ -313,4 +338,5 @@ def run_demo(out: Path, *, seed: int = 7, size: str = "toy", console: Console | 
     scenario = demo_scenario(city, out.resolve(), seed, start)
     register = city.register.drop(columns=[c for c in city.register.columns if c.startswith("true_") or c == "style"])
     return run(scenario, console=console, areas=city.areas, register=register, roads=city.roads, sites=city.sites,
+               gazetteer=Gazetteer.from_areas(city),
                areas_ref={"kelurahan": "areas/kelurahan.geojson", "kecamatan": "areas/kecamatan.geojson"})
