@@ -281,7 +281,8 @@ def report() -> None:
             mean = f"{np.mean(gaps):.2f}%" if gaps else "-"
             common = [records[(set_name, name, limit, c)]["gap"] for name in both]
             mean_common = f"{np.mean(common):.2f}%" if common else "-"
-            body.append(f"- `{c}`: feasible {feasible[c]}/{len(keys)}; mean gap {mean} over its {len(gaps)} "
+            ran = sum((set_name, name, limit, c) in records for name in keys)
+            body.append(f"- `{c}`: feasible {feasible[c]}/{ran} run (of {len(keys)}); mean gap {mean} over its {len(gaps)} "
                         f"feasible instances with a distance-only BKS; {mean_common} over the {len(both)} "
                         "instances every config solved")
             by_class: dict[str, list[float]] = {}
