@@ -245,7 +245,9 @@ def report() -> None:
         "gap to the distance-only BKS. `default` = OR-Tools PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH; "
         f"`tuned` = planner.routing settings ({SEARCH_CONFIGS['tuned'].describe()}). "
         "Every solution re-checked by an independent checker; 'infeasible' = no solution within the fleet. "
-        "SINTEF column (vehicles/distance, hierarchical convention, not comparable) for context only.",
+        "SINTEF column (vehicles/distance, hierarchical convention, not comparable) for context only. "
+        "The limit is wall clock and the 2-core machine was shared with other jobs (load average up to ~6 "
+        "during the 2026-11-22 runs), so an idle machine gives better figures; single runs, noisy by a few %.",
         "",
     ]
     for (set_name, limit) in sorted({(k[0], k[2]) for k in records}):
