@@ -184,8 +184,7 @@ def place(
     solver: str = typer.Option("HIGHS", "--solver", help="HIGHS, SCIP or CP_SAT"),
 ):
     """Choose session sites and session-days; writes sessions.csv, assignment.csv, unserved.csv."""
-    from planner import demand, geocode, network, pipeline
-    from planner.placement import place_from_scenario
+    from planner.pipeline import place_stage
     from planner.scenario import ScenarioError, load
 
     try:
@@ -193,21 +192,10 @@ def place(
     except ScenarioError as exc:
         fail(f"{scenario} cannot be used:\n{exc}")
     try:
-        with console.status("reading areas, register and sites"):
-            areas = pipeline.scenario_areas(loaded)
-            register = pipeline.scenario_register(loaded, areas)
-        coded = geocode.geocode(register, areas, gazetteer=loaded.resolve(loaded.areas.gazetteer), progress=True)
-        with console.status("gaps, roads, sites and travel times"):
-            gaps = demand.gaps(coded, areas, as_of=loaded.calendar.week_start, election_date=loaded.election_date)
-            graph = pipeline.scenario_graph(loaded, areas)
-            sites = pipeline.scenario_sites(loaded, areas)
-            origins = areas.representative_points().rename(columns={"kode": "id"})[["id", "geometry"]]
-            matrix = network.travel_matrix(origins, sites.rename(columns={"site_id": "id"})[["id", "geometry"]],
-                                           graph=graph, vehicle="van")
-        with console.status("placing sessions (OR-Tools)"):
-            placed = place_from_scenario(loaded, gaps, sites, matrix, solver=solver)
+        stage = place_stage(loaded, console=console, solver=solver)
     except (ValueError, OSError) as exc:
         fail(str(exc))
+    placed, matrix = stage.placement, stage.matrix
     out.mkdir(parents=True, exist_ok=True)
     placed.sessions.to_csv(out / "sessions.csv", index=False)
     placed.assignment.to_csv(out / "assignment.csv", index=False)

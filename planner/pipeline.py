@@ -182,16 +182,27 @@ def this_weeks_visits(visits: pd.DataFrame, scenario: Scenario) -> tuple[pd.Data
 
 
 # ---- the whole chain --------------------------------------------------------------------------
-def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | None = None,
-        register: pd.DataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
-        sites: gpd.GeoDataFrame | None = None, areas_ref: dict | None = None,
-        state: pd.DataFrame | None = None, gazetteer=None) -> Run:
-    """Run every stage for a scenario. Pre-built inputs (the demo's synthetic city) may be passed in.
+@dataclass
+class Placed:
+    """The chain up to session placement: what `planner place` needs and routing starts from."""
 
-    With `state` (a register state from `planner.progress`, i.e. last week's loop) the plan starts
-    from the residents still unrecorded there: the rolling horizon; they are already geocoded.
-    """
-    from planner import demand, geocode, network, placement, routing
+    areas: AreaSet
+    register: pd.DataFrame
+    gaps: pd.DataFrame
+    home_visits: pd.DataFrame
+    graph: object | None
+    sites: gpd.GeoDataFrame
+    matrix: object
+    placement: object
+    timings: dict
+
+
+def place_stage(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | None = None,
+                register: pd.DataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
+                sites: gpd.GeoDataFrame | None = None, state: pd.DataFrame | None = None, gazetteer=None,
+                solver: str = "HIGHS") -> Placed:
+    """Areas, register, geocoding, gaps, roads, sites, travel times and session placement."""
+    from planner import demand, geocode, network, placement
 
     timings: dict = {}
     with _step(console, timings, "areas"):
@@ -218,7 +229,25 @@ def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | 
         matrix = network.travel_matrix(origins, sites.rename(columns={"site_id": "id"})[["id", "geometry"]],
                                        graph=graph, vehicle="van")
     with _step(console, timings, "session placement (OR-Tools)"):
-        placed = placement.place_from_scenario(scenario, gaps, sites, matrix)
+        placed = placement.place_from_scenario(scenario, gaps, sites, matrix, solver=solver)
+    return Placed(areas, coded, gaps, visits, graph, sites, matrix, placed, timings)
+
+
+def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | None = None,
+        register: pd.DataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
+        sites: gpd.GeoDataFrame | None = None, areas_ref: dict | None = None,
+        state: pd.DataFrame | None = None, gazetteer=None) -> Run:
+    """Run every stage for a scenario. Pre-built inputs (the demo's synthetic city) may be passed in.
+
+    With `state` (a register state from `planner.progress`, i.e. last week's loop) the plan starts
+    from the residents still unrecorded there: the rolling horizon; they are already geocoded.
+    """
+    from planner import network, routing
+
+    first = place_stage(scenario, console=console, areas=areas, register=register, roads=roads, sites=sites,
+                        state=state, gazetteer=gazetteer)
+    areas, coded, gaps, visits, graph = first.areas, first.register, first.gaps, first.home_visits, first.graph
+    sites, matrix, placed, timings = first.sites, first.matrix, first.placement, first.timings
 
     def matrix_fn(points: gpd.GeoDataFrame, vehicle: str):
         return network.travel_matrix(points, points, graph=graph, vehicle=vehicle)

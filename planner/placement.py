@@ -130,6 +130,10 @@ class _Solver:
         if self.solver is None:
             raise RuntimeError(f"OR-Tools was built without the {name} solver")
         self.solver.SuppressOutput()
+        if name == "HIGHS":
+            # HiGHS prints its banner to stdout even with output suppressed; this silences it (the call
+            # reports False in OR-Tools 9.15 but the option is applied).
+            self.solver.SetSolverSpecificParametersAsString("output_flag = false")
         self.solver.SetTimeLimit(int(max(time_limit_s, 0.01) * 1000))
         self.solver.SetNumThreads(1)
         if name == "SCIP":
