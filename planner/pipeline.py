@@ -317,6 +317,10 @@ def write_outputs(result: Run, out: Path, *, offline: bool = False, with_names: 
         "schedule_csv": sheets.write_schedule_csv(result.plan, out / "schedule.csv"),
         "schedule_xlsx": sheets.write_schedule_xlsx(result.plan, out / "schedule.xlsx"),
     }
+    for table in ("sessions", "unserved", "unscheduled"):  # aggregates and job ids only
+        path = out / f"{table}.csv"
+        getattr(result.plan, table).to_csv(path, index=False)
+        paths[table] = path
     m = maps.plan_map(result.plan, result.areas)
     paths["map"] = maps.save_map(m, out / "map.html", offline=offline)
     paths["gpkg"] = maps.write_geopackage(result.plan, result.areas, out / "plan.gpkg")

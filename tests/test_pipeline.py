@@ -28,6 +28,8 @@ def demo_out(tmp_path_factory):
 def test_demo_writes_the_four_outputs(demo_out):
     for name in ("map.html", "schedule.xlsx", "schedule.csv", "plan.json"):
         assert (demo_out / name).stat().st_size > 0, name
+    for name in ("sessions.csv", "unserved.csv", "unscheduled.csv"):
+        assert (demo_out / name).exists(), name
     plan = Plan.load(demo_out / "plan.json")
     schedule = pd.read_csv(demo_out / "schedule.csv")
     assert len(schedule) > 0
