@@ -13,7 +13,7 @@ Lampung scenario the first week's recordings agree within a few percent, see tes
   taken class by class in weight order (pemula, lansia, umum) and spread over the kecamatan's
   kelurahan in proportion to what they have left: residents who do not come stay for a later week;
 * home-visit teams close ``teams x days x visits per day`` home-visit residents a week, kelurahan
-  with the most first (as `pipeline.this_weeks_visits` does);
+  with the most first (as `routing.weeks_home_visits` does);
 * ``not_found_share`` of those reached turn out moved or dead: closed, but not recorded;
 * blangko: recordings queue for printing; each week's deliveries are added to stock, then the
   stock prints first-time voters first (before the election), then the rest, oldest first.

@@ -153,34 +153,6 @@ def _common_prefix(codes: pd.Series) -> str | None:
     return kab[0] if len(kab) == 1 else None
 
 
-def _points(frame: pd.DataFrame, id_column: str) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"id": frame[id_column].astype(str).to_numpy()},
-                            geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
-
-
-def this_weeks_visits(visits: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Home visits offered to routing this week, and the rest with the reason they wait.
-
-    The home-visit teams can make at most `capacity_per_day` visits a day; offering routing many
-    times more visits than fit only slows the search. Kelurahan with the most visits go first (a
-    team serves a cluster in one trip), ties by code, so the choice is stable from week to week.
-    """
-    teams = [g for g in scenario.units if g.home_visits]
-    days = len(scenario.calendar.working_dates())
-    limit = sum(g.count * g.capacity_per_day for g in teams) * days
-    if len(visits) <= limit:
-        return visits, visits.iloc[0:0].assign(job_kind=[], reason=[])
-    per_kel = visits.groupby("kode_kel")["visit_id"].transform("size")
-    order = visits.assign(_n=per_kel).sort_values(["_n", "kode_kel", "visit_id"], ascending=[False, True, True],
-                                                   kind="stable").drop(columns="_n")
-    chosen, later = order.iloc[:limit], order.iloc[limit:]
-    reason = (f"over this week's home-visit capacity ({limit} visits: "
-              f"{sum(g.count for g in teams)} team(s) x {days} days x visits per day)")
-    later = pd.DataFrame({"job_id": "V-" + later["visit_id"].astype(str), "job_kind": "home_visit",
-                          "site_id": pd.NA, "kode_kel": later["kode_kel"], "reason": reason})
-    return chosen.sort_index(), later
-
-
 # ---- the whole chain --------------------------------------------------------------------------
 @dataclass
 class Placed:
@@ -252,7 +224,7 @@ def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | 
     def matrix_fn(points: gpd.GeoDataFrame, vehicle: str):
         return network.travel_matrix(points, points, graph=graph, vehicle=vehicle)
 
-    week_visits, later_visits = this_weeks_visits(visits, scenario)
+    week_visits, later_visits = routing.weeks_home_visits(visits, scenario.units, scenario.calendar)
     with _step(console, timings, "weekly routes (OR-Tools)"):
         routes = routing.route(placed.sessions, sites, week_visits, scenario.units, scenario.calendar, matrix_fn,
                                time_limit_s=scenario.time_budget_s, seed=scenario.seed)

@@ -85,7 +85,7 @@ def test_bandar_lampung_plan_on_real_boundaries(tmp_path):
 
 
 def test_home_visits_beyond_the_weeks_capacity_wait_with_a_reason():
-    from planner.pipeline import this_weeks_visits
+    from planner.routing import weeks_home_visits
     from planner.scenario import load
 
     scenario = load(REPO / "scenarios" / "bandar-lampung.toml")
@@ -93,12 +93,12 @@ def test_home_visits_beyond_the_weeks_capacity_wait_with_a_reason():
     visits = pd.DataFrame({"visit_id": [f"HV{i:05d}" for i in range(limit + 7)],
                            "kode_kel": ["18.71.01.1003"] * 10 + ["18.71.02.1001"] * (limit - 3),
                            "kode_kec": "18.71.01", "lon": 105.26, "lat": -5.39})
-    chosen, later = this_weeks_visits(visits, scenario)
+    chosen, later = weeks_home_visits(visits, scenario.units, scenario.calendar)
     assert len(chosen) == limit and len(later) == 7
     assert set(chosen["visit_id"]).isdisjoint(set(later["job_id"].str[2:]))
     assert (chosen["kode_kel"] == "18.71.02.1001").sum() == limit - 3  # the bigger cluster goes first
     assert later["reason"].str.contains("home-visit capacity").all()
-    small, none_later = this_weeks_visits(visits.head(5), scenario)
+    small, none_later = weeks_home_visits(visits.head(5), scenario.units, scenario.calendar)
     assert len(small) == 5 and none_later.empty
 
 
