@@ -28,21 +28,23 @@ replaces the missing capacity row): ``solve_pmedian(..., formulation="assignment
 the very same model code as ``place``. Two faster exact forms share the solver wrapper:
 ``"radius"``, the covering form of Cornuejols, Nemhauser & Wolsey (1980) / Elloumi (2010) on each
 point's sorted distinct distances (levels chained so each site appears once per point), and
-``"benders"`` (the default), a Benders cut loop after Fischetti, Ljubic & Sinnl (2017) with swap
-local search and reduced-cost fixing; see `_pmedian_benders` and benchmarks/pmedian.py.
+``"benders"`` (the default), a branch-and-cut on the Benders master of Fischetti, Ljubic & Sinnl
+(2017) with its LPs on GLOP, swap local search and reduced-cost fixing; see `_pmedian_benders` and
+benchmarks/pmedian.py.
 
 Solver choice (measured on 2 shared cores, benchmarks/RESULTS.md "pmedian"): HiGHS by default.
 On the real Bandar Lampung size (126 kelurahan x 213 sites, 15-150 unit-days) HiGHS and SCIP both
 prove optimality in 0.2-2.5 s (SCIP a little faster on some budgets, within machine noise); CP-SAT
 must scale the continuous assignment to integers and stops at the 10 s limit 0.2-0.8 % from its
-bound. On the p-median, the Benders loop on HiGHS proves the optimum of 16 of pmed1-20 within 10 s
-(all those with p >= 10 on n <= 300, and p >= 40 on n = 400); SCIP behaves alike, CP-SAT proves none.
-Runs are single-threaded and seeded, so the same inputs give the same plan.
+bound. On the p-median the benders branch-and-cut proves the optimum of every pmed1-20 in under
+1 s each (see RESULTS.md for pmed21-40). Runs are single-threaded and seeded (the benders form is
+deterministic), so the same inputs give the same plan.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
 import time
 from typing import Iterable
@@ -121,11 +123,15 @@ def turnout(minutes, half_min: float = 30.0):
 class _Solver:
     """pywraplp with the settings every model here needs: one thread, a seed, a time limit."""
 
-    def __init__(self, name: str, time_limit_s: float, seed: int = 0):
+    @staticmethod
+    def check(name: str) -> str:
         name = name.upper()
         if name not in SOLVERS:
             raise ValueError(f"unknown solver {name!r}; expected one of {SOLVERS}")
-        self.name = name
+        return name
+
+    def __init__(self, name: str, time_limit_s: float, seed: int = 0):
+        self.name = name = self.check(name)
         self.solver = pywraplp.Solver.CreateSolver(name)
         if self.solver is None:
             raise RuntimeError(f"OR-Tools was built without the {name} solver")
@@ -392,6 +398,10 @@ def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver:
     ``"assignment"`` (`place`'s own model: every point served, p one-day sites, no capacity). All
     three are exact; with the time limit hit, ``status`` is "feasible" and ``gap`` says how far the
     proven bound is. The returned ``objective`` is recomputed from the open sites.
+
+    ``solver`` is the MIP backend of the radius and assignment forms. The benders form is its own
+    branch-and-cut and always solves its LPs with GLOP (warm re-solves; see `_pmedian_benders`),
+    so it does not use ``solver`` and reports ``solver="GLOP"``.
     """
     cost = np.asarray(cost, dtype=float)
     if cost.ndim != 2 or not np.isfinite(cost).all():
@@ -400,6 +410,9 @@ def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver:
     if not 1 <= p <= n_j:
         raise ValueError(f"p must be between 1 and the number of sites {n_j} (got {p})")
     w = np.ones(n_i) if weights is None else np.asarray(weights, dtype=float)
+    if formulation == "benders":
+        _Solver.check(solver)
+        return _pmedian_benders(cost, w, p, time_limit_s)
     start = time.perf_counter()
     wrapper = _Solver(solver, time_limit_s, seed)
     if formulation == "assignment":
@@ -408,8 +421,6 @@ def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver:
         open_vars = model.open
     elif formulation == "radius":
         open_vars = _build_radius(wrapper, cost, w, p)
-    elif formulation == "benders":
-        return _pmedian_benders(cost, w, p, time_limit_s, solver, seed)
     else:
         raise ValueError(f"formulation must be 'benders', 'radius' or 'assignment' (got {formulation!r})")
     build_s = time.perf_counter() - start
@@ -428,133 +439,178 @@ def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver:
                          solver, formulation)
 
 
-def _pmedian_benders(cost: np.ndarray, w: np.ndarray, p: int, time_limit_s: float, solver: str,
-                     seed: int) -> PMedianResult:
-    """Benders decomposition of the p-median (Fischetti, Ljubic & Sinnl 2017), as a cut loop.
+def _pmedian_benders(cost: np.ndarray, w: np.ndarray, p: int, time_limit_s: float) -> PMedianResult:
+    """Branch-and-cut on the Benders master of the p-median (Fischetti, Ljubic & Sinnl 2017).
 
-    Master: ``min sum_i theta_i`` over ``y`` (``sum y = p``) with optimality cuts
+    Master LP: ``min sum_i theta_i`` over ``0 <= y <= 1``, ``sum y = p``, with optimality cuts
     ``theta_i >= w_i (D - sum_j max(0, D - c_ij) y_j)``, ``D`` the distance at which the sites
-    nearest to i first add up to one open site. The LP master is tightened first (in-out
-    stabilised separation around a core point), then ``y`` is made binary and the MIP re-solved,
-    adding cuts at each integer point, until the integer point's true cost meets the bound.
+    nearest to i first add up to one open site (the cut is exact at integer y). The root LP is
+    tightened with in-out stabilised cuts; then a best-first tree branches on the most fractional
+    ``y_j``, separates cuts at every node LP, prunes on the incumbent and fixes sites by reduced
+    cost. Incumbents: the p largest ``y`` of each LP point, improved by swap search.
+
+    Why an own tree rather than a MIP solver: pywraplp cannot add cuts during a MIP search, so a
+    binary master must be re-solved from scratch after each round of cuts, and its nodes only see
+    cuts from points already visited (weak bounds, deep trees). Here each node bound uses its own
+    cuts, and every LP is GLOP re-solved warm from the previous basis (dual simplex, no presolve),
+    so a node costs a few dual pivots. Small p (5, 10) on n >= 200, where the root LP is 0.5-1 %
+    below the optimum, then needs tens of nodes instead of minutes of MIP re-solves.
     """
     start = time.perf_counter()
     deadline = start + time_limit_s
     n_i, n_j = cost.shape
-    order = np.argsort(cost, axis=1, kind="stable")
-    sorted_cost = np.take_along_axis(cost, order, axis=1)
-    wrapper = _Solver(solver, time_limit_s, seed)
-    s = wrapper.solver
-    y = [s.NumVar(0.0, 1.0, f"y_{j}") for j in range(n_j)]
-    theta = [s.NumVar(float(w[i] * sorted_cost[i, 0]), s.infinity(), f"theta_{i}") for i in range(n_i)]
-    row = s.RowConstraint(p, p, "p")
-    for var in y:
-        row.SetCoefficient(var, 1.0)
-    objective = s.Objective()
-    for var in theta:
-        objective.SetCoefficient(var, 1.0)
-    objective.SetMinimization()
+    master = _BendersMaster(cost, w, p, deadline)
+    integral = bool(np.allclose(w[:, None] * cost, np.rint(w[:, None] * cost)))
+    best_open, upper = None, math.inf
 
-    def separate(point: np.ndarray):
-        """Per demand point: critical distance D and the cut's value at `point`."""
-        cum = np.cumsum(point[order], axis=1)
-        k = np.argmax(cum >= 1.0 - 1e-9, axis=1)
-        crit = sorted_cost[np.arange(n_i), k]
-        saving = np.maximum(crit[:, None] - cost, 0.0)
-        return crit, w * (crit - saving @ point)
-
-    def add_cuts(crit, rows):
-        for i in rows:
-            cut = s.RowConstraint(float(w[i] * crit[i]), s.infinity(), "")
-            cut.SetCoefficient(theta[i], 1.0)
-            for j in np.flatnonzero(cost[i] < crit[i]):
-                cut.SetCoefficient(y[j], float(w[i] * (crit[i] - cost[i, j])))
-
-    def true_cost(opened: np.ndarray) -> float:
-        return float((w * cost[:, opened].min(axis=1)).sum())
-
-    best_open, upper, lower, status = None, math.inf, -math.inf, "not_solved"
-    core = np.full(n_j, p / n_j)
-    add_cuts(*_violating(separate(core), np.full(n_i, -np.inf)))
-    # LP phase: Kelley cut loop with in-out stabilisation.
-    while time.perf_counter() < deadline:
-        s.SetTimeLimit(int(max(deadline - time.perf_counter(), 0.01) * 1000))
-        if s.Solve() != pywraplp.Solver.OPTIMAL:
-            break
-        y_lp = np.array([v.solution_value() for v in y])
-        th_lp = np.array([v.solution_value() for v in theta])
-        rc_lp = np.array([v.reduced_cost() for v in y])
-        lp_value = s.Objective().Value()
-        lower = max(lower, lp_value)
-        opened = np.sort(np.argsort(-y_lp, kind="stable")[:p])
-        if (value := true_cost(opened)) < upper:
-            upper, best_open = value, opened
-        crit, rows = _violating(separate(0.5 * y_lp + 0.5 * core), th_lp)
-        if not len(rows):
-            crit, rows = _violating(separate(y_lp), th_lp)
-            if not len(rows):
-                break
-        add_cuts(crit, rows)
-        core = 0.5 * core + 0.5 * y_lp
-    # Improve the incumbent by swaps, then fix sites whose LP reduced cost proves they cannot be
-    # in (or out of) any better solution.
-    if best_open is not None:
-        best_open = _swap_search(cost, w, best_open, deadline)
-        upper = true_cost(best_open)
-        point = np.zeros(n_j)
-        point[best_open] = 1.0
-        crit, value = separate(point)
-        add_cuts(crit, np.arange(n_i))  # the master knows the incumbent's exact cost
-    integral = np.allclose(w[:, None] * cost, np.rint(w[:, None] * cost))
+    def offer(opened: np.ndarray) -> None:
+        nonlocal best_open, upper
+        value = float((w * cost[:, opened].min(axis=1)).sum())
+        if value < upper:
+            best_open, upper = np.sort(opened), value
 
     def threshold() -> float:
-        """Only solutions below this can beat the incumbent (one unit below it for integer data)."""
-        return upper - (1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(upper)))
+        """A bound above this proves nothing there beats the incumbent (integer data: nothing
+        reaches one unit below it). The small margin absorbs LP tolerances."""
+        margin = 1e-7 * max(1.0, abs(upper))
+        return upper - 1.0 + min(margin, 0.5) if integral else upper - margin
 
-    if best_open is not None and lower > -math.inf:
-        for j, var in enumerate(y):
-            if lp_value + rc_lp[j] > threshold() and y_lp[j] < 0.5:
-                var.SetBounds(0.0, 0.0)
-            elif lp_value - rc_lp[j] > threshold() and y_lp[j] > 0.5:
-                var.SetBounds(1.0, 1.0)
-    # MIP phase: binary y under an objective cutoff (the incumbent): the master either finds a better
-    # point (cuts added there if its cost was underestimated) or is infeasible, which proves optimality.
-    for var in y:
-        var.SetInteger(True)
-    cutoff = s.RowConstraint(-s.infinity(), threshold() if best_open is not None else s.infinity(), "cutoff")
-    for var in theta:
-        cutoff.SetCoefficient(var, 1.0)
-    while time.perf_counter() < deadline and upper - lower > 1e-6 * max(1.0, abs(upper)):
-        s.SetTimeLimit(int(max(deadline - time.perf_counter(), 0.01) * 1000))
-        code = s.Solve()
-        if code == pywraplp.Solver.INFEASIBLE and best_open is not None:
-            lower = upper  # nothing beats the incumbent
+    def cut_loop(core: np.ndarray | None = None):
+        """Solve the node LP, adding violated cuts until there are none or the bound prunes the node.
+
+        Returns (status, bound, y, reduced costs); status "optimal", "pruned", "infeasible" or
+        "stopped" (time limit). ``core`` turns on in-out stabilisation (cuts taken at the midpoint
+        of the LP point and the core point, when they cut off the LP point)."""
+        bound = -math.inf
+        while True:
+            status, value, y_lp, theta_lp, rc = master.solve()
+            if status != "optimal":
+                return status, bound, None, None
+            bound = value
+            offer(np.argsort(-y_lp, kind="stable")[:p])
+            if value > threshold():
+                return "pruned", bound, None, None
+            rows = ()
+            if core is not None:
+                crit, rows = master.cuts(0.5 * y_lp + 0.5 * core, y_lp, theta_lp)
+                core = 0.5 * core + 0.5 * y_lp
+            if not len(rows):
+                crit, rows = master.cuts(y_lp, y_lp, theta_lp)
+            if not len(rows):
+                return "optimal", bound, y_lp, rc
+            master.add(crit, rows)
+
+    # Root: stabilised cut loop, then swap search and the incumbent's own cuts.
+    core = np.full(n_j, p / n_j)
+    master.add(*master.cuts(core, core, np.full(n_i, -np.inf)))
+    status, root_bound, _, _ = cut_loop(core)
+    if best_open is not None:
+        offer(_swap_search(cost, w, best_open, deadline))
+        point = np.zeros(n_j)
+        point[best_open] = 1.0
+        master.add(*master.cuts(point, point, np.full(n_i, -np.inf)))
+    # Tree: nodes are (bound, order, fixed) with fixed[j] = -1 free, 0 closed or 1 open.
+    heap = [(root_bound, 0, np.full(n_j, -1, dtype=np.int8))]
+    added = nodes = 0
+    while heap and status != "stopped" and best_open is not None:
+        if heap[0][0] > threshold():
+            heap = []  # best-first: every open node is pruned
             break
-        if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        if time.perf_counter() >= deadline:
             break
-        y_int = np.array([v.solution_value() for v in y])
-        th_int = np.array([v.solution_value() for v in theta])
-        # With sites fixed by reduced cost the master only bounds solutions better than `upper`.
-        mip_bound = s.Objective().Value() if code == pywraplp.Solver.OPTIMAL else s.Objective().BestBound()
-        lower = max(lower, min(mip_bound, upper))
-        opened = np.flatnonzero(y_int > 0.5)
-        if (value := true_cost(opened)) < upper:
-            upper, best_open = value, opened
-            cutoff.SetUb(threshold())
-        crit, rows = _violating(separate((y_int > 0.5).astype(float)), th_int)
-        if not len(rows):
+        bound, _, fixed = heapq.heappop(heap)
+        master.set_fixed(fixed)
+        status, value, y_lp, rc = cut_loop()
+        if status == "stopped":
+            heapq.heappush(heap, (bound, -1, fixed))
             break
-        add_cuts(crit, rows)
+        if status != "optimal":
+            continue
+        nodes += 1
+        if nodes % 20 == 0:
+            offer(_swap_search(cost, w, np.argsort(-y_lp, kind="stable")[:p], deadline))
+        # Reduced-cost fixing: valid in this subtree, as the LP bound plus |rc| bounds any flip.
+        free = fixed < 0
+        fixed = fixed.copy()
+        fixed[free & (y_lp <= 1e-9) & (value + rc > threshold())] = 0
+        fixed[free & (y_lp >= 1 - 1e-9) & (value - rc > threshold())] = 1
+        fractional = np.flatnonzero((y_lp > 1e-6) & (y_lp < 1 - 1e-6))
+        if not len(fractional):
+            continue  # integer point, its exact cost already offered
+        j = fractional[np.argmax(np.minimum(y_lp[fractional], 1.0 - y_lp[fractional]))]
+        for side in (1, 0):
+            child = fixed.copy()
+            child[j] = side
+            added += 1
+            heapq.heappush(heap, (value, added, child))
     seconds = time.perf_counter() - start
-    gap = _gap(upper, lower)
     if best_open is None:
-        status = "not_solved"
-    else:
-        status = "optimal" if gap <= 1e-6 else "feasible"
-        lower = upper if status == "optimal" else lower
-    opened = best_open if best_open is not None else np.array([], dtype=int)
-    assign = opened[np.argmin(cost[:, opened], axis=1)] if len(opened) else np.full(n_i, -1)
-    return PMedianResult(status, upper, lower, _gap(upper, lower), opened, assign, seconds, 0.0, solver, "benders")
+        return PMedianResult("not_solved", math.nan, root_bound, math.nan, np.array([], dtype=int),
+                             np.full(n_i, -1), seconds, 0.0, "GLOP", "benders")
+    lower = min([upper] + [node[0] for node in heap])
+    gap = _gap(upper, lower)
+    status = "optimal" if gap <= 1e-6 else "feasible"
+    lower = upper if status == "optimal" else lower
+    assign = best_open[np.argmin(cost[:, best_open], axis=1)]
+    return PMedianResult(status, upper, lower, _gap(upper, lower), best_open, assign, seconds, 0.0, "GLOP",
+                         "benders")
+
+
+class _BendersMaster:
+    """The p-median Benders master LP on GLOP, with its cuts separated in closed form."""
+
+    def __init__(self, cost: np.ndarray, w: np.ndarray, p: int, deadline: float):
+        self.cost, self.w, self.deadline = cost, w, deadline
+        self.order = np.argsort(cost, axis=1, kind="stable")
+        self.sorted_cost = np.take_along_axis(cost, self.order, axis=1)
+        n_i, n_j = cost.shape
+        s = self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        s.SuppressOutput()
+        # Warm re-solves: after new cuts or changed bounds the old basis stays dual feasible.
+        s.SetSolverSpecificParametersAsString("use_preprocessing: false use_dual_simplex: true")
+        self.y = [s.NumVar(0.0, 1.0, f"y_{j}") for j in range(n_j)]
+        self.theta = [s.NumVar(float(w[i] * self.sorted_cost[i, 0]), s.infinity(), f"theta_{i}")
+                      for i in range(n_i)]
+        row = s.RowConstraint(p, p, "p")
+        for var in self.y:
+            row.SetCoefficient(var, 1.0)
+        objective = s.Objective()
+        for var in self.theta:
+            objective.SetCoefficient(var, 1.0)
+        objective.SetMinimization()
+        self.fixed = np.full(n_j, -1, dtype=np.int8)
+
+    def cuts(self, point: np.ndarray, y_lp: np.ndarray, theta_lp: np.ndarray, tol: float = 1e-6):
+        """The cuts generated at ``point`` that (y_lp, theta_lp) violates: (D per demand point, rows)."""
+        cum = np.cumsum(point[self.order], axis=1)
+        k = np.argmax(cum >= 1.0 - 1e-9, axis=1)
+        crit = self.sorted_cost[np.arange(len(k)), k]
+        value = self.w * (crit - np.maximum(crit[:, None] - self.cost, 0.0) @ y_lp)
+        return crit, np.flatnonzero(value > theta_lp + tol * np.maximum(1.0, np.abs(value)))
+
+    def add(self, crit: np.ndarray, rows: Iterable[int]) -> None:
+        s, w, cost = self.solver, self.w, self.cost
+        for i in rows:
+            cut = s.RowConstraint(float(w[i] * crit[i]), s.infinity(), "")
+            cut.SetCoefficient(self.theta[i], 1.0)
+            for j in np.flatnonzero(cost[i] < crit[i]):
+                cut.SetCoefficient(self.y[j], float(w[i] * (crit[i] - cost[i, j])))
+
+    def set_fixed(self, fixed: np.ndarray) -> None:
+        """Bounds of y for a node (-1 free, 0 closed, 1 open); only the changed ones are touched."""
+        for j in np.flatnonzero(fixed != self.fixed):
+            self.y[j].SetBounds(float(fixed[j] == 1), float(fixed[j] != 0))
+        self.fixed = fixed
+
+    def solve(self):
+        """(status, objective, y, theta, reduced costs of y); status "optimal", "infeasible" or "stopped"."""
+        s = self.solver
+        s.SetTimeLimit(max(1, int((self.deadline - time.perf_counter()) * 1000)))
+        code = s.Solve()
+        if code != pywraplp.Solver.OPTIMAL:
+            return ("infeasible" if code == pywraplp.Solver.INFEASIBLE else "stopped"), math.nan, None, None, None
+        return ("optimal", s.Objective().Value(), np.array([v.solution_value() for v in self.y]),
+                np.array([v.solution_value() for v in self.theta]), np.array([v.reduced_cost() for v in self.y]))
 
 
 def _swap_search(cost: np.ndarray, w: np.ndarray, opened: np.ndarray, deadline: float) -> np.ndarray:
@@ -584,12 +640,6 @@ def _swap_search(cost: np.ndarray, w: np.ndarray, opened: np.ndarray, deadline: 
             break
         opened = np.array(sorted(set(opened.tolist()) - {int(opened[r])} | {int(j)}))
     return opened
-
-
-def _violating(separated, theta_value: np.ndarray, tol: float = 1e-6):
-    crit, value = separated
-    rows = np.flatnonzero(value > theta_value + tol * np.maximum(1.0, np.abs(value)))
-    return crit, rows
 
 
 def _build_radius(wrapper: _Solver, cost: np.ndarray, w: np.ndarray, p: int) -> dict:

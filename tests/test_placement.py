@@ -211,11 +211,54 @@ def test_pmedian_orlib_pmed1_optimum():
     assert result.objective == optima(BENCH / "orlib_pmed")["pmed1"]
 
 
+def test_pmedian_benders_branches_and_matches_brute_force(monkeypatch):
+    """Random clustered instances (non-square, weighted, p = 1-4): the branch-and-cut proves the
+    brute-force optimum, and some of them need the tree (a node with a fixed site)."""
+    from planner import placement
+
+    branched = []
+    set_fixed = placement._BendersMaster.set_fixed
+
+    def spy(self, fixed):
+        branched.append(bool((fixed >= 0).any()))
+        return set_fixed(self, fixed)
+
+    monkeypatch.setattr(placement._BendersMaster, "set_fixed", spy)
+    rng = np.random.default_rng(11)
+    for trial in range(12):
+        centres = rng.uniform(0, 100, size=(4, 2))
+        points = centres[rng.integers(0, 4, 30)] + rng.normal(0, 12, size=(30, 2))
+        sites = points[rng.choice(30, 14, replace=False)] + rng.normal(0, 3, size=(14, 2))
+        cost = np.rint(np.hypot(*(points[:, None, :] - sites[None, :, :]).transpose(2, 0, 1)))
+        weights = rng.integers(1, 5, 30) if trial % 2 else rng.uniform(0.5, 3.0, 30)
+        p = 1 + trial % 4
+        result = solve_pmedian(cost, p, time_limit_s=20, weights=weights)
+        best = min((weights * cost[:, list(c)].min(axis=1)).sum() for c in itertools.combinations(range(14), p))
+        assert result.status == "optimal" and result.solver == "GLOP"
+        assert result.objective == pytest.approx(best) and result.bound == pytest.approx(best)
+        assert result.objective == pytest.approx((weights * cost[np.arange(30), result.assign]).sum())
+    assert any(branched)
+
+
+def test_pmedian_benders_time_limit_gives_valid_bound():
+    from benchmarks.pmedian import load_pmed, optima
+
+    cost, p = load_pmed(16, BENCH / "orlib_pmed")
+    result = solve_pmedian(cost, p, time_limit_s=0.05)
+    optimum = optima(BENCH / "orlib_pmed")["pmed16"]
+    assert result.status in ("feasible", "optimal", "not_solved")
+    if result.status != "not_solved":
+        assert result.bound <= optimum <= result.objective
+        assert len(result.open) == p
+
+
 def test_pmedian_rejects_bad_input():
     with pytest.raises(ValueError, match="p must be between"):
         solve_pmedian(np.zeros((3, 3)), 5)
     with pytest.raises(ValueError, match="formulation"):
         solve_pmedian(np.ones((3, 3)), 1, formulation="magic")
+    with pytest.raises(ValueError, match="unknown solver"):
+        solve_pmedian(np.ones((3, 3)), 1, solver="gurobi")
 
 
 def test_cli_place_writes_three_csv(tmp_path):
