@@ -7,8 +7,12 @@ vehicle count. Each solution is re-checked by `check_solution` (written without 
 reported, written in CVRPLIB `.sol` format under benchmarks/solutions/<limit>/<config>/, and summarised in
 the `vrptw` section of benchmarks/RESULTS.md.
 
-    python benchmarks/vrptw.py --set solomon --limits 10 --configs default,tuned
+    python benchmarks/vrptw.py --set solomon --limits 10 --configs default,portfolio
     python benchmarks/vrptw.py --set gh200 --limits 30 --instances C1_2_1,R1_2_1,RC1_2_1
+
+`portfolio` runs planner.routing.VRPTW_PORTFOLIO side by side (one process per search, best kept,
+`run_portfolio`); single configs of several instances run `--jobs` at a time, one process each. Run
+nothing else meanwhile: the limit is wall clock.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ import argparse
 import csv
 import json
 import math
+import multiprocessing
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks._results import write_section  # noqa: E402
-from planner.routing import SEARCH_CONFIGS, search_parameters  # noqa: E402
+from planner.routing import SEARCH_CONFIGS, VRPTW_PORTFOLIO, run_portfolio, search_parameters  # noqa: E402
 
 BENCH = HERE.parent.parent / "shared" / "bench"
 RAW = HERE / "solutions" / "raw.jsonl"
@@ -208,28 +216,65 @@ def _natural(path: Path):
 def run(args) -> None:
     bks = load_bks()
     RAW.parent.mkdir(parents=True, exist_ok=True)
-    for limit in args.limits:
-        for path in instance_paths(args.set, args.instances):
-            inst = read_instance(path)
+    workers = max(args.jobs, len(VRPTW_PORTFOLIO) if "portfolio" in args.configs else 1)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_warm_up, range(workers)))  # start the workers before any clock runs
+        for limit in args.limits:
+            insts = [read_instance(path) for path in instance_paths(args.set, args.instances)]
             for config in args.configs:
-                routes, seconds, cpu = solve(inst, config, limit)
-                record = {"instance": inst.name, "set": args.set, "config": config, "limit": limit,
-                          "seconds": round(seconds, 1), "cpu_s": round(cpu, 1), "feasible": False,
-                          "distance": None, "vehicles": None}
-                if routes is not None:
-                    cost, problems = check_solution(inst, routes)
-                    record.update(feasible=not problems, distance=cost, vehicles=len(routes),
-                                  problems=problems[:3])
-                    if not problems:
-                        write_sol(HERE / "solutions" / str(limit) / config / f"{inst.name}.sol", routes, cost)
-                gap = (100 * (record["distance"] / bks[inst.name] - 1)) if record["feasible"] and inst.name in bks else None
-                record["gap"] = None if gap is None else round(gap, 2)
-                with open(RAW, "a") as f:
-                    f.write(json.dumps(record) + "\n")
-                print(f"{inst.name:8s} {config:8s} {limit:>4}s  {record['distance']}  veh={record['vehicles']}  "
-                      f"gap={record['gap']}  feasible={record['feasible']}", flush=True)
+                if config == "portfolio":
+                    for inst in insts:
+                        t0 = time.perf_counter()
+                        best, results = run_portfolio(partial(solve, inst), VRPTW_PORTFOLIO, limit,
+                                                      partial(_score, inst), pool=pool)
+                        routes = results[VRPTW_PORTFOLIO.index(best)][0]
+                        cpu = float(np.mean([r[2] for r in results]))
+                        _record(args, bks, inst, config, limit, routes, time.perf_counter() - t0, cpu,
+                                winner=best, processes=len(VRPTW_PORTFOLIO))
+                else:
+                    # One process per instance, `--jobs` at a time (each gets a core of its own).
+                    jobs = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) \
+                        if args.jobs != workers else pool
+                    futures = [jobs.submit(solve, inst, config, limit) for inst in insts]
+                    for inst, future in zip(insts, futures):
+                        routes, seconds, cpu = future.result()
+                        _record(args, bks, inst, config, limit, routes, seconds, cpu)
+                    if jobs is not pool:
+                        jobs.shutdown()
     if not args.no_report:
         report()
+
+
+def _warm_up(_):
+    return os.getpid()
+
+
+def _score(inst: Instance, result) -> float:
+    """Checked distance of a `solve` result, inf when there is none or it breaks a rule."""
+    routes = result[0]
+    if routes is None:
+        return math.inf
+    cost, problems = check_solution(inst, routes)
+    return math.inf if problems else cost
+
+
+def _record(args, bks, inst, config, limit, routes, seconds, cpu, **extra) -> None:
+    """Check a solution, write its .sol file and append one raw record."""
+    record = {"instance": inst.name, "set": args.set, "config": config, "limit": limit,
+              "seconds": round(seconds, 1), "cpu_s": round(cpu, 1), "feasible": False,
+              "distance": None, "vehicles": None, "load1": round(os.getloadavg()[0], 2),
+              "date": time.strftime("%Y-%m-%d"), **extra}
+    if routes is not None:
+        cost, problems = check_solution(inst, routes)
+        record.update(feasible=not problems, distance=cost, vehicles=len(routes), problems=problems[:3])
+        if not problems:
+            write_sol(HERE / "solutions" / str(limit) / config / f"{inst.name}.sol", routes, cost)
+    gap = (100 * (record["distance"] / bks[inst.name] - 1)) if record["feasible"] and inst.name in bks else None
+    record["gap"] = None if gap is None else round(gap, 2)
+    with open(RAW, "a") as f:
+        f.write(json.dumps(record) + "\n")
+    print(f"{inst.name:8s} {config:10s} {limit:>4}s  {record['distance']}  veh={record['vehicles']}  "
+          f"gap={record['gap']}  feasible={record['feasible']}  {extra.get('winner', '')}", flush=True)
 
 
 def report() -> None:
@@ -239,22 +284,29 @@ def report() -> None:
     for line in RAW.read_text().splitlines():
         r = json.loads(line)
         records[(r["set"], r["instance"], r["limit"], r["config"])] = r
-    configs = sorted({k[3] for k in records})
+    order = {"default": 0, "portfolio": 1, "tuned": 2, "tuned_savings": 3}
     body = [
         "Distance-only DIMACS convention (arcs truncated to 0.1, fleet up to the file's count, no vehicle cost); "
         "gap to the distance-only BKS. `default` = OR-Tools PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH; "
-        f"`tuned` = planner.routing settings ({SEARCH_CONFIGS['tuned'].describe()}). "
+        f"`tuned` = {SEARCH_CONFIGS['tuned'].describe()}; `tuned_savings` = {SEARCH_CONFIGS['tuned_savings'].describe()}; "
+        f"`portfolio` = planner.routing.VRPTW_PORTFOLIO ({', '.join(VRPTW_PORTFOLIO)}) run side by side, one process "
+        "each on its own core, best kept (`run_portfolio`); `pci_gls` = the previous session's setting "
+        f"({SEARCH_CONFIGS['pci_gls'].describe()}), measured on a shared machine (load average up to ~6). "
         "Every solution re-checked by an independent checker; 'infeasible' = no solution within the fleet. "
         "SINTEF column (vehicles/distance, hierarchical convention, not comparable) for context only. "
-        "The limit is wall clock and the 2-core machine was shared with other jobs (load average up to ~6 "
-        "during the 2026-11-22 runs), so an idle machine gives better figures; single runs, noisy by a few %.",
+        "The limit is wall clock (model building excluded); single runs, noisy by a few % per instance.",
         "",
     ]
     for (set_name, limit) in sorted({(k[0], k[2]) for k in records}):
         keys = sorted({k[1] for k in records if k[0] == set_name and k[2] == limit},
                       key=lambda s: _natural(Path(s)))
-        cpu = [r["cpu_s"] / r["limit"] for k, r in records.items() if k[0] == set_name and k[2] == limit and "cpu_s" in r]
-        share = f"; the solver process got a median {100 * np.median(cpu):.0f}% of one core (shared machine)" if cpu else ""
+        mine = [r for k, r in records.items() if k[0] == set_name and k[2] == limit]
+        configs = sorted({r["config"] for r in mine}, key=lambda c: (order.get(c, 9), c))
+        cpu = [r["cpu_s"] / r["limit"] for r in mine if "cpu_s" in r and "load1" in r]
+        loads = [r["load1"] for r in mine if "load1" in r]
+        dates = sorted({r["date"] for r in mine if "date" in r})
+        share = (f"; runs of {', '.join(dates)}: each search process got a median {100 * np.median(cpu):.0f}% of a core, "
+                 f"load average (1 min) median {np.median(loads):.1f}, max {max(loads):.1f}" if loads else "")
         body.append(f"### {set_name}, {limit} s wall clock per instance ({len(keys)} instances{share})\n")
         head = "| instance | BKS | " + " | ".join(f"{c} dist | {c} veh | {c} gap %" for c in configs) + " | SINTEF |"
         body += [head, "|" + "---|" * (2 + 3 * len(configs) + 1)]
@@ -303,12 +355,12 @@ def _goals(records: dict) -> list[str]:
     """The issue's targets, checked against what was measured (and what was not run)."""
     out = ["### Goals (issue 6) against these runs", ""]
     for set_name, limit, target, total in (("solomon", 10, 2.0, 56), ("gh200", 30, 4.0, 60)):
-        rows = [r for k, r in records.items() if k[0] == set_name and k[2] == limit and k[3] == "tuned"]
+        rows = [r for k, r in records.items() if k[0] == set_name and k[2] == limit and k[3] == "portfolio"]
         feasible = sum(r["feasible"] for r in rows)
         gaps = [r["gap"] for r in rows if r["feasible"] and r["gap"] is not None]
         mean = np.mean(gaps) if gaps else float("nan")
         verdict = "met" if gaps and mean <= target else "NOT met"
-        out.append(f"- {set_name} at {limit} s, `tuned`: feasible {feasible}/{len(rows)} run ({total} in the set, "
+        out.append(f"- {set_name} at {limit} s, `portfolio`: feasible {feasible}/{len(rows)} run ({total} in the set, "
                    f"{total - len(rows)} not run); mean gap {mean:.2f}% over the {len(gaps)} of them with a "
                    f"distance-only BKS: goal <= {target:g}% {verdict}"
                    + (" (only C1_2_1, R1_2_1, RC1_2_1 have such a BKS here: weak evidence)" if set_name == "gh200" else ""))
@@ -320,12 +372,13 @@ def main(argv=None) -> None:
     ap.add_argument("--set", choices=["solomon", "gh200"], default="solomon")
     ap.add_argument("--limits", type=lambda s: [int(x) for x in s.split(",")], default=[10])
     ap.add_argument("--instances", type=lambda s: s.split(","), default=None)
-    ap.add_argument("--configs", type=lambda s: s.split(","), default=["default", "tuned"])
+    ap.add_argument("--configs", type=lambda s: s.split(","), default=["default", "portfolio"])
+    ap.add_argument("--jobs", type=int, default=1, help="instances solved at once for single configs")
     ap.add_argument("--no-report", action="store_true", help="only append raw records")
     ap.add_argument("--report-only", action="store_true", help="rebuild RESULTS.md from raw records")
     args = ap.parse_args(argv)
     for c in args.configs:
-        if c not in SEARCH_CONFIGS:
+        if c not in SEARCH_CONFIGS and c != "portfolio":
             raise SystemExit(f"unknown config '{c}'; expected one of {sorted(SEARCH_CONFIGS)}")
     if args.report_only:
         report()

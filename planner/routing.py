@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 from shapely.geometry import Point
 
 from planner.scenario import HHMM, CalendarConfig, UnitGroup, hhmm_to_minutes
@@ -55,23 +56,42 @@ class SearchConfig:
             text += f", LS neighbours {self.neighbors_ratio:g} (min {self.min_neighbors})"
         if self.gls_lambda != 0.1:
             text += f", GLS lambda {self.gls_lambda:g}"
+        if self.extra == _NO_PATH_LNS:
+            text += ", path LNS off"
+        elif self.extra:
+            text += ", " + ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in self.extra.items())
         return text
 
 
-# Chosen on 7 hard Solomon instances (R101 RC101 RC105 R111 R201 RC201 C104), 10 s each, mean gap to the
-# distance-only BKS: PARALLEL_CHEAPEST_INSERTION + GLS 4.5%; SAVINGS + GLS 5.5%; LOCAL_CHEAPEST_INSERTION
-# + GLS 7.3%; GLS lambda 0.3 6.4%; LS neighbour lists (ratio 0.2) 23.6%; cross-exchange/relocate-neighbours
-# operators, penalty reset, expensive-chain LNS: no better. The default (PATH_CHEAPEST_ARC) finds no
-# solution within the fleet on R101, RC101, RC105. OR-Tools 9.15's iterated local search (ruin and recreate)
-# did not engage from Python here. Full tables: benchmarks/RESULTS.md, section vrptw.
+# OR-Tools' heuristic path-LNS operators (unperform a whole route and re-insert it) are on by default;
+# with every customer mandatory they rarely improve and slow each guided-local-search step.
+_NO_PATH_LNS = {f"local_search_operators.{name}": optional_boolean_pb2.BOOL_FALSE for name in (
+    "use_global_cheapest_insertion_path_lns", "use_local_cheapest_insertion_path_lns",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed")}
+
+# Chosen by measurement (benchmarks/vrptw.py; full tables in benchmarks/RESULTS.md, section vrptw).
+# First round, 7 hard Solomon instances at 10 s: PARALLEL_CHEAPEST_INSERTION + GLS 4.5% mean gap;
+# SAVINGS + GLS 5.5%; LOCAL_CHEAPEST_INSERTION + GLS 7.3%; GLS lambda 0.3 6.4%; neighbour lists 23.6%.
+# The default (PATH_CHEAPEST_ARC) finds no solution within the fleet on R101, RC101, RC105.
+# Second round, 10 hard instances (R105 R108 R110 R205 R211 RC103 RC107 RC204 RC208 C104), 10 s on an
+# idle core: PCI + GLS 5.6%; the same without path LNS 3.6%; SAVINGS without path LNS 2.7%; LCI
+# without path LNS 4.3%; multi-armed-bandit operator order 4.6%; GLS lambda 0.05/0.2 6.5%/5.3%;
+# penalty reset 7.3%. Single runs vary by several % per instance, which a portfolio turns into gain:
+# the best of (tuned, tuned_savings) was 2.3% on the same ten. OR-Tools 9.15's iterated local search
+# (ruin and recreate) did not engage from Python here (the search ends at the first local optimum).
 SEARCH_CONFIGS = {
     "default": SearchConfig(),
-    "tuned": SearchConfig(first_solution="PARALLEL_CHEAPEST_INSERTION"),
+    "tuned": SearchConfig(first_solution="PARALLEL_CHEAPEST_INSERTION", extra=_NO_PATH_LNS),
+    "tuned_savings": SearchConfig(first_solution="SAVINGS", extra=_NO_PATH_LNS),
+    "pci_gls": SearchConfig(first_solution="PARALLEL_CHEAPEST_INSERTION"),
     "pci_descent": SearchConfig(first_solution="PARALLEL_CHEAPEST_INSERTION", metaheuristic="GREEDY_DESCENT"),
     "lci_descent": SearchConfig(first_solution="LOCAL_CHEAPEST_INSERTION", metaheuristic="GREEDY_DESCENT"),
     "pca_descent": SearchConfig(first_solution="PATH_CHEAPEST_ARC", metaheuristic="GREEDY_DESCENT"),
     "sav_descent": SearchConfig(first_solution="SAVINGS", metaheuristic="GREEDY_DESCENT"),
 }
+# Independent searches run side by side (one process each), best kept: for a plain VRPTW with a
+# fixed wall-clock budget on a multi-core machine. See `run_portfolio`.
+VRPTW_PORTFOLIO = ("tuned", "tuned_savings")
 
 
 def search_parameters(config: str | SearchConfig, time_limit_s: float):
@@ -94,6 +114,37 @@ def search_parameters(config: str | SearchConfig, time_limit_s: float):
         setattr(target, last, value)
     params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
     return params
+
+
+def run_portfolio(solve, configs, time_limit_s: float, score, *, pool=None, workers: int | None = None):
+    """Run ``solve(config, seconds)`` for every config in its own process; return (best config, results).
+
+    Why: single OR-Tools searches from different first solutions end several % apart on one instance
+    (benchmarks/vrptw.py), and on a machine with k cores k independent searches cost no extra wall
+    clock. With fewer cores than configs each search gets a share of the budget, so the whole call
+    stays within ``time_limit_s`` (plus model building). ``solve`` must be picklable (a module-level
+    function or a functools.partial of one); ``score(result)`` is lower-is-better (inf: no solution).
+    Pass a ``pool`` (a ProcessPoolExecutor) to reuse warm worker processes across calls.
+    """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    configs = list(configs)
+    own = pool is None
+    if own:
+        workers = workers or min(len(configs), os.cpu_count() or 1)
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    else:
+        workers = workers or pool._max_workers
+    seconds = time_limit_s * min(1.0, workers / len(configs))
+    try:
+        results = [f.result() for f in [pool.submit(solve, c, seconds) for c in configs]]
+    finally:
+        if own:
+            pool.shutdown()
+    best = min(range(len(configs)), key=lambda k: score(results[k]))
+    return configs[best], results
 
 
 # ---- the weekly model -------------------------------------------------------------------------
