@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from planner.network import travel_matrix
-from planner.placement import CLASSES, place, place_from_scenario, solve_pmedian, turnout
+from planner.placement import CLASSES, place, place_from_scenario, turnout
+from planner.pmedian import solve_pmedian
 from planner.sites import add_fallback_sites, load_sites
 from tests.conftest import BENCH, BL_KELURAHAN, BL_POPULATION, GOV_OFFICES, REPO
 
@@ -214,16 +215,16 @@ def test_pmedian_orlib_pmed1_optimum():
 def test_pmedian_benders_branches_and_matches_brute_force(monkeypatch):
     """Random clustered instances (non-square, weighted, p = 1-4): the branch-and-cut proves the
     brute-force optimum, and some of them need the tree (a node with a fixed site)."""
-    from planner import placement
+    from planner import pmedian
 
     branched = []
-    set_fixed = placement._BendersMaster.set_fixed
+    set_fixed = pmedian._BendersMaster.set_fixed
 
     def spy(self, fixed):
         branched.append(bool((fixed >= 0).any()))
         return set_fixed(self, fixed)
 
-    monkeypatch.setattr(placement._BendersMaster, "set_fixed", spy)
+    monkeypatch.setattr(pmedian._BendersMaster, "set_fixed", spy)
     rng = np.random.default_rng(11)
     for trial in range(12):
         centres = rng.uniform(0, 100, size=(4, 2))
