@@ -16,6 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner.contracts import require_columns
+
 CLASSES = ["pemula", "lansia", "umum", "home_visit"]
 
 
@@ -83,9 +85,7 @@ def gaps(geocoded: pd.DataFrame, areas, as_of: dt.date, election_date: dt.date |
     DataFrame
         ``[kode_kel, nama_kel, kode_kec, nama_kec, pemula, lansia, umum, home_visit, unrecorded]``.
     """
-    missing = [c for c in ("status", "level", "kode_kel", "kode_kec") if c not in geocoded.columns]
-    if missing:
-        raise ValueError(f"gaps needs the geocoded register (geocode.geocode output); missing columns {missing}")
+    require_columns(geocoded, ["status", "level", "kode_kel", "kode_kec"], "the geocoded register", "geocode.geocode")
     kel = areas.kelurahan
     out = pd.DataFrame({"kode_kel": kel["kode"].astype(str).to_numpy(), "nama_kel": kel["nama"].astype(str).to_numpy(),
                         "kode_kec": kel["kode_kec"].astype(str).to_numpy()})

@@ -34,6 +34,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from planner.contracts import require_columns
+
 CLASSES = ["pemula", "lansia", "umum", "home_visit"]
 SESSION_CLASSES = ["pemula", "lansia", "umum"]
 MAX_WEEKS = 520
@@ -150,9 +152,7 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
     blangko
         `scenario.BlangkoConfig` (stock, deliveries, print capacity); None = cards never run out.
     """
-    missing = [c for c in ["kode_kel", "kode_kec", *CLASSES] if c not in gaps.columns]
-    if missing:
-        raise ValueError(f"forecast needs the gaps table (demand.gaps); missing columns {missing}")
+    require_columns(gaps, ["kode_kel", "kode_kec", *CLASSES], "the gaps table", "demand.gaps")
     if not 0 < turnout <= 1 or not 0 <= not_found_share < 1 or not 0 < target <= 1:
         raise ValueError(f"turnout must be in (0, 1], not_found_share in [0, 1), target in (0, 1] "
                          f"(got {turnout}, {not_found_share}, {target})")

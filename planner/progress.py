@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.contracts import require_columns
+
 STATES = ("unrecorded", "recorded", "not_found")
 REASONS = ("moved", "died", "other_nik")
 STATE_COLUMNS = ["state", "not_found_reason", "week"]
@@ -58,9 +60,7 @@ class Progress:
 
 def initial_state(geocoded: pd.DataFrame) -> pd.DataFrame:
     """Register state at the start of a campaign: every row unrecorded."""
-    missing = [c for c in ("nik", "status", "kode_kel") if c not in geocoded.columns]
-    if missing:
-        raise ValueError(f"the register state starts from the geocoded register; missing columns {missing}")
+    require_columns(geocoded, ["nik", "status", "kode_kel"], "the geocoded register", "geocode.geocode")
     state = geocoded.copy()
     if "row" not in state:
         state.insert(0, "row", np.arange(1, len(state) + 1))

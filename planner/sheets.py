@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.contracts import require_columns
+
 HARI = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
          "Oktober", "November", "Desember"]
@@ -72,9 +74,7 @@ def plan_frames(plan) -> dict[str, pd.DataFrame]:
     if s is None or len(s) == 0:
         empty = pd.DataFrame(columns=[*SCHEDULE_COLUMNS, "day", "arrival_hm", "start_hm", "end_hm"])
         return {"schedule": empty, "sessions": empty, "visits": empty}
-    missing = [c for c in SCHEDULE_COLUMNS if c not in s.columns]
-    if missing:
-        raise ValueError(f"plan.schedule lacks columns {missing}; expected {SCHEDULE_COLUMNS} (ARCHITECTURE.md)")
+    require_columns(s, SCHEDULE_COLUMNS, "plan.schedule", "routing.route")
     s = s.copy()
     s["unit"] = s["unit"].astype(str)
     s["kode_kel"] = s["kode_kel"].astype("string")

@@ -111,7 +111,7 @@ def test_day_sheets_escape_names(plan, register, tmp_path):
 def test_incomplete_schedule_is_refused(plan, tmp_path):
     broken = Plan(name="x", week_start=plan.week_start, working_dates=plan.working_dates, gaps=plan.gaps,
                   schedule=plan.schedule.drop(columns=["start"]))
-    with pytest.raises(ValueError, match="lacks columns"):
+    with pytest.raises(ValueError, match="missing columns"):
         sheets.write_schedule_xlsx(broken, tmp_path / "s.xlsx")
 
 
