@@ -133,6 +133,15 @@ def _sum(frame: pd.DataFrame, column: str) -> float:
     return float(frame[column].sum()) if column in frame and len(frame) else 0.0
 
 
+def _session_days(sessions_done: pd.DataFrame) -> float:
+    if "job_id" not in sessions_done or not len(sessions_done):
+        return 0
+    ids = pd.Series(sessions_done["job_id"].astype(str).unique())
+    halves = int(ids.str.contains(r"-h\d+$").sum())
+    days = len(ids) - halves + 0.5 * halves
+    return int(days) if days == int(days) else days
+
+
 def compute_kpis(plan: Plan) -> dict:
     """Headline numbers a coordinator reads first."""
     schedule = plan.schedule
@@ -148,8 +157,10 @@ def compute_kpis(plan: Plan) -> dict:
         "home_visit_demand": int(_sum(plan.gaps, "home_visit")),
         "kelurahan_with_gap": int((plan.gaps["unrecorded"] > 0).sum()) if "unrecorded" in plan.gaps else 0,
         "session_days_planned": int(_sum(plan.sessions, "session_days")),
-        # a session-day split around the Friday break is one job over two rows
-        "session_days_scheduled": int(sessions_done["job_id"].nunique()) if "job_id" in sessions_done else 0,
+        # a session split around the Friday break is one job over two rows; a half-day session (job id
+        # ending -h<k>) is half a session-day
+        "sessions_scheduled": int(sessions_done["job_id"].nunique()) if "job_id" in sessions_done else 0,
+        "session_days_scheduled": _session_days(sessions_done),
         "expected_recordings_planned": round(_sum(plan.sessions, "exp_total"), 1),
         "expected_recordings_scheduled": round(_sum(sessions_done, "expected_recordings"), 1),
         "home_visits_scheduled": int(len(visits_done)),

@@ -33,6 +33,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 from shapely.geometry import Point
 
+from planner.contracts import require_columns
 from planner.scenario import HHMM, CalendarConfig, UnitGroup, hhmm_to_minutes
 
 FSS = routing_enums_pb2.FirstSolutionStrategy
@@ -266,18 +267,12 @@ def _unit_names(units: list[UnitGroup]) -> list[tuple[str, UnitGroup]]:
     return names
 
 
-def _check_columns(frame: pd.DataFrame, needed: list[str], what: str) -> None:
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks columns {missing}; expected at least {needed} (ARCHITECTURE.md)")
-
-
 def _session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, vehicles, points):
     jobs = []
     if sessions is None or len(sessions) == 0:
         return jobs
-    _check_columns(sessions, ["site_id", "session_days"], "sessions")
-    _check_columns(sites, ["site_id", "name", "open_days", "open_from", "open_to", "geometry"], "sites")
+    require_columns(sessions, ["site_id", "session_days"], "sessions")
+    require_columns(sites, ["site_id", "name", "open_days", "open_from", "open_to", "geometry"], "sites")
     by_id = sites.set_index(sites["site_id"].astype(str))
     unknown = sorted(set(sessions["site_id"].astype(str)) - set(by_id.index))
     if unknown:
@@ -334,7 +329,7 @@ def _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points):
     jobs = []
     if home_visits is None or len(home_visits) == 0:
         return jobs
-    _check_columns(home_visits, ["visit_id", "kode_kel", "lon", "lat"], "home_visits")
+    require_columns(home_visits, ["visit_id", "kode_kel", "lon", "lat"], "home_visits")
     visit_vehicles = [v for v, veh in enumerate(vehicles) if veh.group.home_visits]
     duration = calendar.home_visit_minutes
     for _, row in home_visits.iterrows():
@@ -647,12 +642,15 @@ def _result(solution, manager, model_parts, vehicles, active, jobs, mats, fbreak
                 if fbreak is not None and veh.date.weekday() == 4:
                     bs, be = veh.day * DAY + fbreak[0], veh.day * DAY + fbreak[1]
                 if job.pausable and bs is not None and start < bs and end > be:
+                    # The team records only outside the break: fewer minutes, proportionally fewer people.
                     work = job.service - (be - bs)
-                    share = (bs - start) / work
+                    before, after = bs - start, end - be
+                    per_minute = job.expected / job.service
                     out.append({**base, "arrival": arrival, "start": start, "end": bs, "travel_min": travel,
-                                "travel_km": km, "expected_recordings": job.expected * share})
+                                "travel_km": km, "expected_recordings": per_minute * before})
                     out.append({**base, "arrival": be, "start": be, "end": end, "travel_min": 0,
-                                "travel_km": 0.0, "expected_recordings": job.expected * (1 - share)})
+                                "travel_km": 0.0, "expected_recordings": per_minute * after})
+                    assert before + after == work
                 else:
                     out.append({**base, "arrival": arrival, "start": start, "end": end, "travel_min": travel,
                                 "travel_km": km, "expected_recordings": job.expected})

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from planner import network, pipeline, routing
+from planner.plan import Plan, compute_kpis
 from planner.scenario import Depot, load
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,8 +70,18 @@ def test_week_schedule_passes_the_independent_check(city):
     friday = s[(s["date"] == FRIDAY.isoformat()) & (s["job_kind"] != "depot")]
     overlap = (_minutes(friday["start"]) < 13 * 60) & (_minutes(friday["end"]) > 11 * 60 + 30)
     assert not overlap.any()
-    paused = friday[friday["job_kind"] == "session"].groupby(["unit", "job_id"]).size()
-    assert (paused == 2).any()
+    paused = friday[friday["job_kind"] == "session"].groupby(["unit", "job_id"])
+    assert (paused.size() == 2).any()
+    # ... and expects fewer recordings than a full day: only its working minutes count
+    per_day = sessions.set_index("site_id")["exp_total"] / sessions.set_index("site_id")["session_days"]
+    for (_, job_id), parts in paused:
+        if len(parts) == 2:
+            worked = (_minutes(parts["end"]) - _minutes(parts["start"])).sum()
+            site = parts["site_id"].iloc[0]
+            hours = sites.set_index("site_id").loc[site]
+            full = routing.session_minutes(calendar, hours["open_from"], hours["open_to"])
+            assert worked == full - 90  # the 11:30-13:00 break
+            assert parts["expected_recordings"].sum() == pytest.approx(per_day[site] * worked / full, abs=0.02)
 
 
 def test_every_job_is_scheduled_or_listed_with_a_reason(city):
@@ -143,6 +154,10 @@ def test_half_day_sessions_unfittable_jobs_and_reasons(city):
     assert ((_minutes(ses["end"]) - _minutes(ses["start"])) == length).all()
     assert ses.groupby(["unit", "date"])["job_id"].nunique().max() == 2  # two half-day sites in one day
     assert len(ses) == 2 * 4  # 4 reachable open sites x 2 halves, well within capacity
+    # the plan's headline counts 8 half-day sessions as 4 session-days
+    kpis = compute_kpis(Plan(name="x", week_start=half.week_start, working_dates=half.working_dates(),
+                             gaps=pd.DataFrame(), schedule=r.schedule, unscheduled=r.unscheduled))
+    assert kpis["sessions_scheduled"] == 8 and kpis["session_days_scheduled"] == 4
 
 
 def test_no_home_visit_unit_and_bad_inputs(city):
