@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from rich.console import Console
 
@@ -60,45 +59,13 @@ def scenario_areas(scenario: Scenario) -> AreaSet:
                       name_column=a.name_column, layer=a.layer, kecamatan_layer=a.kecamatan_layer, within=a.within)
 
 
-def residents_by_population(areas: AreaSet, total: int, population_csv: Path | None, vintage: str | None,
-                            seed: int) -> pd.Series:
-    """How many unrecorded residents each kelurahan gets in a generated register.
-
-    Kecamatan shares follow the population table when given (else kecamatan area); inside a kecamatan
-    residents are spread by kelurahan area with some noise, since no per-kelurahan counts are public.
-    """
-    rng = np.random.default_rng(seed)
-    kel = areas.kelurahan
-    km2 = kel.to_crs(areas.metric_crs).area.to_numpy() / 1e6
-    weights_kec = pd.Series(1.0, index=sorted(kel["kode_kec"].unique()))
-    if population_csv is not None:
-        table = pd.read_csv(population_csv, dtype={"kode_kec": str})
-        if vintage is not None and "vintage" in table:
-            table = table[table["vintage"].astype(str) == str(vintage)]
-        pop = table.groupby("kode_kec")["jumlah"].sum()
-        missing = sorted(set(weights_kec.index) - set(pop.index))
-        if missing:
-            raise ValueError(f"population table {population_csv} has no row for kecamatan {missing[:5]}")
-        weights_kec = pop.reindex(weights_kec.index).astype(float)
-    else:
-        weights_kec = pd.Series(km2, index=kel["kode_kec"]).groupby(level=0).sum()
-    within = np.sqrt(km2) * rng.uniform(0.6, 1.4, len(kel))
-    share_in_kec = within / pd.Series(within).groupby(kel["kode_kec"].to_numpy()).transform("sum").to_numpy()
-    share = share_in_kec * kel["kode_kec"].map(weights_kec / weights_kec.sum()).to_numpy()
-    counts = np.floor(share * total).astype(int)
-    remainder = total - counts.sum()
-    order = np.argsort(-(share * total - counts), kind="stable")[:remainder]
-    counts[order] += 1
-    return pd.Series(counts, index=kel["kode"].to_numpy(), name="residents")
-
-
 def scenario_register(scenario: Scenario, areas: AreaSet) -> pd.DataFrame:
     from planner.register import read_register
 
     cfg = scenario.register
     if cfg.path is not None:
         return read_register(scenario.resolve(cfg.path), mapping=cfg.columns or None)
-    from planner.synth_register import make_register
+    from planner.synth_register import make_register, residents_by_population
 
     synthetic = cfg.synthetic
     residents = residents_by_population(areas, synthetic.residents, scenario.resolve(synthetic.population),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -337,3 +338,35 @@ def make_register(kelurahan: gpd.GeoDataFrame, residents: pd.Series, seed: int, 
         "true_names_kel": names_kel,
         "true_names_kec": names_kec,
     })
+
+
+def residents_by_population(areas, total: int, population_csv: Path | None, vintage: str | None,
+                            seed: int) -> pd.Series:
+    """How many unrecorded residents each kelurahan gets in a generated register.
+
+    Kecamatan shares follow the population table when given (else kecamatan area); inside a kecamatan
+    residents are spread by kelurahan area with some noise, since no per-kelurahan counts are public.
+    """
+    rng = np.random.default_rng(seed)
+    kel = areas.kelurahan
+    km2 = kel.to_crs(areas.metric_crs).area.to_numpy() / 1e6
+    weights_kec = pd.Series(1.0, index=sorted(kel["kode_kec"].unique()))
+    if population_csv is not None:
+        table = pd.read_csv(population_csv, dtype={"kode_kec": str})
+        if vintage is not None and "vintage" in table:
+            table = table[table["vintage"].astype(str) == str(vintage)]
+        pop = table.groupby("kode_kec")["jumlah"].sum()
+        missing = sorted(set(weights_kec.index) - set(pop.index))
+        if missing:
+            raise ValueError(f"population table {population_csv} has no row for kecamatan {missing[:5]}")
+        weights_kec = pop.reindex(weights_kec.index).astype(float)
+    else:
+        weights_kec = pd.Series(km2, index=kel["kode_kec"]).groupby(level=0).sum()
+    within = np.sqrt(km2) * rng.uniform(0.6, 1.4, len(kel))
+    share_in_kec = within / pd.Series(within).groupby(kel["kode_kec"].to_numpy()).transform("sum").to_numpy()
+    share = share_in_kec * kel["kode_kec"].map(weights_kec / weights_kec.sum()).to_numpy()
+    counts = np.floor(share * total).astype(int)
+    remainder = total - counts.sum()
+    order = np.argsort(-(share * total - counts), kind="stable")[:remainder]
+    counts[order] += 1
+    return pd.Series(counts, index=kel["kode"].to_numpy(), name="residents")
