@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -189,9 +190,17 @@ def load_sintef() -> dict[str, str]:
     return out
 
 
+SETS = {"solomon": BENCH / "solomon" / "instances", "gh200": BENCH / "gehring_homberger" / "200",
+        "gh400": BENCH / "gehring_homberger" / "400"}
+
+
 def instance_paths(which: str, names: list[str] | None) -> list[Path]:
-    folder = BENCH / "solomon" / "instances" if which == "solomon" else BENCH / "gehring_homberger" / "200"
-    paths = sorted(folder.glob("*.[tT][xX][tT]"), key=_natural)
+    """The instance files of a named set, or of any folder of Solomon-format .txt files."""
+    folder = SETS.get(which, Path(which))
+    paths = sorted(folder.glob("*.[tT][xX][tT]"), key=_natural) if folder.is_dir() else []
+    if not paths:
+        raise SystemExit(f"no instances for set '{which}': give one of {sorted(SETS)} or a folder of "
+                         "Solomon-format .txt files")
     if names:
         wanted = {n.upper() for n in names}
         paths = [p for p in paths if p.stem.upper() in wanted]
@@ -339,6 +348,18 @@ def report() -> None:
             body.append(f"- `{c}`: feasible {feasible[c]}/{ran} run (of {len(keys)}); mean gap {mean} over its {len(gaps)} "
                         f"feasible instances with a distance-only BKS; {mean_common} over the {len(both)} "
                         "instances every config solved")
+            winners = Counter(r["winner"] for k, r in records.items()
+                              if k[0] == set_name and k[2] == limit and k[3] == c and "winner" in r)
+            if winners:
+                body.append("  - best search of the portfolio: " + ", ".join(f"{w} {n}" for w, n in winners.most_common()))
+            if c != "default" and "default" in configs:
+                # Every instance counts here, with or without a best-known value.
+                pairs = [(records[(set_name, name, limit, c)]["distance"], records[(set_name, name, limit, "default")]["distance"])
+                         for name in keys if all((r := records.get((set_name, name, limit, x))) is not None and r["feasible"]
+                                                 for x in (c, "default"))]
+                if pairs:
+                    diff = np.mean([100 * (a / b - 1) for a, b in pairs])
+                    body.append(f"  - distance vs `default` on the {len(pairs)} instances both solved: {diff:+.2f}% on average")
             by_class: dict[str, list[float]] = {}
             for name in keys:
                 r = records.get((set_name, name, limit, c))
@@ -369,7 +390,7 @@ def _goals(records: dict) -> list[str]:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", choices=["solomon", "gh200"], default="solomon")
+    ap.add_argument("--set", default="solomon", help="solomon, gh200, gh400 or a folder of Solomon-format files")
     ap.add_argument("--limits", type=lambda s: [int(x) for x in s.split(",")], default=[10])
     ap.add_argument("--instances", type=lambda s: s.split(","), default=None)
     ap.add_argument("--configs", type=lambda s: s.split(","), default=["default", "portfolio"])
