@@ -597,7 +597,8 @@ def _title(m: folium.Map, plan) -> None:
     dates = list(getattr(plan, "working_dates", []) or [])
     week = (f"{hari_tanggal(dates[0], short=True)} – {hari_tanggal(dates[-1], short=True)}" if dates
             else hari_tanggal(plan.week_start, short=True))
-    kpi = (f"{_number(k.get('unrecorded', 0))} belum rekam · {_number(k.get('sessions_scheduled', k.get('session_days_scheduled', 0)))} sesi · "
+    sessions = k.get("sessions_scheduled", k.get("session_days_scheduled", 0))  # plans saved before the split
+    kpi = (f"{_number(k.get('unrecorded', 0))} belum rekam · {_number(sessions)} sesi · "
            f"{_number(k.get('home_visits_scheduled', 0))} kunjungan rumah · "
            f"±{_number(k.get('expected_recordings_scheduled', 0))} perekaman")
     HtmlControl(f"<b>{esc(plan.name)}</b><br>Minggu {esc(week)}<br><span class='kpi'>{esc(kpi)}</span>",

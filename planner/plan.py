@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.contracts import session_days_held
+
 TABLES = ("gaps", "sites", "sessions", "assignment", "unserved", "schedule", "unscheduled")
 PERSONAL_COLUMNS = {"nik", "nama", "alamat", "rt", "rw", "tgl_lahir", "kk", "no_kk", "nama_lengkap"}
 FORMAT_VERSION = 1
@@ -133,15 +135,6 @@ def _sum(frame: pd.DataFrame, column: str) -> float:
     return float(frame[column].sum()) if column in frame and len(frame) else 0.0
 
 
-def _session_days(sessions_done: pd.DataFrame) -> float:
-    if "job_id" not in sessions_done or not len(sessions_done):
-        return 0
-    ids = pd.Series(sessions_done["job_id"].astype(str).unique())
-    halves = int(ids.str.contains(r"-h\d+$").sum())
-    days = len(ids) - halves + 0.5 * halves
-    return int(days) if days == int(days) else days
-
-
 def compute_kpis(plan: Plan) -> dict:
     """Headline numbers a coordinator reads first."""
     schedule = plan.schedule
@@ -160,7 +153,7 @@ def compute_kpis(plan: Plan) -> dict:
         # a session split around the Friday break is one job over two rows; a half-day session (job id
         # ending -h<k>) is half a session-day
         "sessions_scheduled": int(sessions_done["job_id"].nunique()) if "job_id" in sessions_done else 0,
-        "session_days_scheduled": _session_days(sessions_done),
+        "session_days_scheduled": session_days_held(sessions_done["job_id"]) if "job_id" in sessions_done else 0.0,
         "expected_recordings_planned": round(_sum(plan.sessions, "exp_total"), 1),
         "expected_recordings_scheduled": round(_sum(sessions_done, "expected_recordings"), 1),
         "home_visits_scheduled": int(len(visits_done)),

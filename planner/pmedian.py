@@ -204,10 +204,10 @@ def _pmedian_benders(cost: np.ndarray, w: np.ndarray, p: int, time_limit_s: floa
     lower = min([upper] + [node[0] for node in heap])
     gap = _gap(upper, lower)
     status = "optimal" if gap <= 1e-6 else "feasible"
-    lower = upper if status == "optimal" else lower
+    if status == "optimal":
+        lower, gap = upper, 0.0
     assign = best_open[np.argmin(cost[:, best_open], axis=1)]
-    return PMedianResult(status, upper, lower, _gap(upper, lower), best_open, assign, seconds, 0.0, "GLOP",
-                         "benders")
+    return PMedianResult(status, upper, lower, gap, best_open, assign, seconds, 0.0, "GLOP", "benders")
 
 
 class _BendersMaster:

@@ -33,7 +33,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 from shapely.geometry import Point
 
-from planner.contracts import require_columns
+from planner.contracts import require_columns, session_job_id
 from planner.scenario import HHMM, CalendarConfig, UnitGroup, hhmm_to_minutes
 
 FSS = routing_enums_pb2.FirstSolutionStrategy
@@ -125,7 +125,7 @@ def run_portfolio(solve, configs, time_limit_s: float, score, *, pool=None, work
     clock. With fewer cores than configs each search gets a share of the budget, so the whole call
     stays within ``time_limit_s`` (plus model building). ``solve`` must be picklable (a module-level
     function or a functools.partial of one); ``score(result)`` is lower-is-better (inf: no solution).
-    Pass a ``pool`` (a ProcessPoolExecutor) to reuse warm worker processes across calls.
+    Pass a ``pool`` (a ProcessPoolExecutor of ``workers`` processes) to reuse warm workers across calls.
     """
     import multiprocessing
     import os
@@ -136,8 +136,8 @@ def run_portfolio(solve, configs, time_limit_s: float, score, *, pool=None, work
     if own:
         workers = workers or min(len(configs), os.cpu_count() or 1)
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    else:
-        workers = workers or pool._max_workers
+    elif workers is None:
+        raise ValueError("run_portfolio: give `workers` (the pool's size) along with `pool`")
     seconds = time_limit_s * min(1.0, workers / len(configs))
     try:
         results = [f.result() for f in [pool.submit(solve, c, seconds) for c in configs]]
@@ -304,9 +304,9 @@ def _session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, 
         point = points.index_of(f"site:{row['site_id']}", site.geometry)
         exp_total = float(row.get("exp_total", 0) or 0)
         for k in range(n_jobs):
-            suffix = f"d{k + 1}" if calendar.session == "full" else f"h{k + 1}"
             job = _Job(
-                job_id=f"S-{row['site_id']}-{suffix}", kind="session", point=point, service=max(duration, 0),
+                job_id=session_job_id(row["site_id"], k, half=calendar.session != "full"), kind="session",
+                point=point, service=max(duration, 0),
                 windows=windows, vehicles=[v for v in session_vehicles if vehicles[v].date in open_dates],
                 # earlier session-days of a site and busier sites are kept first
                 penalty=(SESSION_PENALTY + int(100 * exp_total / n_jobs) + 1000 * (n_jobs - k)) * _priority(row),
@@ -643,14 +643,12 @@ def _result(solution, manager, model_parts, vehicles, active, jobs, mats, fbreak
                     bs, be = veh.day * DAY + fbreak[0], veh.day * DAY + fbreak[1]
                 if job.pausable and bs is not None and start < bs and end > be:
                     # The team records only outside the break: fewer minutes, proportionally fewer people.
-                    work = job.service - (be - bs)
                     before, after = bs - start, end - be
                     per_minute = job.expected / job.service
                     out.append({**base, "arrival": arrival, "start": start, "end": bs, "travel_min": travel,
                                 "travel_km": km, "expected_recordings": per_minute * before})
                     out.append({**base, "arrival": be, "start": be, "end": end, "travel_min": 0,
                                 "travel_km": 0.0, "expected_recordings": per_minute * after})
-                    assert before + after == work
                 else:
                     out.append({**base, "arrival": arrival, "start": start, "end": end, "travel_min": travel,
                                 "travel_km": km, "expected_recordings": job.expected})
