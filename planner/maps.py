@@ -49,12 +49,59 @@ def esc(value) -> str:
     """Text from input data, made safe as HTML *and* inside a JavaScript template literal.
 
     ``html.escape`` stops ``<img onerror=...>``; backticks, ``$`` and backslashes are escaped too
-    because folium writes tooltips into JS template literals (``${...}`` would run).
+    because folium writes tooltips into JS template literals (``${...}`` would run). Braces become
+    entities because folium renders tooltip and icon text as *Jinja templates*: a name such as
+    ``{{ cycler.__init__.__globals__.os... }}`` would otherwise run Python while the map is written.
     """
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
     text = html.escape(str(value), quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+    return "".join(_ENTITY.get(ch, ch) for ch in text)
+
+
+# characters that would start JS template-literal code (`, $, \\) or Jinja syntax ({{ {% {#)
+_ENTITY = {"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"}
+
+# branca renders every element's script and then parses that output *again* as a Jinja template
+# (MacroElement.render -> Element(script)), so even JSON data (a GeoJSON property, a DivIcon) is
+# template source on the second pass. Braces in input data therefore travel through folium as two
+# private-use characters and become braces again only in the finished HTML (`render_html`).
+_BRACES = str.maketrans({"{": "\ue000", "}": "\ue001"})
+_UNBRACES = str.maketrans({"\ue000": "{", "\ue001": "}"})
+_UNBRACES_JSON = re.compile(r"\\u[eE]00([01])")  # the same characters as JSON escapes (ensure_ascii)
+
+
+def _restore_braces(text: str) -> str:
+    """The finished HTML with the hidden braces back (no template pass follows)."""
+    text = _UNBRACES_JSON.sub(lambda m: "{" if m.group(1) == "0" else "}", text)
+    return text.translate(_UNBRACES)
+
+
+def _inert(value):
+    """A string from input data with its braces hidden from Jinja (other values unchanged)."""
+    return value.translate(_BRACES) if isinstance(value, str) else value
+
+
+def _inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell and column name of a table, braces hidden from Jinja."""
+    out = frame.copy()
+    for column in out.columns:
+        if column != "geometry" and (out[column].dtype == object or pd.api.types.is_string_dtype(out[column])):
+            out[column] = out[column].map(_inert)
+    return out.rename(columns=_inert)
+
+
+def _inert_inputs(plan, areas):
+    """Copies of the plan and areas whose every text from input data is inert to Jinja."""
+    import dataclasses
+
+    from planner.plan import TABLES
+
+    plan = dataclasses.replace(plan, name=_inert(plan.name), kpis=dict(plan.kpis),
+                               **{t: _inert_frame(getattr(plan, t)) for t in TABLES})
+    areas = dataclasses.replace(areas, kelurahan=_inert_frame(areas.kelurahan),
+                                kecamatan=_inert_frame(areas.kecamatan))
+    return plan, areas
 
 
 def _js(value) -> str:
@@ -400,6 +447,7 @@ def plan_map(plan, areas, *, tolerance_m: float | None = None, tiles: str | None
         With layers: gap choropleth, kecamatan outlines and labels, sessions, one route layer per
         unit-day, home visits counted per kelurahan; a layer control, title, legend and search.
     """
+    plan, areas = _inert_inputs(plan, areas)
     gaps = area_gaps(plan, areas)
     if tolerance_m is None:
         tolerance_m = 15.0 if len(gaps) <= 500 else 50.0
@@ -609,7 +657,7 @@ def _title(m: folium.Map, plan) -> None:
 def render_html(m: folium.Map, offline: bool = False) -> str:
     """The map's HTML; with ``offline`` every script and stylesheet is inlined from planner/static."""
     # folium indents its JavaScript deeply; leading blanks are a fifth of a city map
-    text = re.sub(r"\n[ \t]+", "\n", m.get_root().render())
+    text = re.sub(r"\n[ \t]+", "\n", _restore_braces(m.get_root().render()))
     if not offline:
         return text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -16,6 +17,10 @@ from plan_factory import fake_plan
 XSS_KEL = "<img src=x onerror=\"window.__xss_kel=1\">"
 XSS_KEC = "</script><script>window.__xss_kec=1</script>"
 XSS_UNIT = "Unit `${window.__xss_unit=1}` <b>"
+# folium renders tooltip and icon text as Jinja templates: names must stay data, never template source
+JINJA_KEL = "Kel {{7*7}} {% if 1 %}x{% endif %}"
+JINJA_KEC = "Kec {# unclosed comment"
+JINJA_RUN = "{{ cycler.__init__.__globals__.os.mkdir('JINJA_RAN') }}"
 
 
 def _unescaped_json(text: str) -> str:
@@ -46,14 +51,43 @@ def hostile(areas):
 
 
 @pytest.fixture(scope="module")
-def written(plan, areas, hostile, tmp_path_factory):
+def jinja(areas):
+    """Areas and plan (and scenario name, site and unit names) written in Jinja syntax."""
+    kel = areas.kelurahan.copy()
+    kec = areas.kecamatan.copy()
+    kec.loc[1, "nama"] = JINJA_KEC
+    inside = kel["kode_kec"] == kec.loc[1, "kode"]
+    kel.loc[inside, "nama_kec"] = JINJA_KEC
+    kel.loc[inside.idxmax(), "nama"] = JINJA_KEL
+    bad = type(areas)(kelurahan=kel, kecamatan=kec)
+    return bad, fake_plan(bad, seed=3, name=f"Kota {JINJA_RUN}", unit_names=[f"Van {JINJA_RUN}", "Van {{7*7}}"])
+
+
+@pytest.fixture(scope="module")
+def written(plan, areas, hostile, jinja, tmp_path_factory):
     out = tmp_path_factory.mktemp("maps")
     m = maps.plan_map(plan, areas)
     bad_areas, bad_plan = hostile
     bad = maps.plan_map(bad_plan, bad_areas)
-    return {"online": maps.save_map(m, out / "map.html"),
-            "offline": maps.save_map(m, out / "map_offline.html", offline=True),
-            "hostile": maps.save_map(bad, out / "hostile.html", offline=True)}
+    jinja_areas, jinja_plan = jinja
+    paths = {"online": maps.save_map(m, out / "map.html"),
+             "offline": maps.save_map(m, out / "map_offline.html", offline=True),
+             "hostile": maps.save_map(bad, out / "hostile.html", offline=True),
+             "jinja": maps.save_map(maps.plan_map(jinja_plan, jinja_areas), out / "jinja.html", offline=True)}
+    return paths
+
+
+def test_names_in_jinja_syntax_are_never_evaluated(written, jinja, tmp_path, monkeypatch):
+    """A name is data: `{{7*7}}` stays `{{7*7}}`, `{#` does not crash, `{{ ...os.mkdir }}` runs nothing."""
+    monkeypatch.chdir(tmp_path)
+    jinja_areas, jinja_plan = jinja
+    maps.save_map(maps.plan_map(jinja_plan, jinja_areas), tmp_path / "again.html")
+    assert not (tmp_path / "JINJA_RAN").exists() and not any(p.name == "JINJA_RAN" for p in tmp_path.rglob("*"))
+    text = written["jinja"].read_text(encoding="utf-8")
+    assert "Kel 49" not in text and "Van 49" not in text
+    decoded = html.unescape(_unescaped_json(text))
+    for name in (JINJA_KEL, JINJA_KEC, "Van {{7*7}}", f"Van {JINJA_RUN}", f"Kota {JINJA_RUN}"):
+        assert name in decoded
 
 
 def test_map_has_every_kelurahan_kecamatan_and_unit_day(plan, areas, written):
@@ -218,6 +252,31 @@ def test_hostile_names_render_as_text(written, artifacts):
         assert b.js("document.querySelectorAll('.leaflet-tooltip img').length") == 0
         assert b.js("[window.__xss_kel, window.__xss_kec, window.__xss_unit]") == [None, None, None]
         b.screenshot(artifacts / "map_hostile_names.png")
+
+
+@pytest.mark.browser
+def test_jinja_names_show_literally_in_the_browser(written, artifacts):
+    from browser import Browser
+
+    with Browser(offline=True) as b:
+        b.open(written["jinja"].resolve().as_uri())
+        assert _real_errors(b) == []
+        labels = b.js("Array.from(document.querySelectorAll('.kec-label')).map(e => e.textContent)")
+        assert JINJA_KEC in labels
+        layer_text = " ".join(b.js(LAYER_LABELS))
+        assert "Van {{7*7}}" in layer_text and f"Van {JINJA_RUN}" in layer_text
+        title = b.js("document.querySelector('.plan-title').textContent")
+        assert f"Kota {JINJA_RUN}" in title
+        # stop markers' tooltips: open every one and read its text
+        tips = b.js("(() => { const out = []; document.querySelectorAll('.leaflet-marker-icon').forEach(e => {"
+                    "e.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})); }); "
+                    "document.querySelectorAll('.leaflet-tooltip').forEach(t => out.push(t.textContent)); "
+                    "return out.join(' | '); })()")
+        assert "Van 49" not in tips
+        _search(b, f"{JINJA_KEL} ({JINJA_KEC})")
+        tip = b.js("Array.from(document.querySelectorAll('.leaflet-tooltip')).map(t => t.textContent).join(' | ')")
+        assert JINJA_KEL in tip
+        b.screenshot(artifacts / "map_jinja_names.png")
 
 
 # ---- personal data ----------------------------------------------------------------------------
