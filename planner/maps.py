@@ -25,7 +25,9 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
-from planner.sheets import hari_tanggal, minutes_text, plan_frames
+from planner.fmt import hari_tanggal, minutes_text
+from planner.fmt import number as _number
+from planner.plan import schedule_frames as plan_frames
 
 STATIC = Path(__file__).with_name("static")
 # basename -> CDN url of the same version as the vendored copy in planner/static
@@ -108,11 +110,6 @@ def _js(value) -> str:
     """JSON for a <script> block: '<', '>' and '&' as unicode escapes so no text can close the tag."""
     return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-def _number(value) -> str:
-    """1234 -> '1.234' (Indonesian thousands separator)."""
-    return f"{int(round(float(value))):,}".replace(",", ".")
 
 
 # ---- small Leaflet controls (no plugins, so offline maps need nothing but Leaflet) -------------

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.contracts import session_days_held
+from planner.contracts import SCHEDULE_COLUMNS, clock_text, require_columns, session_days_held
+from planner.fmt import as_date
 
 TABLES = ("gaps", "sites", "sessions", "assignment", "unserved", "schedule", "unscheduled")
 PERSONAL_COLUMNS = {"nik", "nama", "alamat", "rt", "rw", "tgl_lahir", "kk", "no_kk", "nama_lengkap"}
@@ -129,6 +130,31 @@ class Plan:
 
         return load_areas(resolve(ref.pop("kelurahan")), resolve(ref.pop("kecamatan", None)),
                           **{k: v for k, v in ref.items() if v is not None})
+
+
+def schedule_frames(plan) -> dict[str, pd.DataFrame]:
+    """The plan's schedule with `day` (a date) and HH:MM times; also its session and home-visit rows.
+
+    Raises TableError when the schedule lacks contract columns, so a half-made plan is not drawn
+    as if it were empty.
+    """
+    s = plan.schedule
+    if s is None or len(s) == 0:
+        empty = pd.DataFrame(columns=[*SCHEDULE_COLUMNS, "day", "arrival_hm", "start_hm", "end_hm"])
+        return {"schedule": empty, "sessions": empty, "visits": empty}
+    require_columns(s, SCHEDULE_COLUMNS, "plan.schedule", "routing.route")
+    s = s.copy()
+    s["unit"] = s["unit"].astype(str)
+    s["kode_kel"] = s["kode_kel"].astype("string")
+    s["site_id"] = s["site_id"].astype("string")
+    s["day"] = s["date"].map(as_date)
+    for col in ("arrival", "start", "end"):
+        s[f"{col}_hm"] = s[col].map(clock_text)
+    for col in ("travel_min", "travel_km", "expected_recordings"):
+        s[col] = pd.to_numeric(s[col], errors="coerce").fillna(0.0)
+    s = s.sort_values(["unit", "day", "stop"], kind="stable").reset_index(drop=True)
+    return {"schedule": s, "sessions": s[s["job_kind"] == "session"].reset_index(drop=True),
+            "visits": s[s["job_kind"] == "home_visit"].reset_index(drop=True)}
 
 
 def _sum(frame: pd.DataFrame, column: str) -> float:

@@ -16,77 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.contracts import require_columns
+from planner.contracts import SCHEDULE_COLUMNS, require_columns
+from planner.fmt import HARI, hari_tanggal, minutes_text
+from planner.plan import schedule_frames as plan_frames
 
-HARI = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-         "Oktober", "November", "Desember"]
 KEGIATAN = {"depot": "Kantor (depo)", "session": "Sesi perekaman", "home_visit": "Kunjungan rumah"}
-
-
-def _date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(str(value)).date()
-
-
-def hari_tanggal(value, short: bool = False) -> str:
-    """2026-11-23 -> 'Senin, 23 November 2026' (short: 'Sen 23 Nov')."""
-    d = _date(value)
-    if short:
-        return f"{HARI[d.weekday()][:3]} {d.day} {BULAN[d.month - 1][:3]}"
-    return f"{HARI[d.weekday()]}, {d.day} {BULAN[d.month - 1]} {d.year}"
-
-
-def minutes_text(minutes: float) -> str:
-    """95 -> '1 j 35 mnt'."""
-    minutes = int(round(float(minutes)))
-    return f"{minutes // 60} j {minutes % 60} mnt" if minutes >= 60 else f"{minutes} mnt"
-
-
-def _hm(value) -> str:
-    """'2026-11-23T08:05', a Timestamp or minutes after midnight -> '08:05'."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{int(value) // 60:02d}:{int(value) % 60:02d}"
-    text = str(value)
-    match = re.search(r"(\d{1,2}):(\d{2})", text)
-    if not match:
-        raise ValueError(f"cannot read a time of day from {value!r}; expected '2026-11-23T08:00' or minutes")
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
-
-
-SCHEDULE_COLUMNS = ["unit", "vehicle", "date", "stop", "job_id", "job_kind", "site_id", "name", "kode_kel",
-                    "kode_kec", "lon", "lat", "arrival", "start", "end", "travel_min", "travel_km",
-                    "expected_recordings"]
-
-
-def plan_frames(plan) -> dict[str, pd.DataFrame]:
-    """The plan's schedule with `day` (a date) and HH:MM times; also its session and home-visit rows.
-
-    Raises ValueError when the schedule lacks contract columns, so a half-made plan is not drawn
-    as if it were empty.
-    """
-    s = plan.schedule
-    if s is None or len(s) == 0:
-        empty = pd.DataFrame(columns=[*SCHEDULE_COLUMNS, "day", "arrival_hm", "start_hm", "end_hm"])
-        return {"schedule": empty, "sessions": empty, "visits": empty}
-    require_columns(s, SCHEDULE_COLUMNS, "plan.schedule", "routing.route")
-    s = s.copy()
-    s["unit"] = s["unit"].astype(str)
-    s["kode_kel"] = s["kode_kel"].astype("string")
-    s["site_id"] = s["site_id"].astype("string")
-    s["day"] = s["date"].map(_date)
-    for col in ("arrival", "start", "end"):
-        s[f"{col}_hm"] = s[col].map(_hm)
-    for col in ("travel_min", "travel_km", "expected_recordings"):
-        s[col] = pd.to_numeric(s[col], errors="coerce").fillna(0.0)
-    s = s.sort_values(["unit", "day", "stop"], kind="stable").reset_index(drop=True)
-    return {"schedule": s, "sessions": s[s["job_kind"] == "session"].reset_index(drop=True),
-            "visits": s[s["job_kind"] == "home_visit"].reset_index(drop=True)}
 
 
 def _kel_names(plan) -> tuple[dict, dict]:

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from conftest import BL_KECAMATAN, BL_KELURAHAN
-from planner import sheets
+from planner import fmt, sheets
+from planner.contracts import SCHEDULE_COLUMNS
 from planner.areas import load_areas
 from planner.plan import Plan
 from plan_factory import fake_plan
@@ -67,7 +68,7 @@ def test_schedule_xlsx(plan, tmp_path):
 def test_schedule_csv_round_trip(plan, tmp_path):
     path = sheets.write_schedule_csv(plan, tmp_path / "schedule.csv")
     back = pd.read_csv(path, dtype={"kode_kel": str, "kode_kec": str})
-    assert list(back.columns) == sheets.SCHEDULE_COLUMNS
+    assert list(back.columns) == SCHEDULE_COLUMNS
     assert len(back) == len(plan.schedule)
     assert back["date"].iloc[0] == "2026-11-23"
     assert back["start"].str.fullmatch(r"\d\d:\d\d").all()
@@ -116,9 +117,9 @@ def test_incomplete_schedule_is_refused(plan, tmp_path):
 
 
 def test_indonesian_dates():
-    assert sheets.hari_tanggal(dt.date(2026, 11, 27)) == "Jumat, 27 November 2026"
-    assert sheets.hari_tanggal("2026-08-17T08:00", short=True) == "Sen 17 Agu"
-    assert sheets.minutes_text(95) == "1 j 35 mnt"
+    assert fmt.hari_tanggal(dt.date(2026, 11, 27)) == "Jumat, 27 November 2026"
+    assert fmt.hari_tanggal("2026-08-17T08:00", short=True) == "Sen 17 Agu"
+    assert fmt.minutes_text(95) == "1 j 35 mnt"
 
 
 def test_geocoded_register_matched_to_visits_as_demand_numbers_them(plan, tmp_path):
