@@ -16,9 +16,9 @@ import pandas as pd
 
 from planner.contracts import SCHEDULE_COLUMNS, clock_text, require_columns, session_days_held
 from planner.fmt import as_date
+from planner.privacy import PERSONAL_COLUMNS
 
 TABLES = ("gaps", "sites", "sessions", "assignment", "unserved", "schedule", "unscheduled")
-PERSONAL_COLUMNS = {"nik", "nama", "alamat", "rt", "rw", "tgl_lahir", "kk", "no_kk", "nama_lengkap"}
 FORMAT_VERSION = 1
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.privacy import PRIVATE_README, private_folder  # noqa: F401  (PRIVATE_README re-exported)
+
 from planner.contracts import require_columns
 
 STATES = ("unrecorded", "recorded", "not_found")
@@ -303,17 +305,9 @@ def simulate_lists(state: pd.DataFrame, plan, *, share: float = 1.0, not_found_s
     return [n for n, x in zip(chosen, lost) if not x], not_found
 
 
-PRIVATE_README = ("Files in this folder hold personal data (NIK, names, addresses) of residents.\n"
-                  "Do NOT share, upload or e-mail them; keep them on the office computer.\n"
-                  "register-state.csv is next week's starting point for `planner progress` and `planner plan --state`.\n")
-
-
 def save_private(state: pd.DataFrame, out: str | Path) -> Path:
     """Write ``out/private/register-state.csv`` (and a README saying the folder must not be shared)."""
-    folder = Path(out) / "private"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "README.txt").write_text(PRIVATE_README, encoding="utf-8")
-    return write_state(state, folder / "register-state.csv")
+    return write_state(state, private_folder(out) / "register-state.csv")
 
 
 def scenario_for_week(scenario, week_start: dt.date):

@@ -221,9 +221,13 @@ def test_cli_writes_three_files_that_add_up(tmp_path, bl):
     result = CliRunner().invoke(app, ["geocode", str(path), "--areas", str(BL_KELURAHAN), "--gazetteer", str(GAZETTEER),
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    coded = pd.read_csv(tmp_path / "out" / "geocoded.csv", dtype=str, keep_default_na=False)
-    review = pd.read_csv(tmp_path / "out" / "review.csv", dtype=str, keep_default_na=False)
+    coded = pd.read_csv(tmp_path / "out" / "private" / "geocoded.csv", dtype=str, keep_default_na=False)
+    review = pd.read_csv(tmp_path / "out" / "private" / "review.csv", dtype=str, keep_default_na=False)
     summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    # names, NIKs and addresses only under private/ (with its README); the summary is counts only
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["private", "summary.csv"]
+    assert (tmp_path / "out" / "private" / "README.txt").exists()
+    assert not {"nik", "alamat", "rt", "rw", "tgl_lahir"} & set(summary.columns)
     assert list(coded["row"].astype(int)) == list(range(1, len(reg) + 1))
     assert len(review) == (coded["status"] != "matched").sum()
     assert set(review["status"]) <= {"ambiguous", "unmatched", "invalid"}
