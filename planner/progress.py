@@ -23,9 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.privacy import PRIVATE_README, private_folder  # noqa: F401  (PRIVATE_README re-exported)
-
 from planner.contracts import require_columns
+from planner.errors import InputError, MissingFileError
+from planner.privacy import private_folder
+from planner.register import clean_nik, nik_problem
+from planner.tables import read_own_csv, read_table, write_csv
 
 STATES = ("unrecorded", "recorded", "not_found")
 REASONS = ("moved", "died", "other_nik")
@@ -74,8 +76,6 @@ def initial_state(geocoded: pd.DataFrame) -> pd.DataFrame:
 
 
 def _clean(value) -> str:
-    from planner.register import clean_nik
-
     return clean_nik(value)
 
 
@@ -121,16 +121,18 @@ def write_state(state: pd.DataFrame, path: str | Path) -> Path:
     for column in _DATE_COLUMNS:
         if column in out:
             out[column] = pd.to_datetime(out[column], errors="coerce").dt.strftime("%Y-%m-%d")
-    out.to_csv(path, index=False)
-    return path
+    return write_csv(out, path)
 
 
 def read_state(path: str | Path) -> pd.DataFrame:
     """Read a register state written by `write_state`, with dates, flags and numbers typed again."""
     path = Path(path)
-    if not path.exists():
-        raise ValueError(f"register state not found: {path} (`planner plan` writes it to OUT/private/)")
-    state = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not path.is_file():
+        raise MissingFileError(path, "register state (`planner plan` writes it to OUT/private/register-state.csv)")
+    try:
+        state = read_own_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path} is not a register state written by planner ({exc})") from None
     check_state(state)
     for column in _DATE_COLUMNS:
         if column in state:
@@ -150,12 +152,14 @@ def read_list(path: str | Path, with_reason: bool = False) -> pd.DataFrame:
 
     With `with_reason` a ``reason`` (or ``alasan``) column is read too and normalised to
     ``moved``/``died``/``other_nik`` (Indonesian words such as *pindah*, *meninggal* are understood).
+    Rows with a blank or malformed NIK are kept (``nik`` empty or as written, ``line`` the file's
+    line) so that `apply` counts and reports them: a list never loses a row silently.
     """
     path = Path(path)
-    if not path.exists():
-        raise ValueError(f"list not found: {path}")
-    frame = (pd.read_excel(path, dtype=str) if path.suffix.lower() in (".xlsx", ".xls")
-             else pd.read_csv(path, dtype=str, keep_default_na=False))
+    what = "not-found list" if with_reason else "recorded list"
+    frame, _ = read_table(path, what=what, looks_right=_list_header, error=InputError)
+    lines = frame.pop("__line").to_numpy()
+    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("__")])
     columns = {str(c).strip().lower(): c for c in frame.columns}
     if "nik" in columns:
         nik = frame[columns["nik"]]
@@ -163,15 +167,22 @@ def read_list(path: str | Path, with_reason: bool = False) -> pd.DataFrame:
         nik = frame.iloc[:, 0]
         if _clean(frame.columns[0]).isdigit():  # no header: the first line is a NIK too
             nik = pd.concat([pd.Series([str(frame.columns[0])]), nik], ignore_index=True)
+            lines = np.concatenate([[1], lines])
     else:
-        raise ValueError(f"{path}: no 'nik' column (columns are {list(frame.columns)})")
-    out = pd.DataFrame({"nik": nik.map(_clean).to_numpy()})
+        raise InputError(f"{path}: no 'nik' column (columns are {list(frame.columns)})")
+    out = pd.DataFrame({"nik": nik.map(_clean).to_numpy(), "written": nik.astype(str).to_numpy(), "line": lines})
     if with_reason:
         key = columns.get("reason", columns.get("alasan"))
         if key is None:
-            raise ValueError(f"{path}: a not-found list needs a 'reason' column (moved, died or other_nik)")
+            raise InputError(f"{path}: a not-found list needs a 'reason' column (moved, died or other_nik)")
         out["reason"] = frame[key].fillna("").to_numpy()
-    return out[out["nik"] != ""].reset_index(drop=True)
+    return out
+
+
+def _list_header(header: list[str]) -> bool:
+    """A NIK list's header names a nik column, or is one column (possibly a NIK itself)."""
+    names = [h.strip().lower() for h in header if h.strip()]
+    return "nik" in names or len(names) == 1
 
 
 def normalise_reason(value) -> str:
@@ -207,15 +218,15 @@ def apply(state: pd.DataFrame, recorded, not_found=None, *, week: dt.date) -> Pr
         several register rows (duplicate entries) closes all of them.
     """
     check_state(state)
-    rec = pd.DataFrame({"nik": _niks(recorded)})
+    issues: list[tuple[str, str, str]] = []
+    rec = _usable("recorded", _as_list(recorded), issues)
     nf = (pd.DataFrame(columns=["nik", "reason"]) if not_found is None else pd.DataFrame(not_found).copy())
     if "nik" not in nf or "reason" not in nf:
-        raise ValueError("not_found needs columns nik and reason")
-    nf["nik"] = nf["nik"].map(_clean)
+        raise InputError("not_found needs columns nik and reason")
+    nf = _usable("not_found", nf, issues)
     nf["reason"] = nf["reason"].map(normalise_reason)
     new = state.copy()
     before = counts(state)
-    issues = []
     both = set(rec["nik"]) & set(nf["nik"])
     for nik in sorted(both):
         issues.append(("not_found", nik, "also on the recorded list: kept as recorded"))
@@ -238,6 +249,9 @@ def apply(state: pd.DataFrame, recorded, not_found=None, *, week: dt.date) -> Pr
                 issues.append((name, nik, f"already {current.iloc[0]} in week {new.loc[rows[0], 'week']}"))
                 continue
             rows = rows[(current == "unrecorded").to_numpy()]
+            if len(rows) > 1:
+                issues.append((name, nik, f"closes {len(rows)} register rows with the same NIK (duplicate "
+                                          "entries in the register: check them)"))
             new.loc[rows, "state"] = name
             new.loc[rows, "not_found_reason"] = reason if name == "not_found" else ""
             new.loc[rows, "week"] = week_text
@@ -247,12 +261,26 @@ def apply(state: pd.DataFrame, recorded, not_found=None, *, week: dt.date) -> Pr
     return Progress(new, pd.DataFrame(issues, columns=ISSUE_COLUMNS), before, after, week)
 
 
-def _niks(values) -> list[str]:
+def _as_list(values) -> pd.DataFrame:
+    """A recorded list as a frame with ``nik`` (from a list of NIKs or a frame)."""
     if isinstance(values, pd.DataFrame):
         if "nik" not in values:
-            raise ValueError("the recorded list needs a 'nik' column")
-        values = values["nik"]
-    return [n for n in (_clean(v) for v in values) if n]
+            raise InputError("the recorded list needs a 'nik' column")
+        return values.copy()
+    return pd.DataFrame({"nik": list(values)})
+
+
+def _usable(name: str, frame: pd.DataFrame, issues: list) -> pd.DataFrame:
+    """The rows of a list with a well-formed NIK; every other row becomes an issue (never dropped)."""
+    frame = frame.copy()
+    written = frame["written"] if "written" in frame else frame["nik"]
+    frame["nik"] = frame["nik"].map(_clean)
+    lines = frame["line"] if "line" in frame else pd.Series(range(2, len(frame) + 2), index=frame.index)
+    ok = frame["nik"].astype(str).str.fullmatch(r"\d{16}").fillna(False).astype(bool)
+    for raw, line, nik in zip(written[~ok], lines[~ok], frame["nik"][~ok]):
+        problem = nik_problem(raw) if str(raw).strip() else "no NIK"
+        issues.append((name, nik or "", f"line {line}: {'blank NIK' if problem == 'no NIK' else problem}"))
+    return frame[ok].reset_index(drop=True)
 
 
 def gaps(state: pd.DataFrame, areas, as_of: dt.date, election_date: dt.date | None = None) -> pd.DataFrame:

@@ -9,15 +9,17 @@ disagrees with the other columns, a formula-like cell. Files that cannot be used
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from planner.errors import RegisterError
+from planner.tables import looks_like_formula, read_table
 
 CANONICAL = ["nik", "nama", "alamat", "rt", "rw", "kelurahan", "kecamatan", "tgl_lahir", "jenis_kelamin",
              "lat", "lon", "home_visit"]
@@ -47,8 +49,6 @@ COMBINED = {"rt_rw": ["rt_rw", "rtrw", "no_rt_rw"],
             "koordinat": ["koordinat", "coordinates", "coordinate", "latlong", "lat_long", "lat_lon", "latlon",
                           "lat_lng", "titik_koordinat", "lokasi_koordinat"]}
 LOCATING = ("alamat", "kelurahan", "kecamatan", "lat", "nik")
-MAX_LINE_BYTES = 1_000_000  # a register line longer than this is not a register row (see _check_lines)
-FORMULA = re.compile(r"^\s*[=+@]|^\s*-\s*[A-Za-z(]")
 MONTHS = {"januari": "01", "jan": "01", "februari": "02", "feb": "02", "pebruari": "02", "maret": "03",
           "mar": "03", "april": "04", "apr": "04", "mei": "05", "juni": "06", "jun": "06", "juli": "07",
           "jul": "07", "agustus": "08", "agu": "08", "agt": "08", "aug": "08", "september": "09",
@@ -58,8 +58,6 @@ MONTHS = {"januari": "01", "jan": "01", "februari": "02", "feb": "02", "pebruari
           "march": "03"}
 
 
-class RegisterError(ValueError):
-    """A register file that cannot be used; the message says what is wrong and what was expected."""
 
 
 @dataclass(frozen=True)
@@ -103,139 +101,76 @@ def parse_nik(nik) -> NikInfo | None:
 
 
 def clean_nik(value) -> str:
-    """Strip what spreadsheets add around a NIK: spaces, dots, dashes, a leading apostrophe, '.0'."""
+    """Strip what spreadsheets add around a NIK: spaces, dots, dashes, a leading apostrophe, '.0'.
+
+    Full-width digits (typed with an Asian keyboard layout) become ASCII digits, and thousands
+    separators (``1,871,014,508,990,003``) are dropped when what is left is 16 digits.
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    text = str(value).strip().lstrip("'`")
+    text = unicodedata.normalize("NFKC", str(value)).strip().lstrip("'`")
     if text.endswith(".0"):
         text = text[:-2]
     if re.fullmatch(r"\d\.\d{15}e\+15", text, flags=re.I):  # a 16-digit number Excel kept as a float
         text = str(int(float(text)))
-    return re.sub(r"[\s.\-]", "", text)
+    text = re.sub(r"[\s.\-]", "", text)
+    if "," in text and re.fullmatch(r"\d{1,3}(,\d{3})+", text) and len(text.replace(",", "")) == 16:
+        text = text.replace(",", "")
+    return text
+
+
+#: How a spreadsheet mangles a 16-digit NIK, and what the office should do about it.
+EXPORT_AS_TEXT = ("export the NIK column as text (in Excel: select the column, Format Cells > Text, then type "
+                  "or paste the NIKs again; in LibreOffice: Format > Cells > Text), or save it from SIAK as CSV")
+
+
+def nik_problem(value) -> str:
+    """Why a value is not a usable NIK, in words a coordinator can act on ('' if it is one)."""
+    raw = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+    text = clean_nik(raw)
+    if not text:
+        return "no NIK"
+    if re.fullmatch(r"\d+([.,]\d+)?[eE][+-]?\d+", raw.replace(" ", "")):
+        return (f"NIK {raw!r} was turned into a number in scientific notation by a spreadsheet program: its last "
+                f"digits are lost and cannot be recovered; {EXPORT_AS_TEXT}")
+    if re.fullmatch(r"\d{14,15}", text):
+        return (f"NIK has {len(text)} digits instead of 16: a spreadsheet program probably dropped digits "
+                f"(it treated the NIK as a number); {EXPORT_AS_TEXT}")
+    if re.fullmatch(r"\d{13}000", text) or re.fullmatch(r"\d{15}0", text) and parse_nik(text) is None:
+        return (f"NIK {text} ends in zeros where a spreadsheet program rounded it (it keeps only 15 digits of a "
+                f"number); {EXPORT_AS_TEXT}")
+    if not re.fullmatch(r"\d{16}", text):
+        return "NIK is not 16 digits"
+    if parse_nik(text) is None:
+        return "NIK birth date DDMMYY is not a date, or a region/serial part is zero"
+    return ""
 
 
 # ---- reading files ------------------------------------------------------------------------------
-def _check_lines(path: Path, limit: int = MAX_LINE_BYTES) -> None:
-    """Stream the file once and refuse a line longer than `limit` bytes before pandas loads it.
-
-    A line is read in 16 MiB chunks, so a 1 GB line costs 16 MiB of memory, not 1 GB.
-    """
-    current, line_no = 0, 1
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 24):
-            parts = chunk.split(b"\n")
-            lengths = [len(p) for p in parts]
-            lengths[0] += current
-            closed = lengths[:-1]
-            worst = max(closed) if closed else 0
-            if worst > limit or lengths[-1] > limit:
-                where = line_no + (closed.index(worst) if worst > limit else len(closed))
-                raise RegisterError(f"{path}: line {where} is longer than {limit:,} bytes; a register row is "
-                                    "a few hundred bytes, so this is not a register (or a cell holds a whole "
-                                    "file). Fix or remove that line.")
-            line_no += len(closed)
-            current = lengths[-1]
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    if b"\x00" in raw[:4096]:
-        raise RegisterError(f"{path}: contains NUL bytes: not a text CSV (UTF-16 without BOM or a binary "
-                            "file?). Save it as CSV UTF-8 or XLSX.")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
-
-
-def _sniff_delimiter(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise RegisterError(f"{path}: file not found")
-    if path.stat().st_size == 0:
-        raise RegisterError(f"{path}: the file is empty; expected a header row and one row per resident")
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-    if path.suffix.lower() in (".xlsx", ".xlsm") or head.startswith(b"PK"):
-        try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-        except Exception as exc:  # openpyxl/zipfile raise many types; the user needs the message
-            raise RegisterError(f"{path}: cannot read as XLSX ({exc}); save it again as .xlsx or CSV") from exc
-        return frame
-    if path.suffix.lower() == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise RegisterError(f"{path}: old Excel .xls format is not supported; save it as .xlsx or CSV")
-    _check_lines(path)
-    text = _decode(path.read_bytes(), path)
-    if not text.strip():
-        raise RegisterError(f"{path}: the file has no content; expected a header row and one row per resident")
-    delimiter = _sniff_delimiter(text)
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, on_bad_lines="error",
-                            engine="c")
-    except pd.errors.ParserError:
-        frame = _read_ragged(text, delimiter, path)
-    except pd.errors.EmptyDataError as exc:
-        raise RegisterError(f"{path}: no header row found") from exc
-    # trailing blank lines are layout, not residents; blank lines in between stay (as empty rows)
-    blank = (frame.drop(columns=["__row_problem"], errors="ignore") == "").all(axis=1).to_numpy()
-    if blank.any():
-        last = len(frame) - np.argmax(~blank[::-1]) if (~blank).any() else 0
-        frame = frame.iloc[:last]
-    return frame
-
-
-def _read_ragged(text: str, delimiter: str, path: Path) -> pd.DataFrame:
-    """Rows with more fields than the header, as when an address holds an unquoted separator.
-
-    The usual field count is the most common one; lines before the first such line are titles. A row
-    with surplus fields has them joined back into the address column (or the last column), a short row
-    is padded; either way the row is kept and flagged in ``row_problem``.
-    """
-    try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except csv.Error as exc:
-        raise RegisterError(f"{path}: cannot split the file into '{delimiter}'-separated fields ({exc}); "
-                            "check the quoting of addresses") from exc
-    lengths = [len(r) for r in rows if any(field.strip() for field in r)]
-    if not lengths:
-        raise RegisterError(f"{path}: no header row found")
-    width = max(set(lengths), key=lengths.count)
-    start = next(i for i, r in enumerate(rows) if len(r) == width)
-    header = [h.strip() for h in rows[start]]
+def _address_column(header: list[str]) -> int | None:
+    """The address column of a header: where an unquoted separator most likely split a cell."""
     keys = [_key(h) for h in header]
-    target = next((i for i, k in enumerate(keys) if k in SYNONYMS["alamat"]), width - 1)
-    body, problems = [], []
-    for r in rows[start + 1:]:
-        problem = ""
-        if len(r) > width:
-            surplus = len(r) - width
-            r = r[:target] + [delimiter.join(r[target:target + surplus + 1])] + r[target + surplus + 1:]
-            problem = f"{surplus} extra '{delimiter}' joined into column {header[target]!r}"
-        elif 0 < len(r) < width and any(field.strip() for field in r):
-            problem = f"only {len(r)} of {width} fields"
-            r = r + [""] * (width - len(r))
-        elif len(r) < width:
-            r = r + [""] * (width - len(r))
-        body.append(r)
-        problems.append(problem)
-    frame = pd.DataFrame(body, columns=header, dtype=object)
-    frame["__row_problem"] = problems
-    return frame
+    return next((i for i, k in enumerate(keys) if k in SYNONYMS["alamat"]), None)
+
+
+def _looks_like_register(mapping: dict | None):
+    """Whether a header row names a column that locates residents (or one the mapping names)."""
+    wanted = set((mapping or {}).keys()) | set((mapping or {}).values())
+
+    def check(header: list[str]) -> bool:
+        if wanted & set(header):
+            return True
+        try:
+            return any(c in column_map(header) for c in LOCATING)
+        except RegisterError:
+            return False
+    return check
 
 
 def _find_header(frame: pd.DataFrame, mapping: dict | None, look: int = 10) -> pd.DataFrame:
     """Hand-kept sheets often start with a title ('DAFTAR PENDUDUK BELUM REKAM') above the header:
-    when the first row names no usable column, take the first of the next `look` rows that does."""
+    when the first row names no usable column, take the first of the next `look` rows that does.
+    """
     if mapping or any(c in column_map(frame.columns) for c in LOCATING):
         return frame
     for i in range(min(look, len(frame))):
@@ -302,13 +237,17 @@ def read_register(path: str | Path, mapping: dict | None = None) -> pd.DataFrame
         too many or too few fields are kept and flagged in ``row_problem`` instead.
     """
     path = Path(path)
-    frame = _find_header(_read_table(path), mapping)
+    table, report = read_table(path, what="register", looks_right=_looks_like_register(mapping),
+                               error=RegisterError, free_text=_address_column)
+    frame = _find_header(table, mapping)
     if frame.empty:
         raise RegisterError(f"{path}: the header is there but no data rows follow")
     try:
-        return standardise(frame, mapping)
+        out = standardise(frame, mapping)
     except RegisterError as exc:
         raise RegisterError(f"{path}: {exc}") from None
+    out.attrs["read_report"] = report
+    return out
 
 
 # ---- cleaning -------------------------------------------------------------------------------------
@@ -417,8 +356,12 @@ def _nik_columns(nik: pd.Series, born: pd.Series, sex: pd.Series) -> pd.DataFram
     problem = np.full(n, "", dtype=object)
     problem[lengths == 0] = "no NIK"
     problem[(lengths > 0) & ~digits] = "NIK is not 16 digits"
+    for i in np.flatnonzero((lengths > 0) & ~digits):  # say how a spreadsheet mangled it, where it did
+        problem[i] = nik_problem(raw[i]) or problem[i]
     problem[digits & ~has_date] = "NIK birth date DDMMYY is not a date"
     problem[digits & has_date & zero_part] = "NIK has a zero region or serial part"
+    for i in np.flatnonzero(digits & zero_part):  # a rounded number (…0000) says so
+        problem[i] = nik_problem(text[i]) or problem[i]
     b = pd.to_datetime(born, errors="coerce")
     has_born = valid & b.notna().to_numpy()
     dob_mismatch = has_born & ((b.dt.day.to_numpy() != nik_born.dt.day.to_numpy())
@@ -496,8 +439,7 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
     for canonical in ("nik", "nama", "alamat", "kelurahan", "kecamatan", "rt", "rw"):
         if canonical in found:
             values = out[canonical].to_numpy(dtype=object)
-            suspects = [i for i, v in enumerate(values) if v and v[0] in "=+-@"]
-            formula = [i for i in suspects if FORMULA.match(values[i])]
+            formula = [i for i, v in enumerate(values) if v and looks_like_formula(v)]
             if formula:
                 problems[formula] += f"formula-like cell in {canonical}; "
                 values = values.copy()
@@ -505,6 +447,9 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
                 out[canonical] = values
     if "__row_problem" in frame.columns:
         extra = frame["__row_problem"].fillna("").astype(str).to_numpy(dtype=object)
-        problems = np.where(extra != "", problems + extra + "; ", problems)
+        where = (frame["__line"].astype(str).to_numpy(dtype=object) if "__line" in frame.columns
+                 else np.full(n, "", dtype=object))
+        label = np.where(where != "", "line " + where + ": ", "")
+        problems = np.where(extra != "", problems + label + extra + "; ", problems)
     out["row_problem"] = [p.rstrip("; ") for p in problems]
     return out

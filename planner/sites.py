@@ -19,6 +19,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from planner.tables import read_table
+
 log = logging.getLogger(__name__)
 
 WGS84 = "EPSG:4326"
@@ -203,7 +205,9 @@ def _from_rbi(raw: gpd.GeoDataFrame, max_days: int) -> gpd.GeoDataFrame:
 
 
 def _from_csv(path: Path, max_days: int) -> gpd.GeoDataFrame:
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table, _ = read_table(path, what="sites file", looks_right=lambda h: {"name", "lat", "lon"} <= {
+        c.strip().lower() for c in h})
+    table = table.drop(columns=[c for c in table.columns if c.startswith("__")])
     table.columns = [c.strip().lower() for c in table.columns]
     missing = {"name", "kind", "lat", "lon"} - set(table.columns)
     if missing:
@@ -274,7 +278,8 @@ def _fill_codes(frame: gpd.GeoDataFrame, kelurahan: gpd.GeoDataFrame) -> gpd.Geo
 
 def _assign_ids(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Stable ids: ``<kode_kec>-camat`` for a kantor camat, ``<kode_kel>-<kind>`` otherwise,
-    numbered ``-2, -3`` in name order when a code holds several sites of a kind."""
+    numbered ``-2, -3`` in name order when a code holds several sites of a kind.
+    """
     frame = frame.copy()
     given = frame["site_id"].notna() & (frame["site_id"].astype(str) != "")
     area = frame["kode_kel"].where(frame["kind"] != "kantor_camat", frame["kode_kec"])

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from planner.errors import MissingFileError
 from planner.register import RegisterError, parse_nik, read_register, standardise
 
 HEADER = "NIK;Nama Lengkap;ALAMAT;RT;RW;Kel_Desa;Kecamatan;Tanggal Lahir;JK;Latitude;Lng\n"
@@ -107,8 +108,10 @@ def test_unusable_files_raise_clear_errors(tmp_path):
         path.write_bytes(data)
         with pytest.raises(RegisterError, match=messages[name]):
             read_register(path)
-    with pytest.raises(RegisterError, match="not found"):
+    with pytest.raises(MissingFileError, match="not found"):
         read_register(tmp_path / "missing.csv")
+    with pytest.raises(RegisterError, match="folder"):
+        read_register(tmp_path)
     (tmp_path / "fake.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(RegisterError, match="XLSX"):
         read_register(tmp_path / "fake.xlsx")

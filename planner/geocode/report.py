@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from planner.privacy import private_folder
+from planner.tables import write_csv
 
 # ---- outputs ---------------------------------------------------------------------------------------
 BUCKETS = ["matched (kelurahan)", "matched (kecamatan)", "ambiguous", "unmatched", "invalid"]
@@ -43,23 +44,6 @@ def summary(coded: pd.DataFrame, areas) -> pd.DataFrame:
     return out
 
 
-def _safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula (=, +, -x, @) with an apostrophe."""
-    from planner.register import FORMULA
-
-    frame = frame.copy()
-    for column in frame.columns:
-        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
-            values = frame[column].to_numpy(dtype=object)
-            risky = [i for i, v in enumerate(values) if isinstance(v, str) and v and v.lstrip()[:1] in "=+-@"
-                     and FORMULA.match(v)]
-            if risky:
-                values = values.copy()
-                values[risky] = ["'" + values[i] for i in risky]
-                frame[column] = values
-    return frame
-
-
 def write_outputs(coded: pd.DataFrame, areas, out_dir: str | Path) -> dict[str, Path]:
     """Write the geocoding result: personal files under ``private/``, the shareable summary beside it.
 
@@ -74,10 +58,10 @@ def write_outputs(coded: pd.DataFrame, areas, out_dir: str | Path) -> dict[str, 
     ordered = coded[first + [c for c in coded.columns if c not in first]]
     paths = {"geocoded": private / "geocoded.csv", "review": private / "review.csv",
              "summary": out_dir / "summary.csv"}
-    _safe_cells(ordered).to_csv(paths["geocoded"], index=False, encoding="utf-8")
+    write_csv(ordered, paths["geocoded"])
     review_cols = first + [c for c in ("nik", "nama", "alamat", "rt", "rw", "kelurahan", "kecamatan", "lat", "lon",
                                        "nik_problem", "row_problem") if c in coded.columns]
     review = ordered.loc[ordered["status"] != "matched", review_cols]
-    _safe_cells(review).to_csv(paths["review"], index=False, encoding="utf-8")
-    summary(coded, areas).to_csv(paths["summary"], index=False, encoding="utf-8")
+    write_csv(review, paths["review"])
+    write_csv(summary(coded, areas), paths["summary"])
     return paths
