@@ -214,6 +214,120 @@ def column_map(columns, mapping: dict | None = None) -> dict[str, str]:
     return found
 
 
+@dataclass
+class ImportReport:
+    """What reading a register did with every column and row: nothing is dropped without a word.
+
+    `messages()` says it in Bahasa Indonesia for the coordinator; `to_dict()` is the aggregate form
+    (column names and counts only, no resident data) that a plan may record.
+    """
+
+    rows: int
+    used: dict[str, str]
+    unused: list[str]
+    auto_mapped: list[tuple[str, str, str]]  # (column, canonical, why)
+    suggestions: list[tuple[str, str, str]]  # (column, canonical, why): map it in the scenario
+    duplicate_niks: int  # NIKs that appear on more than one row
+    duplicate_rows: int  # rows carrying such a NIK
+    nik_problems: dict[str, int]
+    repaired_rows: int
+    notes: list[str]
+
+    def messages(self) -> list[str]:
+        """One line per fact a coordinator should know, most important first."""
+        out = []
+        for column, canonical, why in self.suggestions:
+            out.append(f"kolom {column!r} tidak dipakai, padahal tampaknya {canonical} ({why}); petakan di skenario: "
+                       f"[register.columns] {canonical} = \"{column}\"")
+        for column, canonical, why in self.auto_mapped:
+            out.append(f"kolom {column!r} dibaca sebagai {canonical} ({why})")
+        if self.duplicate_niks:
+            out.append(f"{self.duplicate_niks:,} NIK muncul di lebih dari satu baris ({self.duplicate_rows:,} baris): "
+                       "periksa data ganda")
+        for problem, count in sorted(self.nik_problems.items(), key=lambda kv: -kv[1]):
+            out.append(f"{count:,} baris: {problem}")
+        if self.repaired_rows:
+            out.append(f"{self.repaired_rows:,} baris diperbaiki saat dibaca (lihat kolom row_problem)")
+        if self.unused:
+            out.append("kolom lain yang tidak dipakai: " + ", ".join(self.unused))
+        return out + self.notes
+
+    def to_dict(self) -> dict:
+        """Aggregates only: column names and counts."""
+        return {"rows": self.rows, "used": self.used, "unused": self.unused,
+                "auto_mapped": [list(x) for x in self.auto_mapped], "suggestions": [list(x) for x in self.suggestions],
+                "duplicate_niks": self.duplicate_niks, "duplicate_rows": self.duplicate_rows,
+                "nik_problems": self.nik_problems, "repaired_rows": self.repaired_rows}
+
+
+_YES_NO = re.compile(r"^(ya|y|tidak|tdk|t|yes|no|n|1|0|v|x|true|false|iya|perlu|tidak perlu)$", re.I)
+_SIXTEEN = re.compile(r"^'?\d{16}$")
+_HINTS = {"home_visit": ("kunjung", "dikunjungi", "disabil", "difabel", "sakit", "jompo", "rumah", "khusus"),
+          "nik": ("nik", "induk", "ktp"), "tgl_lahir": ("lahir", "birth", "dob"),
+          "alamat": ("alamat", "address", "domisili", "jalan"), "nama": ("nama", "name"),
+          "kelurahan": ("kelurahan", "desa", "kel"), "kecamatan": ("kecamatan", "kec")}
+
+
+def _value_kind(values: pd.Series) -> str | None:
+    """What most non-empty cells of a column look like: yes/no flags, 16-digit numbers or dates."""
+    sample = _text(values.iloc[:2000])
+    sample = sample[sample != ""]
+    if len(sample) < 3:
+        return None
+    if sample.str.match(_YES_NO).mean() >= 0.9:
+        return "home_visit"
+    if sample.map(lambda v: bool(_SIXTEEN.match(clean_nik(v)))).mean() >= 0.8:
+        return "nik"
+    if parse_dates(sample).notna().mean() >= 0.8 and not sample.str.fullmatch(r"\d+").all():
+        return "tgl_lahir"
+    return None
+
+
+def _header_hint(column: str) -> str | None:
+    key = _key(column)
+    if re.search(r"(^|_)(kk|no_kk|kartu_keluarga|nkk)($|_)", key):
+        return None  # a family card number: 16 digits, but not the resident's NIK
+    for canonical, words in _HINTS.items():
+        if any(w in key.split("_") or (len(w) > 4 and w in key) for w in words):
+            return canonical
+    return None
+
+
+def import_report(frame: pd.DataFrame, out: pd.DataFrame, mapping: dict | None, read=None) -> ImportReport:
+    """Account for every column and row of a register table after `standardise`."""
+    found = column_map(frame.columns, mapping)
+    source = [c for c in frame.columns if not str(c).startswith("__")]
+    used = {k: v for k, v in found.items() if not str(v).startswith("__")}
+    auto = list(out.attrs.get("auto_mapped", []))
+    for column, canonical, _ in auto:
+        used[canonical] = column
+    unused, suggest = [], []
+    mapped, taken = set(used), set(used.values())
+    for column in source:
+        if column in taken or column == "row_input":
+            continue
+        kind = _value_kind(frame[column])
+        hint = _header_hint(str(column))
+        guess = kind if kind and (hint in (None, kind)) else (hint if hint and kind is None else None)
+        if guess and guess not in mapped and (kind or hint in ("alamat", "nama", "kelurahan", "kecamatan")):
+            why = (f"{'isi ya/tidak' if kind == 'home_visit' else 'isi 16 angka' if kind == 'nik' else 'isi tanggal'}"
+                   if kind else "nama kolomnya mirip")
+            suggest.append((str(column), guess, why))
+        else:
+            unused.append(str(column))
+    niks = out.loc[out["nik_valid"], "nik"] if "nik_valid" in out else pd.Series(dtype=str)
+    counts = niks.value_counts()
+    dup = counts[counts > 1]
+    problems = out["nik_problem"][out["nik_problem"] != ""].value_counts() if "nik_problem" in out else {}
+    repaired = int((out["row_problem"] != "").sum()) if "row_problem" in out else 0
+    notes = list(getattr(read, "notes", [])) if read is not None else []
+    if read is not None and getattr(read, "sheets", None) and len(read.sheets) > 0 and read.kind == "xlsx":
+        notes.append("sheet dibaca: " + ", ".join(read.sheets)
+                     + (f"; dilewati: {', '.join(read.skipped_sheets)}" if read.skipped_sheets else ""))
+    return ImportReport(len(out), used, unused, [tuple(a) for a in auto], suggest, int(len(dup)), int(dup.sum()),
+                        {str(k): int(v) for k, v in dict(problems).items()}, repaired, notes)
+
+
 def read_register(path: str | Path, mapping: dict | None = None) -> pd.DataFrame:
     """Read a register CSV (utf-8, utf-8-sig, cp1252/latin-1; comma, semicolon, tab) or XLSX.
 
@@ -247,6 +361,7 @@ def read_register(path: str | Path, mapping: dict | None = None) -> pd.DataFrame
     except RegisterError as exc:
         raise RegisterError(f"{path}: {exc}") from None
     out.attrs["read_report"] = report
+    out.attrs["import_report"] = import_report(frame, out, mapping, report)
     return out
 
 
@@ -277,14 +392,18 @@ def parse_dates(values: pd.Series) -> pd.Series:
     todo = out.isna() & u.str.contains(r"[a-z]", regex=True)
     if todo.any():
         def month_words(s: str) -> str:
-            return re.sub(r"[a-z]+", lambda m: MONTHS.get(m.group(0), m.group(0)), s)
-        words = u[todo].map(month_words).str.replace(r"[\s,]+", "-", regex=True)
-        out[todo] = pd.to_datetime(words, format="%d-%m-%Y", errors="coerce")
+            return re.sub(r"[a-z]+", lambda m: MONTHS.get(m.group(0).rstrip("."), m.group(0)), s)
+        # 'Mar 12, 2001' / 'March 12 2001' name the month first (English); '12 Maret 2001' the day
+        month_first = u[todo].str.match(r"^[a-z]+\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}$")
+        words = u[todo].str.replace(r"(\d)(st|nd|rd|th)\b", r"\1", regex=True).map(month_words)
+        words = words.str.replace(r"[\s,.]+", "-", regex=True).str.strip("-")
+        out[todo] = np.where(month_first, pd.to_datetime(words, format="%m-%d-%Y", errors="coerce"),
+                             pd.to_datetime(words, format="%d-%m-%Y", errors="coerce"))
     todo = out.isna() & u.str.fullmatch(r"\d{4,5}(\.0)?")
     if todo.any():  # Excel serial day numbers
         serial = pd.to_numeric(u[todo], errors="coerce")
         out[todo] = pd.to_datetime("1899-12-30") + pd.to_timedelta(serial, unit="D")
-    out[(out < pd.Timestamp("1900-01-01")) | (out > pd.Timestamp("2100-01-01"))] = pd.NaT
+    out[(out < pd.Timestamp("1800-01-01")) | (out > pd.Timestamp("2200-01-01"))] = pd.NaT  # not a date typo
     return pd.Series(out.to_numpy()[inverse], index=values.index, dtype="datetime64[ns]")
 
 
@@ -307,13 +426,39 @@ def parse_flag(values: pd.Series) -> pd.Series:
     return ~no
 
 
+_HEMISPHERE = {"ls": -1, "s": -1, "lu": 1, "u": 1, "n": 1, "bt": 1, "t": 1, "e": 1, "bb": -1, "b": -1, "w": -1}
+_DMS = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:°|º|deg|d)?\s*(?:(\d+(?:[.,]\d+)?)\s*['′m])?\s*"
+                  r"(?:(\d+(?:[.,]\d+)?)\s*(?:\"|″|''|s))?\s*([a-z]{1,2})?\.?\s*$", re.I)
+
+
+def _coordinate(text: str) -> float:
+    """One coordinate: '-5.43', '-5,43', '5.43 LS', '105.26 BT', '5°25\'48" LS' -> decimal degrees."""
+    if not text:
+        return np.nan
+    found = _DMS.match(text)
+    if not found:
+        return np.nan
+    deg, minutes, seconds, hemi = found.groups()
+    value = abs(float(deg.replace(",", "."))) + float((minutes or "0").replace(",", ".")) / 60 + float(
+        (seconds or "0").replace(",", ".")) / 3600
+    sign = -1.0 if deg.startswith("-") else 1.0
+    if hemi:
+        if hemi.lower() not in _HEMISPHERE:
+            return np.nan
+        sign = _HEMISPHERE[hemi.lower()]
+    return sign * value
+
+
 def parse_coordinate(values: pd.Series) -> pd.Series:
-    """Numbers with a decimal point or a decimal comma; NaN when not a number."""
+    """Decimal degrees from numbers with a decimal point or comma, LS/LU/BT/BB (or N/S/E/W) and DMS.
+
+    South (LS) and west (BB) are negative: '5.43 LS' is -5.43, '105.26 BT' is 105.26. NaN when the
+    cell is not a coordinate.
+    """
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
     codes, uniq = pd.factorize(_text(values))
-    text = pd.Series(uniq, dtype=object).str.replace(",", ".", regex=False).str.replace(r"[^\d.\-]", "", regex=True)
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    numbers = np.array([_coordinate(u) for u in uniq], dtype=float)
     return pd.Series(numbers[codes] if len(numbers) else np.full(len(values), np.nan), index=values.index)
 
 
@@ -328,6 +473,9 @@ def _nik_columns(nik: pd.Series, born: pd.Series, sex: pd.Series) -> pd.DataFram
     lengths = np.fromiter((len(v) for v in raw), dtype=np.int64, count=len(raw))
     for i in np.flatnonzero(lengths != 16):
         text[i] = clean_nik(raw[i])
+    for i in np.flatnonzero(lengths == 16):  # full-width digits, NBSP: 16 characters but not 16 ASCII digits
+        if not (raw[i].isascii() and raw[i].isdigit()):
+            text[i] = clean_nik(raw[i])
     lengths = np.fromiter((len(v) for v in text), dtype=np.int64, count=len(text))
     n = len(text)
     sixteen = np.flatnonzero(lengths == 16)
@@ -401,6 +549,7 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     found = column_map(frame.columns, mapping)
+    auto = _auto_map(frame, found)
     frame = frame.copy()
     if "rt_rw" in found and not ("rt" in found or "rw" in found):
         parts = _text(frame[found.pop("rt_rw")]).str.extract(r"(\d+)\D+(\d+)")
@@ -428,6 +577,10 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
         out[canonical] = _text(frame[found[canonical]]) if canonical in found else pd.Series("", index=frame.index)
     out["tgl_lahir"] = parse_dates(frame[found["tgl_lahir"]]) if "tgl_lahir" in found else pd.NaT
     out["tgl_lahir"] = out["tgl_lahir"].astype("datetime64[ns]")
+    today = pd.Timestamp(dt.date.today())
+    future = (out["tgl_lahir"] > today).to_numpy()
+    ancient = (out["tgl_lahir"] < today - pd.DateOffset(years=120)).to_numpy()
+    out.loc[future | ancient, "tgl_lahir"] = pd.NaT  # a date that would change the resident's class
     out["jenis_kelamin"] = parse_sex(frame[found["jenis_kelamin"]]) if "jenis_kelamin" in found else ""
     for axis in ("lat", "lon"):
         out[axis] = parse_coordinate(frame[found[axis]]) if axis in found else np.nan
@@ -436,6 +589,8 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
         out[column] = values
     out["nik"] = out.pop("nik_clean").where(out["nik_valid"], out["nik"])
     problems = np.full(n, "", dtype=object)
+    problems[future] += "tgl_lahir is in the future: not used; "
+    problems[ancient] += "tgl_lahir is more than 120 years ago: not used; "
     for canonical in ("nik", "nama", "alamat", "kelurahan", "kecamatan", "rt", "rw"):
         if canonical in found:
             values = out[canonical].to_numpy(dtype=object)
@@ -452,4 +607,27 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
         label = np.where(where != "", "line " + where + ": ", "")
         problems = np.where(extra != "", problems + label + extra + "; ", problems)
     out["row_problem"] = [p.rstrip("; ") for p in problems]
+    out.attrs["auto_mapped"] = auto
     return out
+
+
+def _auto_map(frame: pd.DataFrame, found: dict) -> list[tuple[str, str, str]]:
+    """Map a column whose header *and* values say what it is ('Perlu Dikunjungi' with ya/tidak).
+
+    Only when exactly one column fits a canonical field that nothing maps yet; `found` is updated.
+    Columns that fit by values or header alone are suggested in the import report instead.
+    """
+    taken = set(found.values())
+    fits: dict[str, list[str]] = {}
+    for column in frame.columns:
+        if column in taken or column.startswith("__"):
+            continue
+        hint = _header_hint(column)
+        if hint in ("home_visit", "nik", "tgl_lahir") and hint not in found and _value_kind(frame[column]) == hint:
+            fits.setdefault(hint, []).append(column)
+    auto = []
+    for canonical, columns in fits.items():
+        if len(columns) == 1:
+            found[canonical] = columns[0]
+            auto.append((columns[0], canonical, "nama dan isi kolomnya cocok"))
+    return auto

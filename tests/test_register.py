@@ -163,3 +163,62 @@ def test_unquoted_separators_in_addresses_are_joined_back_and_flagged(tmp_path):
     assert reg.loc[0, "alamat"] == "Jl. A No. 1, Kel. Kedaton" and reg.loc[0, "kecamatan"] == "Kedaton"
     assert "extra ','" in reg.loc[0, "row_problem"] and reg.loc[1, "row_problem"] == ""
     assert "only 2 of 3 fields" in reg.loc[2, "row_problem"] and reg.loc[2, "kecamatan"] == ""
+
+
+# ---- no silent loss (issues #14, #15) ------------------------------------------------------------
+def _register(tmp_path, frame: pd.DataFrame, name="reg.csv"):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return read_register(path)
+
+
+def test_a_recognisable_column_is_mapped_or_named_with_its_scenario_line(tmp_path):
+    n = 23
+    frame = pd.DataFrame({"NIK": [f"18710145089900{i:02d}" for i in range(1, n + 1)], "Alamat": "Jl. Kartini",
+                          "Kelurahan": "Kedaton", "Perlu Dikunjungi": ["ya"] * n, "Tgl": ["12-03-2001"] * n,
+                          "Keterangan": "-"})
+    reg = _register(tmp_path, frame)
+    assert reg["home_visit"].sum() == n  # today all 23 home visits vanish silently
+    report = reg.attrs["import_report"]
+    text = "\n".join(report.messages())
+    assert "'Perlu Dikunjungi' dibaca sebagai home_visit" in text
+    assert '[register.columns] tgl_lahir = "Tgl"' in text
+    assert "Keterangan" in report.unused
+
+
+def test_a_column_that_only_looks_like_a_field_is_suggested_not_mapped(tmp_path):
+    frame = pd.DataFrame({"nik": ["1871014508990003", "1871020101050001", "1871020101050002"],
+                          "alamat": "Jl. A", "Status": ["ya", "tidak", "ya"]})
+    reg = _register(tmp_path, frame)
+    assert not reg["home_visit"].any()
+    assert ("Status", "home_visit", "isi ya/tidak") in reg.attrs["import_report"].suggestions
+
+
+def test_niks_mangled_by_spreadsheets_get_the_exact_explanation(tmp_path):
+    frame = pd.DataFrame({"nik": ["1,87101E+15", "187101450899000", "1871014508990000", "1,871,014,508,990,003",
+                                  "１８７１０１４５０８９９０００３"], "alamat": "Jl. A"})
+    reg = _register(tmp_path, frame)
+    problems = reg["nik_problem"].tolist()
+    assert "scientific notation" in problems[0] and "as text" in problems[0]
+    assert "15 digits" in problems[1]
+    assert "rounded" in problems[2]
+    assert reg["nik_valid"].tolist()[3:] == [True, True]  # separators and full-width digits repaired
+    assert reg["nik"].tolist()[3:] == ["1871014508990003", "1871014508990003"]
+    assert reg.attrs["import_report"].duplicate_niks == 1
+
+
+def test_birth_dates_english_month_first_and_impossible_ones(tmp_path):
+    frame = pd.DataFrame({"alamat": "Jl. A", "tgl_lahir": ["Mar 12, 2001", "12 Maret 2001", "2090-01-01",
+                                                           "1850-05-05"]})
+    reg = _register(tmp_path, frame)
+    assert reg["tgl_lahir"].iloc[0] == pd.Timestamp("2001-03-12") == reg["tgl_lahir"].iloc[1]
+    assert reg["tgl_lahir"].iloc[2:].isna().all()
+    assert "future" in reg["row_problem"].iloc[2] and "120 years" in reg["row_problem"].iloc[3]
+
+
+def test_coordinates_with_hemisphere_letters(tmp_path):
+    frame = pd.DataFrame({"alamat": "Jl. A", "lat": ["5.43 LS", "-5,43", "5°25'48\" LS"],
+                          "lon": ["105.26 BT", "105,26", "105.26 E"]})
+    reg = _register(tmp_path, frame)
+    assert reg["lat"].round(4).tolist() == [-5.43, -5.43, -5.43]
+    assert reg["lon"].tolist() == [105.26, 105.26, 105.26]
