@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import BL_KELURAHAN, GAZETTEER, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA
+from conftest import BL_KELURAHAN, GAZETTEER, GEO, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA
 from planner.areas import load_areas
+from planner import geocode as geocoding
 from planner.geocode import Gazetteer, geocode, name_key, reduce_address
 from planner.synth_register import STYLES, make_register
 
@@ -307,3 +308,48 @@ def test_columns_swapped_codes_and_markers(province, prov_gaz):
 def test_unmarked_words_do_not_become_kelurahan(bl, bl_gaz, address, kode_kec):
     row = one(bl, bl_gaz, alamat=address)
     assert row["kode_kel"] == "" and row["kode_kec"] == kode_kec, row[["reason", "kode_kel"]].to_dict()
+
+
+# ---- a register from another city (issue #15) -------------------------------------------------------
+SEEDS = GEO / "wilayah-boundaries-seeds"
+
+
+@pytest.fixture(scope="module")
+def bengkulu_register():
+    """A generated Kota Bengkulu register (NIKs 17.71...), as if sent to the Bandar Lampung plan."""
+    bk = load_areas(SEEDS / "kota_bengkulu_kelurahan.geojson", SEEDS / "kota_bengkulu_kecamatan_from_kelurahan.geojson")
+    reg = make_register(bk.kelurahan, pd.Series(10, index=bk.kelurahan["kode"]), seed=1, as_of=AS_OF)
+    truth = reg["true_kode_kel"]
+    return reg.drop(columns=[c for c in TRUTH if c in reg]), truth, bk
+
+
+def test_a_register_from_another_city_is_warned_with_the_share(bengkulu_register, bl, bl_gaz):
+    reg, _, _ = bengkulu_register
+    coded = geocoding.geocode(reg, bl, gazetteer=bl_gaz)
+    warnings = " ".join(coded.attrs["warnings"])
+    assert "PERINGATAN" in warnings and "17.71" in warnings
+    unplaced = (coded["status"] != "matched").mean()
+    assert f"{unplaced:.0%}" in warnings
+    assert geocoding.buckets(coded).sum() == len(reg)
+
+
+def test_same_named_kelurahan_of_another_city_are_not_score_100_matches(bengkulu_register, bl, bl_gaz):
+    """Beringin Raya, Surabaya and Tanjung Agung exist in both cities: a Bengkulu NIK + Bengkulu address."""
+    reg, truth, bk = bengkulu_register
+    names = dict(zip(bk.kelurahan["kode"], bk.kelurahan["nama"]))
+    shared = truth.map(names).isin(["Beringin Raya", "Surabaya", "Tanjung Agung"])
+    assert shared.sum() >= 20
+    coded = geocoding.geocode(reg, bl, gazetteer=bl_gaz)
+    hits = coded[shared]
+    assert not ((hits["status"] == "matched") & (hits["score"] >= 100)).any()
+    assert hits["reason"].str.contains("17.71").sum() >= len(hits[hits["status"] == "ambiguous"])
+
+
+def test_a_resident_who_moved_in_still_matches(bl, bl_gaz):
+    """A Bengkulu NIK in an otherwise local register is a mover: matched, flagged as such."""
+    reg = labelled(bl, 300, seed=4).drop(columns=TRUTH)
+    reg.loc[0, "nik"] = "1771036605450933"
+    reg.loc[0, "alamat"] = "Jl. Kartini 5, Kel. Kedaton, Kec. Kedaton"
+    coded = geocoding.geocode(reg, bl, gazetteer=bl_gaz)
+    assert coded.loc[0, "status"] == "matched" and coded.loc[0, "nik_kec_mismatch"]
+    assert coded.attrs["warnings"] == []

@@ -8,8 +8,8 @@ The package is split by concept: `names` (normalising names and addresses to key
 from planner.geocode.cascade import STEPS, geocode
 from planner.geocode.gazetteer import Gazetteer
 from planner.geocode.names import name_key, reduce_address
-from planner.geocode.report import BUCKETS, buckets, summary, write_outputs
+from planner.geocode.report import BUCKETS, buckets, fit_warnings, summary, write_outputs
 from planner.geocode.resolver import Match, Resolver
 
-__all__ = ["BUCKETS", "STEPS", "Gazetteer", "Match", "Resolver", "buckets", "geocode", "name_key", "reduce_address",
+__all__ = ["BUCKETS", "STEPS", "Gazetteer", "Match", "Resolver", "buckets", "fit_warnings", "geocode", "name_key", "reduce_address",
            "summary", "write_outputs"]

@@ -24,7 +24,8 @@ import shapely
 
 from planner.contracts import GEOCODE_COLUMNS
 from planner.geocode.gazetteer import Gazetteer
-from planner.geocode.names import _MULTI_DIGIT, HASH, MARKERS, STOPWORDS, _tokens, reduce_address
+from planner.geocode.names import _MULTI_DIGIT, HASH, MARKERS, STOPWORDS, _tokens, name_key, reduce_address
+from planner.geocode.report import FOREIGN_SHARE, fit_warnings
 from planner.geocode.resolver import Match, Resolver
 from planner.register import standardise
 
@@ -217,6 +218,60 @@ def nik_step(ctx: Context, rows: Rows) -> None:
 STEPS = (coordinates_step, columns_step, address_step, nik_step)
 
 
+_AREA_IN_ADDRESS = re.compile(r"\b(kota(?:madya)?|kab(?:upaten)?|kodya|kec(?:amatan)?)\b\.?\s*([a-z][a-z .'-]{2,40}?)"
+                              r"\s*(?=[,;/()]|\bkab|\bkota|\bprov|$)", re.I)
+
+
+def _foreign_area(alamat: str, kecamatan: str, gaz: Gazetteer) -> str:
+    """A kab/kota or kecamatan named in the row that the area set does not have ('' when none).
+
+    Spelling slips of known names do not count (rapidfuzz ratio 85 or more to a known key).
+    """
+    from rapidfuzz import fuzz, process
+
+    named = [(m.group(1).lower(), m.group(2).strip()) for m in _AREA_IN_ADDRESS.finditer(alamat)]
+    if kecamatan:
+        named.append(("kec", re.sub(r"^\s*kec(amatan)?\.?\s*", "", kecamatan, flags=re.I)))
+    for marker, name in named:
+        key = name_key(name)
+        known = gaz.kec_keys if marker.startswith("kec") else gaz.kab_keys
+        if len(key) < 3 or key in known or key in gaz.kab_keys or key in gaz.kec_keys:
+            continue
+        if known and process.extractOne(key, list(known), scorer=fuzz.ratio, score_cutoff=85.0):
+            continue
+        return f"{'kecamatan' if marker.startswith('kec') else 'kab/kota'} {name}"
+    return ""
+
+
+def doubt_foreign_rows(ctx: Context, rows: Rows) -> None:
+    """A name match whose NIK *and* address both point outside the area set is not a match.
+
+    Kelurahan names repeat across Indonesia (Sukarame is in Bandar Lampung and in Palembang): when a
+    row's NIK was issued in a kab/kota outside the area set and its address (or kecamatan column)
+    names a kab/kota or kecamatan the area set does not have, the resident most likely lives there,
+    so the row becomes ``ambiguous`` with both facts in the reason. In a register whose NIKs mostly
+    come from elsewhere (over `FOREIGN_SHARE`: the list belongs to another kab/kota) a name match
+    with such a NIK is doubted even when the address names nothing else. A NIK from elsewhere alone stays a match (people move; ``nik_kec_mismatch`` says so).
+    """
+    kab_codes = {str(k)[:5] for k in ctx.areas.kecamatan["kode"]}
+    nik_kab = np.array([k[:5] for k in ctx.nik_kec], dtype=object)
+    by_name = np.array([str(m).startswith(("columns", "address")) for m in rows.method], dtype=bool)
+    foreign = ctx.nik_ok & ~np.isin(nik_kab, list(kab_codes))
+    share = foreign.sum() / max(int(ctx.nik_ok.sum()), 1)
+    todo = np.flatnonzero((rows.status == "matched") & by_name & foreign)
+    for i in todo:
+        elsewhere = _foreign_area(ctx.alamat[i], ctx.kec_col[i], ctx.gazetteer)
+        if not elsewhere and share > FOREIGN_SHARE:
+            elsewhere = f"nothing else, but {share:.0%} of the register's NIKs are from outside the area set"
+        if not elsewhere:
+            continue
+        rows.candidates[i] = f"{rows.kode_kel[i] or rows.kode_kec[i]} {rows.reason[i]}"
+        rows.reason[i] = (f"name matches {rows.kode_kel[i] or rows.kode_kec[i]} only by name: the NIK was issued in "
+                          f"{nik_kab[i]} and the row names {elsewhere}, both outside the area set")
+        rows.status[i], rows.level[i], rows.kode_kel[i], rows.kode_kec[i] = "ambiguous", "", "", ""
+        rows.score[i] = 0.0
+
+
 def _finish(ctx: Context, rows: Rows) -> None:
     """What is left: unmatched, or invalid when the row has nothing to locate it by."""
     reg = ctx.register
@@ -267,6 +322,7 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
     rows = Rows(len(register))
     for step in STEPS:
         step(ctx, rows)
+    doubt_foreign_rows(ctx, rows)
     _finish(ctx, rows)
     ctx.bar.close()
     out = register.copy()
@@ -275,6 +331,7 @@ def geocode(register: pd.DataFrame, areas, gazetteer: Gazetteer | str | Path | N
     out["nik_kec_mismatch"] = (rows.status == "matched") & ctx.nik_ok & (ctx.nik_kec != rows.kode_kec)
     out["candidates"] = rows.candidates
     assert all(c in out.columns for c in GEOCODE_COLUMNS)
+    out.attrs["warnings"] = fit_warnings(out, areas)
     return out
 
 

@@ -22,6 +22,38 @@ def buckets(coded: pd.DataFrame) -> pd.Series:
     return pd.Series(label).value_counts().reindex(BUCKETS, fill_value=0)
 
 
+#: Above this share of rows that do not belong to the areas, a register is probably the wrong one.
+FOREIGN_SHARE = 0.2
+
+
+def fit_warnings(coded: pd.DataFrame, areas) -> list[str]:
+    """Warnings (Bahasa Indonesia) when a register mostly does not belong to the areas it is planned on.
+
+    Two signs: many rows not placed at all, or many valid NIKs issued in kab/kota outside the area
+    set. Either above `FOREIGN_SHARE` means the register is probably from another kab/kota (or the
+    scenario names the wrong areas): a plan from it would serve few of its residents.
+    """
+    n = len(coded)
+    if not n:
+        return []
+    out = []
+    unplaced = int((coded["status"] != "matched").sum())
+    if unplaced / n > FOREIGN_SHARE:
+        out.append(f"PERINGATAN: {unplaced:,} dari {n:,} baris ({unplaced / n:.0%}) tidak dapat ditempatkan di wilayah "
+                   "skenario; apakah daftar ini dari kab/kota lain, atau wilayahnya salah?")
+    if "nik_valid" in coded and "nik_kode_kec" in coded:
+        valid = coded[coded["nik_valid"].astype(bool)]
+        kab = valid["nik_kode_kec"].astype(str).str[:5]
+        ours = {str(k)[:5] for k in areas.kecamatan["kode"]}
+        foreign = kab[~kab.isin(ours)]
+        if len(valid) and len(foreign) / len(valid) > FOREIGN_SHARE:
+            top = ", ".join(f"{k} ({c:,})" for k, c in foreign.value_counts().head(3).items())
+            out.append(f"PERINGATAN: {len(foreign):,} dari {len(valid):,} NIK ({len(foreign) / len(valid):.0%}) "
+                       f"terbit di kab/kota di luar wilayah skenario (kode {top}); wilayah skenario: "
+                       f"{', '.join(sorted(ours))}")
+    return out
+
+
 def summary(coded: pd.DataFrame, areas) -> pd.DataFrame:
     """Matched rows per kelurahan and per kecamatan (aggregates only: shareable)."""
     matched = coded[coded["status"] == "matched"]
