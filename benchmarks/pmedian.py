@@ -1,4 +1,4 @@
-"""p-median benchmark: planner.pmedian.solve_pmedian on OR-Library pmed1-pmed40 vs PySAL spopt.
+"""p-median benchmark: benchmarks.pmedian_model.solve_pmedian on OR-Library pmed1-pmed40 vs PySAL spopt.
 
 Run: ``python benchmarks/pmedian.py [--instances 1-40] [--limit-small 10] [--limit-large 30]``.
 Instances already in the log are skipped; ``--rerun`` runs them again (with ``--no-spopt`` the
@@ -36,10 +36,10 @@ from scipy.sparse.csgraph import shortest_path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._results import write_section  # noqa: E402
 from planner.placement import place  # noqa: E402
-from planner.pmedian import solve_pmedian  # noqa: E402
+from benchmarks.pmedian_model import solve_pmedian  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+from benchmarks._data import SHARED  # noqa: E402
 PMED = SHARED / "bench" / "orlib_pmed"
 LOG = Path(__file__).with_name(".pmedian-runs.jsonl")
 

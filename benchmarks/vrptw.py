@@ -10,7 +10,7 @@ the `vrptw` section of benchmarks/RESULTS.md.
     python benchmarks/vrptw.py --set solomon --limits 10 --configs default,portfolio
     python benchmarks/vrptw.py --set gh200 --limits 30 --instances C1_2_1,R1_2_1,RC1_2_1
 
-`portfolio` runs planner.routing.VRPTW_PORTFOLIO side by side (one process per search, best kept,
+`portfolio` runs benchmarks.vrptw_portfolio.VRPTW_PORTFOLIO side by side (one process per search, best kept,
 `run_portfolio`); single configs of several instances run `--jobs` at a time, one process each. Run
 nothing else meanwhile: the limit is wall clock.
 """
@@ -38,9 +38,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks._results import write_section  # noqa: E402
-from planner.routing import SEARCH_CONFIGS, VRPTW_PORTFOLIO, run_portfolio, search_parameters  # noqa: E402
+from benchmarks._data import BENCH  # noqa: E402
+from benchmarks.vrptw_portfolio import VRPTW_CONFIGS as SEARCH_CONFIGS  # noqa: E402
+from benchmarks.vrptw_portfolio import VRPTW_PORTFOLIO, run_portfolio  # noqa: E402
+from planner.routing import search_parameters  # noqa: E402
 
-BENCH = HERE.parent.parent / "shared" / "bench"
 RAW = HERE / "solutions" / "raw.jsonl"
 SCALE = 10  # tenths: the DIMACS convention truncates every arc to one decimal
 
@@ -113,7 +115,7 @@ def solve(inst: Instance, config: str, time_limit_s: float) -> tuple[list[list[i
     for v in range(inst.n_vehicles):
         time_dim.CumulVar(model.Start(v)).SetRange(int(inst.ready[0]) * SCALE, horizon)
         time_dim.CumulVar(model.End(v)).SetRange(int(inst.ready[0]) * SCALE, horizon)
-    params = search_parameters(config, time_limit_s)
+    params = search_parameters(SEARCH_CONFIGS[config] if isinstance(config, str) else config, time_limit_s)
     t0, c0 = time.perf_counter(), time.process_time()
     solution = model.SolveWithParameters(params)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -297,7 +299,7 @@ def report() -> None:
         "Distance-only DIMACS convention (arcs truncated to 0.1, fleet up to the file's count, no vehicle cost); "
         "gap to the distance-only BKS. `default` = OR-Tools PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH; "
         f"`tuned` = {SEARCH_CONFIGS['tuned'].describe()}; `tuned_savings` = {SEARCH_CONFIGS['tuned_savings'].describe()}; "
-        f"`portfolio` = planner.routing.VRPTW_PORTFOLIO ({', '.join(VRPTW_PORTFOLIO)}) run side by side, one process "
+        f"`portfolio` = benchmarks.vrptw_portfolio.VRPTW_PORTFOLIO ({', '.join(VRPTW_PORTFOLIO)}) run side by side, one process "
         "each on its own core, best kept (`run_portfolio`); `pci_gls` = the previous session's setting "
         f"({SEARCH_CONFIGS['pci_gls'].describe()}), measured on a shared machine (load average up to ~6). "
         "Every solution re-checked by an independent checker; 'infeasible' = no solution within the fleet. "

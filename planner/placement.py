@@ -23,7 +23,7 @@ half every ``half`` minutes of travel (exponential distance decay, as in accessi
 to whole people, so expected recordings never exceed a site's capacity.
 
 The p-median problem is the special case "every demand point served, ``p`` sites open, one day
-each, no capacity, gain = -cost": `planner.pmedian.solve_pmedian(..., formulation="assignment")`
+each, no capacity, gain = -cost": `benchmarks.pmedian_model.solve_pmedian(..., formulation="assignment")`
 builds it with the very same model code (`_build`), and benchmarks/pmedian.py measures it.
 
 Solver choice (measured on 2 shared cores, benchmarks/RESULTS.md "pmedian"): HiGHS by default.
@@ -97,7 +97,7 @@ def turnout(minutes, half_min: float = 30.0):
     return np.power(2.0, -np.asarray(minutes, dtype=float) / float(half_min))
 
 
-# ---- solver wrapper shared by place and pmedian.solve_pmedian -----------------------------------------
+# ---- solver wrapper shared by place and benchmarks.pmedian_model ---------------------------------------
 class _Solver:
     """pywraplp with the settings every model here needs: one thread, a seed, a time limit."""
 

@@ -13,7 +13,7 @@ import pytest
 
 from planner.network import travel_matrix
 from planner.placement import CLASSES, place, place_from_scenario, turnout
-from planner.pmedian import solve_pmedian
+from benchmarks.pmedian_model import solve_pmedian
 from planner.sites import add_fallback_sites, load_sites
 from tests.conftest import BENCH, BL_KELURAHAN, BL_POPULATION, GOV_OFFICES, REPO
 
@@ -215,7 +215,7 @@ def test_pmedian_orlib_pmed1_optimum():
 def test_pmedian_benders_branches_and_matches_brute_force(monkeypatch):
     """Random clustered instances (non-square, weighted, p = 1-4): the branch-and-cut proves the
     brute-force optimum, and some of them need the tree (a node with a fixed site)."""
-    from planner import pmedian
+    from benchmarks import pmedian_model as pmedian
 
     branched = []
     set_fixed = pmedian._BendersMaster.set_fixed

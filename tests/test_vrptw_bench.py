@@ -8,7 +8,7 @@ from functools import partial
 import pytest
 
 from benchmarks import vrptw
-from planner.routing import VRPTW_PORTFOLIO, run_portfolio
+from benchmarks.vrptw_portfolio import VRPTW_PORTFOLIO, run_portfolio
 from tests.conftest import BENCH
 
 R101 = BENCH / "solomon" / "instances" / "R101.txt"

@@ -1,0 +1,143 @@
+"""An independent re-check of a schedule: every rule, re-derived from the calendar and sites.
+
+No solver is involved, so tests (and users) need not trust any engine: the same checker validates
+the OR-Tools and the PyVRP schedules.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.contracts import SCHEDULE_COLUMNS
+from planner.routing.problem import friday_break, session_minutes, unit_names
+from planner.scenario import CalendarConfig, UnitGroup, hhmm_to_minutes
+
+
+def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.DataFrame | None = None, *,
+                   units: list[UnitGroup] | None = None, travel_reserve_min: int = 60,
+                   matrix_fn=None) -> list[str]:
+    """Every rule a schedule breaks, re-derived from the calendar and sites without the solver.
+
+    Checks: stops only on working dates (no holiday, Saturday only when on); each unit-day starts and
+    ends at its depot inside the working hours; times run forward with the travel time between stops;
+    sessions inside their site's opening days and hours and exactly one session length long (a full
+    Friday session loses the prayer break, which it must contain whole); home visits exactly
+    `home_visit_minutes` long; no session or home visit overlapping the Friday break; each job once.
+    With `matrix_fn` (as for `route`), every hop's `travel_min` is recomputed from the coordinates.
+    """
+    problems: list[str] = []
+    if schedule is None or len(schedule) == 0:
+        return problems
+    missing = [c for c in SCHEDULE_COLUMNS if c not in schedule.columns]
+    if missing:
+        return [f"schedule lacks columns {missing}"]
+    s = schedule.copy()
+    for col in ("arrival", "start", "end"):
+        s[col] = pd.to_datetime(s[col], format="%Y-%m-%dT%H:%M")
+    s["day"] = pd.to_datetime(s["date"]).dt.date
+    working = set(calendar.working_dates())
+    day_start, day_end = hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(calendar.day_end)
+    fbreak = friday_break(calendar)
+    depots = {}
+    if units is not None:
+        for name, group in unit_names(units):
+            depots[name] = (group.depot.lon, group.depot.lat)
+    site_by_id = None if sites is None else sites.set_index(sites["site_id"].astype(str))
+
+    def minute(ts) -> int:
+        return ts.hour * 60 + ts.minute
+
+    for (unit, day), g in s.sort_values("stop").groupby(["unit", "day"], sort=True):
+        where = f"{unit} {day}"
+        if day not in working:
+            problems.append(f"{where}: stops on a non-working day (holiday, weekend or outside the horizon)")
+        if (g["start"].dt.date != day).any() or (g["end"].dt.date != day).any():
+            problems.append(f"{where}: times on another date than the row's date")
+        first, last = g.iloc[0], g.iloc[-1]
+        if first["job_kind"] != "depot" or last["job_kind"] != "depot" or len(g) < 3:
+            problems.append(f"{where}: route must start and end with a depot row around at least one job")
+        elif (first["lon"], first["lat"]) != (last["lon"], last["lat"]):
+            problems.append(f"{where}: starts and ends at different depots")
+        elif unit in depots and not np.allclose((first["lon"], first["lat"]), depots[unit]):
+            problems.append(f"{where}: depot {first['lon']},{first['lat']} is not the unit's depot {depots[unit]}")
+        if minute(first["start"]) < day_start:
+            problems.append(f"{where}: leaves the depot at {first['start']:%H:%M} before {calendar.day_start}")
+        if minute(last["arrival"]) > day_end:
+            problems.append(f"{where}: back at the depot at {last['arrival']:%H:%M} after {calendar.day_end}")
+        prev = None
+        for _, row in g.iterrows():
+            if row["start"] < row["arrival"] or row["end"] < row["start"]:
+                problems.append(f"{where} stop {row['stop']}: arrival <= start <= end violated")
+            if prev is not None and row["arrival"] < prev["end"] + pd.Timedelta(minutes=float(row["travel_min"])):
+                problems.append(f"{where} stop {row['stop']}: arrives before the previous stop ends plus travel")
+            prev = row
+            if row["job_kind"] == "depot":
+                continue
+            if fbreak is not None and day.weekday() == 4:
+                if minute(row["start"]) < fbreak[1] and minute(row["end"]) > fbreak[0]:
+                    problems.append(f"{where} stop {row['stop']}: {row['job_kind']} overlaps the Friday break")
+            if row["job_kind"] == "home_visit":
+                if (row["end"] - row["start"]) != pd.Timedelta(minutes=calendar.home_visit_minutes):
+                    problems.append(f"{where} stop {row['stop']}: home visit is not {calendar.home_visit_minutes} min")
+            elif row["job_kind"] == "session" and site_by_id is not None:
+                site = site_by_id.loc[str(row["site_id"])] if str(row["site_id"]) in site_by_id.index else None
+                if site is None:
+                    problems.append(f"{where} stop {row['stop']}: unknown site {row['site_id']}")
+                    continue
+                if str(day.weekday()) not in str(site["open_days"]):
+                    problems.append(f"{where} stop {row['stop']}: site {row['site_id']} closed on that weekday")
+                if (minute(row["start"]) < hhmm_to_minutes(site["open_from"])
+                        or minute(row["end"]) > hhmm_to_minutes(site["open_to"])):
+                    problems.append(f"{where} stop {row['stop']}: session outside the site's hours "
+                                    f"{site['open_from']}-{site['open_to']}")
+        if site_by_id is None:
+            continue
+        for job_id, rows in g[g["job_kind"] == "session"].groupby("job_id"):
+            site = site_by_id.loc[str(rows["site_id"].iloc[0])] if str(rows["site_id"].iloc[0]) in site_by_id.index else None
+            if site is None:
+                continue
+            length = session_minutes(calendar, site["open_from"], site["open_to"], travel_reserve_min)
+            work = int(((rows["end"] - rows["start"]).dt.total_seconds() // 60).sum())
+            if len(rows) == 2 and fbreak is not None and calendar.session == "full":
+                a, b = rows.iloc[0], rows.iloc[1]
+                if minute(a["end"]) != fbreak[0] or minute(b["start"]) != fbreak[1] or b["stop"] != a["stop"] + 1:
+                    problems.append(f"{where} {job_id}: a session in two parts must pause exactly for the break")
+                length -= fbreak[1] - fbreak[0]
+            elif len(rows) != 1:
+                problems.append(f"{where} {job_id}: session in {len(rows)} parts")
+            if work != length:
+                problems.append(f"{where} {job_id}: session works {work} min, expected {length}")
+    if matrix_fn is not None:
+        problems += _check_travel(s, matrix_fn)
+    jobs = s[s["job_kind"] != "depot"].groupby("job_id")[["unit", "day"]].nunique()
+    twice = jobs[(jobs["unit"] > 1) | (jobs["day"] > 1)].index.tolist()
+    if twice:
+        problems.append(f"jobs scheduled more than once: {twice[:5]}")
+    return problems
+
+
+def _check_travel(s: pd.DataFrame, matrix_fn) -> list[str]:
+    """Recompute each hop's travel minutes from the stops' coordinates with a fresh matrix."""
+    problems = []
+    keys = s["lon"].round(7).astype(str) + "," + s["lat"].round(7).astype(str)
+    s = s.assign(_key=keys)
+    first = s.drop_duplicates("_key")
+    points = gpd.GeoDataFrame({"id": first["_key"].to_numpy()},
+                              geometry=gpd.points_from_xy(first["lon"], first["lat"]), crs="EPSG:4326")
+    where = {k: i for i, k in enumerate(points["id"])}
+    for kind, part in s.groupby("vehicle"):
+        minutes = matrix_fn(points, kind).minutes
+        for (unit, day), g in part.sort_values("stop").groupby(["unit", "day"]):
+            prev = None
+            for _, row in g.iterrows():
+                if prev is not None:
+                    pause = row["job_id"] == prev["job_id"] and row["job_kind"] == "session"
+                    expected = 0 if pause else int(minutes[where[prev["_key"]], where[row["_key"]]])
+                    if int(row["travel_min"]) != expected:
+                        problems.append(f"{unit} {day} stop {row['stop']}: travel {row['travel_min']} min, "
+                                        f"the matrix says {expected}")
+                prev = row
+    return problems
+

@@ -1,0 +1,264 @@
+"""The OR-Tools routing engine: the week's problem as one RoutingModel, searched by greedy descents.
+
+Formulation (chosen for simplicity, then checked on Bandar Lampung):
+- one vehicle per unit per working day, start to end place inside its shift. Time runs over the
+  whole week (minutes after `week_start` 00:00), so a job's allowed start times are the union, over
+  the days its site is open, of its opening hours, written as holes in the cumul variable's domain;
+  one time dimension serves every day and vehicle kind;
+- the Friday prayer break is already cut out of those windows by the problem builder (a full-day
+  session may contain it whole: the team pauses and stays);
+- every job is optional (a disjunction with its drop penalty), so the model is always feasible and
+  what does not fit is reported, never silently dropped.
+
+Search: greedy descents from several first solutions (`WEEKLY_PORTFOLIO`), best kept. A descent
+stops at a local optimum, so the plan does not depend on machine speed unless the budget cuts it
+short. On a machine with several cores the descents run side by side in separate processes (the
+problem is picklable); the result is the same as running them one after another.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
+
+from planner.routing.problem import DAY, WeekProblem
+from planner.routing.solution import Solution, VehicleRoute
+
+FSS = routing_enums_pb2.FirstSolutionStrategy
+LSM = routing_enums_pb2.LocalSearchMetaheuristic
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """OR-Tools search settings; `tuned` was chosen by measurement (benchmarks/vrptw.py)."""
+
+    first_solution: str = "PATH_CHEAPEST_ARC"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    neighbors_ratio: float = 1.0
+    min_neighbors: int = 1
+    gls_lambda: float = 0.1
+    extra: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        text = f"{self.first_solution} + {self.metaheuristic}"
+        if self.neighbors_ratio < 1:
+            text += f", LS neighbours {self.neighbors_ratio:g} (min {self.min_neighbors})"
+        if self.gls_lambda != 0.1:
+            text += f", GLS lambda {self.gls_lambda:g}"
+        if self.extra == _NO_PATH_LNS:
+            text += ", path LNS off"
+        elif self.extra:
+            text += ", " + ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in self.extra.items())
+        return text
+
+
+# OR-Tools' heuristic path-LNS operators (unperform a whole route and re-insert it) are on by default;
+# with every customer mandatory they rarely improve and slow each guided-local-search step.
+_NO_PATH_LNS = {f"local_search_operators.{name}": optional_boolean_pb2.BOOL_FALSE for name in (
+    "use_global_cheapest_insertion_path_lns", "use_local_cheapest_insertion_path_lns",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed")}
+
+# Chosen by measurement (benchmarks/vrptw.py; full tables in benchmarks/RESULTS.md, section vrptw).
+# First round, 7 hard Solomon instances at 10 s: PARALLEL_CHEAPEST_INSERTION + GLS 4.5% mean gap;
+# SAVINGS + GLS 5.5%; LOCAL_CHEAPEST_INSERTION + GLS 7.3%; GLS lambda 0.3 6.4%; neighbour lists 23.6%.
+# The default (PATH_CHEAPEST_ARC) finds no solution within the fleet on R101, RC101, RC105.
+# Second round, 10 hard instances (R105 R108 R110 R205 R211 RC103 RC107 RC204 RC208 C104), 10 s on an
+# idle core: PCI + GLS 5.6%; the same without path LNS 3.6%; SAVINGS without path LNS 2.7%; LCI
+# without path LNS 4.3%; multi-armed-bandit operator order 4.6%; GLS lambda 0.05/0.2 6.5%/5.3%;
+# penalty reset 7.3%. Single runs vary by several % per instance, which a portfolio turns into gain:
+# the best of (tuned, tuned_savings) was 2.3% on the same ten. OR-Tools 9.15's iterated local search
+# (ruin and recreate) did not engage from Python here (the search ends at the first local optimum).
+SEARCH_CONFIGS = {
+    "pci_descent": SearchConfig(first_solution="PARALLEL_CHEAPEST_INSERTION", metaheuristic="GREEDY_DESCENT"),
+    "lci_descent": SearchConfig(first_solution="LOCAL_CHEAPEST_INSERTION", metaheuristic="GREEDY_DESCENT"),
+    "pca_descent": SearchConfig(first_solution="PATH_CHEAPEST_ARC", metaheuristic="GREEDY_DESCENT"),
+    "sav_descent": SearchConfig(first_solution="SAVINGS", metaheuristic="GREEDY_DESCENT"),
+}
+# Greedy descents from these first solutions, best kept: deterministic, and as good as a long guided
+# local search on the weekly model (measured on Bandar Lampung: each descent ~0.3 s and within ten
+# travel minutes of 60 s of guided local search; 208 jobs: ~7 s per descent).
+WEEKLY_PORTFOLIO = ("pci_descent", "lci_descent", "sav_descent")
+#: Below this many jobs a descent takes well under a second: separate processes cost more than they save.
+PARALLEL_MIN_JOBS = 80
+
+
+def search_parameters(config: str | SearchConfig, time_limit_s: float):
+    """RoutingSearchParameters for a named or explicit SearchConfig and a time budget."""
+    if isinstance(config, str):
+        if config not in SEARCH_CONFIGS:
+            raise ValueError(f"unknown search config '{config}'; expected one of {sorted(SEARCH_CONFIGS)}")
+        config = SEARCH_CONFIGS[config]
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(FSS, config.first_solution)
+    params.local_search_metaheuristic = getattr(LSM, config.metaheuristic)
+    params.ls_operator_neighbors_ratio = config.neighbors_ratio
+    params.ls_operator_min_neighbors = config.min_neighbors
+    params.guided_local_search_lambda_coefficient = config.gls_lambda
+    for key, value in config.extra.items():
+        target = params
+        *path, last = key.split(".")
+        for part in path:
+            target = getattr(target, part)
+        setattr(target, last, value)
+    params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
+    return params
+
+
+
+# ---- the model ------------------------------------------------------------------------------------
+def _build_model(problem: WeekProblem):
+    """RoutingModel of the week: a vehicle per unit-day, one time dimension over the whole week."""
+    jobs, vehicles = problem.active, problem.vehicles
+    places = sorted({v.depot for v in vehicles} | {v.end for v in vehicles})
+    node_point = places + [j.point for j in jobs]  # model node -> point row
+    place_node = {p: i for i, p in enumerate(places)}
+    n_dep = len(places)
+    manager = pywrapcp.RoutingIndexManager(len(node_point), len(vehicles), [place_node[v.depot] for v in vehicles],
+                                           [place_node[v.end] for v in vehicles])
+    model = pywrapcp.RoutingModel(manager)
+    service = [0] * n_dep + [j.service for j in jobs]
+    transit, cost = {}, {}
+    for kind, m in problem.mats.items():
+        minutes = m.minutes[np.ix_(node_point, node_point)].astype(np.int64)
+        minutes = np.minimum(minutes, 10 * DAY).tolist()  # unreachable pairs: longer than any day
+        times = [[service[a] + minutes[a][b] for b in range(len(node_point))] for a in range(len(node_point))]
+        # matrices live on the C++ side: no Python call per arc evaluation
+        transit[kind] = model.RegisterTransitMatrix(times)
+        cost[kind] = model.RegisterTransitMatrix(minutes)
+    for v, veh in enumerate(vehicles):
+        model.SetArcCostEvaluatorOfVehicle(cost[veh.kind], v)
+    horizon = problem.horizon_days * DAY
+    model.AddDimensionWithVehicleTransits([transit[v.kind] for v in vehicles], horizon, horizon, False, "Time")
+    time_dim = model.GetDimensionOrDie("Time")
+    for k, job in enumerate(jobs):
+        index = manager.NodeToIndex(n_dep + k)
+        cumul = time_dim.CumulVar(index)
+        cumul.SetRange(job.windows[0][0], job.windows[-1][1])
+        for (_, b), (c, _) in zip(job.windows, job.windows[1:]):
+            if c > b + 1:
+                cumul.RemoveInterval(b + 1, c - 1)
+        model.AddDisjunction([index], job.penalty)
+        model.VehicleVar(index).SetValues([-1] + sorted(set(job.vehicles)))
+    for v, veh in enumerate(vehicles):
+        for index in (model.Start(v), model.End(v)):
+            time_dim.CumulVar(index).SetRange(veh.shift_start, veh.shift_end)
+        # leave as late and come back as early as the route allows
+        model.AddVariableMaximizedByFinalizer(time_dim.CumulVar(model.Start(v)))
+        model.AddVariableMinimizedByFinalizer(time_dim.CumulVar(model.End(v)))
+    return manager, model, time_dim, n_dep
+
+
+def _extract(problem: WeekProblem, assignment, manager, model, time_dim, n_dep) -> list[VehicleRoute]:
+    routes = []
+    for v in range(len(problem.vehicles)):
+        index = model.Start(v)
+        depart = assignment.Value(time_dim.CumulVar(index))
+        stops = []
+        index = assignment.Value(model.NextVar(index))
+        while not model.IsEnd(index):
+            stops.append((manager.IndexToNode(index) - n_dep, assignment.Value(time_dim.CumulVar(index))))
+            index = assignment.Value(model.NextVar(index))
+        if stops:
+            routes.append(VehicleRoute(v, depart, stops))
+    return routes
+
+
+def descent(problem: WeekProblem, config: str | SearchConfig, seconds: float) -> dict:
+    """One search from one configuration: its routes, objective, time and whether the clock cut it."""
+    manager, model, time_dim, n_dep = _build_model(problem)
+    started = time.perf_counter()
+    assignment = model.SolveWithParameters(search_parameters(config, max(seconds, 0.1)))
+    took = time.perf_counter() - started
+    found = assignment is not None
+    return {"config": config if isinstance(config, str) else config.describe(), "seconds": round(took, 2),
+            "objective": int(assignment.ObjectiveValue()) if found else None, "cut_by_time_limit": took >= 0.98 * seconds,
+            "routes": _extract(problem, assignment, manager, model, time_dim, n_dep) if found else None}
+
+
+def solve(problem: WeekProblem, time_limit_s: float = 10, *, config: str | SearchConfig | None = None,
+          workers: int | None = None, progress: bool = False) -> Solution:
+    """The best of the portfolio's descents (or one `config`) within `time_limit_s` seconds.
+
+    With `workers` > 1 (default: the machine's cores, for problems of `PARALLEL_MIN_JOBS` jobs or
+    more) the descents run side by side, each with the whole budget; otherwise one after another,
+    skipping a descent the remaining budget cannot finish. A run cut by the clock is used only when
+    nothing else is available, and `stats["reproducible"]` says whether the plan could depend on
+    machine speed (`stats["cut"]` whether any run was cut).
+    """
+    configs = list(WEEKLY_PORTFOLIO) if config is None else [config]
+    if workers is None:
+        workers = min(len(configs), os.cpu_count() or 1) if len(problem.active) >= PARALLEL_MIN_JOBS else 1
+    t0 = time.perf_counter()
+    if workers > 1 and len(configs) > 1:
+        try:
+            runs = _side_by_side(problem, configs, time_limit_s, workers, progress)
+        except (BrokenProcessPool, OSError, RuntimeError):
+            # no worker processes here (a script without a __main__ guard, a sandbox): search in this one
+            workers = 1
+            runs = _one_after_another(problem, configs, time_limit_s, progress)
+    else:
+        runs = _one_after_another(problem, configs, time_limit_s, progress)
+    usable = [r for r in runs if r["routes"] is not None and not r["cut_by_time_limit"]]
+    if not usable:
+        usable = [r for r in runs[:1] if r["routes"] is not None]
+    if not usable:
+        raise RuntimeError("OR-Tools found no solution; every job is optional, so this is a bug: please report it")
+    best = min(usable, key=lambda r: r["objective"])  # ties: portfolio order (min keeps the first)
+    cut = any(r["cut_by_time_limit"] for r in runs)
+    reproducible = len(runs) == len(configs) and not cut
+    stats = {"engine": "ortools", "seconds": round(time.perf_counter() - t0, 2), "workers": workers,
+             "runs": [{k: v for k, v in r.items() if k != "routes"} for r in runs], "cut": cut,
+             "reproducible": reproducible,
+             "reproducible_why": ("every search ended at its local optimum" if reproducible else
+                                  "the time budget cut a search short: a faster or slower machine may give another "
+                                  "plan (raise time_budget_s)")}
+    return Solution(best["routes"], best["objective"], "SUCCESS" if reproducible else "TIME_LIMIT", stats)
+
+
+def _one_after_another(problem, configs, time_limit_s, progress) -> list[dict]:
+    runs, t0 = [], time.perf_counter()
+    with _progress(progress, len(configs)) as advance:
+        for k, cfg in enumerate(configs):
+            remaining = time_limit_s - (time.perf_counter() - t0)
+            if k > 0 and remaining < 1.5 * runs[0]["seconds"]:
+                break  # not enough budget left for another full descent
+            runs.append(descent(problem, cfg, remaining))
+            advance()
+    return runs
+
+
+def _side_by_side(problem, configs, time_limit_s, workers, progress) -> list[dict]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with _progress(progress, len(configs)) as advance, ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # with fewer cores than descents each gets its share of the budget, so the call stays within it
+        seconds = time_limit_s * min(1.0, workers / len(configs))
+        futures = [pool.submit(descent, problem, cfg, seconds) for cfg in configs]
+        runs = []
+        for future in futures:
+            runs.append(future.result())
+            advance()
+    return runs
+
+
+@contextmanager
+def _progress(show: bool, total: int):
+    """Yield an `advance()` callback; a Rich progress bar when `show`."""
+    if not show:
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("weekly routes (OR-Tools)"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("route", total=total)
+        yield lambda: bar.advance(task)

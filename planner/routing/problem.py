@@ -1,0 +1,360 @@
+"""The week's routing problem, built without any solver: who can do which job, when, from where.
+
+Everything an engine needs and nothing engine-specific: the places (`Points`) with their travel
+matrices per vehicle kind, one `Vehicle` per unit per working day (start and end place, shift
+window, the unit group), and the `Job`s (session-days and home visits) with their allowed start
+times in minutes after ``week_start`` 00:00, service minutes, the vehicles allowed, the drop
+penalty from priority and the reason when a job cannot be done at all. The same problem goes to
+every engine (OR-Tools, PyVRP) and to the renderer, so engines differ only in how they search.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+from planner.contracts import is_hhmm, require_columns, session_job_id, visit_job_id
+from planner.errors import InputError
+from planner.scenario import CalendarConfig, UnitGroup, hhmm_to_minutes
+
+DAY = 1440  # minutes; times inside the model are minutes after week_start 00:00
+SESSION_PENALTY = 1_000_000  # dropping a session-day must cost more than any week of travel
+VISIT_PENALTY = 200_000
+
+
+@dataclass
+class Job:
+    """One session-day (or half-day) at a site, or one home visit."""
+
+    job_id: str
+    kind: str  # session | home_visit
+    point: int  # row in the points table / matrices
+    service: int  # minutes the unit is occupied (a Friday full session includes the break)
+    windows: list  # allowed start times [(a, b)] in week minutes
+    vehicles: list  # vehicles allowed
+    penalty: int
+    expected: float
+    site_id: str | None
+    name: str
+    kode_kel: str | None
+    kode_kec: str | None
+    lon: float
+    lat: float
+    pausable: bool = False
+    reason: str = ""
+
+
+@dataclass
+class Vehicle:
+    """One unit on one working day: leaves `start` and returns to `end` inside [shift_start, shift_end]."""
+
+    unit: str
+    kind: str
+    date: dt.date
+    day: int  # days after week_start
+    depot: int  # row in the points table where the day starts
+    depot_name: str
+    group: UnitGroup
+    end: int = -1  # row where the day ends (-1: back at `depot`)
+    shift_start: int = 0  # week minutes
+    shift_end: int = 0
+
+    def __post_init__(self):
+        if self.end < 0:
+            self.end = self.depot
+
+
+@dataclass
+class WeekProblem:
+    """The whole week: places, matrices, vehicles, jobs (`active` are those an engine may schedule)."""
+
+    calendar: CalendarConfig
+    points: Points
+    mats: dict
+    vehicles: list[Vehicle]
+    jobs: list[Job]
+    fbreak: tuple[int, int] | None
+    seed: int = 0
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def active(self) -> list[Job]:
+        """Jobs that some vehicle can do (no up-front reason against them)."""
+        return [j for j in self.jobs if not j.reason]
+
+    @property
+    def horizon_days(self) -> int:
+        """Days from week_start to the last working date (the time axis of the model)."""
+        dates = self.calendar.working_dates()
+        return (dates[-1] - self.calendar.week_start).days + 1 if dates else 1
+
+
+def session_minutes(calendar: CalendarConfig, open_from: str = "00:00", open_to: str = "23:59",
+                    travel_reserve_min: int = 60) -> int:
+    """Length of one session at a site: the site's hours within the working day, less a travel reserve.
+
+    A full session keeps `travel_reserve_min` of the day for the trips out and back; a half session is
+    half of what is left after two reserves (there is a trip between the two sites of the day).
+    """
+    lo = max(hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(open_from))
+    hi = min(hhmm_to_minutes(calendar.day_end), hhmm_to_minutes(open_to))
+    if calendar.session == "full":
+        return hi - lo - travel_reserve_min
+    return (hi - lo - 2 * travel_reserve_min) // 2
+
+
+def friday_break(calendar: CalendarConfig) -> tuple[int, int] | None:
+    if calendar.friday_break is None:
+        return None
+    return hhmm_to_minutes(calendar.friday_break[0]), hhmm_to_minutes(calendar.friday_break[1])
+
+
+def _day_windows(date: dt.date, lo: int, hi: int, duration: int, pausable: bool,
+                 fbreak: tuple[int, int] | None) -> list[tuple[int, int]]:
+    """Allowed start minutes (of that day) for a job of `duration` in [lo, hi], around the Friday break.
+
+    A job may not overlap the break; a pausable one (a full-day session) may instead contain it whole:
+    work stops for prayers and resumes after, so the unit stays at the site.
+    """
+    last = hi - duration
+    if last < lo:
+        return []
+    if fbreak is None or date.weekday() != 4:
+        return [(lo, last)]
+    bs, be = fbreak
+    bad = [(bs - duration + 1, be - 1)]  # would overlap the break
+    if pausable:
+        # starting in the break, or ending inside it, is not allowed; spanning it whole is
+        bad = [(bs, be - 1), (bs - duration + 1, be - duration)]
+    allowed = [(lo, last)]
+    for a, b in bad:
+        nxt = []
+        for x, y in allowed:
+            if b < x or a > y:
+                nxt.append((x, y))
+                continue
+            if x <= a - 1:
+                nxt.append((x, a - 1))
+            if b + 1 <= y:
+                nxt.append((b + 1, y))
+        allowed = nxt
+    return allowed
+
+
+def unit_names(units: list[UnitGroup]) -> list[tuple[str, UnitGroup]]:
+    names = []
+    for group in units:
+        for i in range(group.count):
+            names.append((group.name if group.count == 1 else f"{group.name} {i + 1}", group))
+    seen = [n for n, _ in names]
+    dup = sorted({n for n in seen if seen.count(n) > 1})
+    if dup:
+        raise InputError(f"unit names {dup} are not unique; give each [[units]] group its own 'name'")
+    return names
+
+
+def _session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, vehicles, points):
+    jobs = []
+    if sessions is None or len(sessions) == 0:
+        return jobs
+    require_columns(sessions, ["site_id", "session_days"], "sessions")
+    require_columns(sites, ["site_id", "name", "open_days", "open_from", "open_to", "geometry"], "sites")
+    by_id = sites.set_index(sites["site_id"].astype(str))
+    unknown = sorted(set(sessions["site_id"].astype(str)) - set(by_id.index))
+    if unknown:
+        raise InputError(f"sessions refer to site_id(s) not in sites: {unknown[:5]}")
+    pausable = calendar.session == "full"
+    session_vehicles = [v for v, veh in enumerate(vehicles) if veh.group.sessions]
+    for _, row in sessions.iterrows():
+        site = by_id.loc[str(row["site_id"])]
+        for col in ("open_from", "open_to"):
+            if not is_hhmm(site[col]):
+                raise InputError(f"site {row['site_id']}: {col} is {site[col]!r}; expected a time 'HH:MM'")
+        days = int(row["session_days"])
+        if days <= 0:
+            continue
+        n_jobs = days if calendar.session == "full" else 2 * days
+        duration = session_minutes(calendar, site["open_from"], site["open_to"], travel_reserve_min)
+        lo = max(hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(site["open_from"]))
+        hi = min(hhmm_to_minutes(calendar.day_end), hhmm_to_minutes(site["open_to"]))
+        open_days = {int(c) for c in str(site["open_days"]) if c.isdigit()}
+        windows, open_dates = [], set()
+        for date in dates:
+            if date.weekday() not in open_days or duration <= 0:
+                continue
+            day = (date - calendar.week_start).days
+            w = _day_windows(date, lo, hi, duration, pausable, fbreak)
+            if w:
+                open_dates.add(date)
+                windows += [(day * DAY + a, day * DAY + b) for a, b in w]
+        point = points.index_of(f"site:{row['site_id']}", site.geometry)
+        exp_total = float(row.get("exp_total", 0) or 0)
+        for k in range(n_jobs):
+            job = Job(
+                job_id=session_job_id(row["site_id"], k, half=calendar.session != "full"), kind="session",
+                point=point, service=max(duration, 0),
+                windows=windows, vehicles=[v for v in session_vehicles if vehicles[v].date in open_dates],
+                # earlier session-days of a site and busier sites are kept first
+                penalty=(SESSION_PENALTY + int(100 * exp_total / n_jobs) + 1000 * (n_jobs - k)) * _priority(row),
+                expected=exp_total / n_jobs, site_id=str(row["site_id"]), name=str(site["name"]),
+                kode_kel=_text(site.get("kode_kel")), kode_kec=_text(site.get("kode_kec")),
+                lon=float(site.geometry.x), lat=float(site.geometry.y), pausable=pausable,
+            )
+            if not session_vehicles:
+                job.reason = "no unit holds sessions (every [[units]] group has sessions = false)"
+            elif duration <= 0:
+                job.reason = (f"site hours {site['open_from']}-{site['open_to']} leave no session time in the "
+                              f"working day {calendar.day_start}-{calendar.day_end}")
+            elif not open_dates:
+                job.reason = f"site closed on every working day (open_days '{site['open_days']}')"
+            jobs.append(job)
+    return jobs
+
+
+def _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points):
+    jobs = []
+    if home_visits is None or len(home_visits) == 0:
+        return jobs
+    require_columns(home_visits, ["visit_id", "kode_kel", "lon", "lat"], "home_visits")
+    visit_vehicles = [v for v, veh in enumerate(vehicles) if veh.group.home_visits]
+    duration = calendar.home_visit_minutes
+    for _, row in home_visits.iterrows():
+        lo, hi = hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(calendar.day_end)
+        if "window_from" in row and isinstance(row["window_from"], str):
+            lo = max(lo, hhmm_to_minutes(row["window_from"]))
+        if "window_to" in row and isinstance(row["window_to"], str):
+            hi = min(hi, hhmm_to_minutes(row["window_to"]))
+        windows = []
+        for date in dates:
+            day = (date - calendar.week_start).days
+            windows += [(day * DAY + a, day * DAY + b) for a, b in _day_windows(date, lo, hi, duration, False, fbreak)]
+        has_xy = pd.notna(row["lon"]) and pd.notna(row["lat"])
+        job = Job(
+            job_id=visit_job_id(row["visit_id"]), kind="home_visit",
+            point=points.index_of(f"visit:{row['visit_id']}", Point(row["lon"], row["lat"])) if has_xy else -1,
+            service=duration, windows=windows, vehicles=visit_vehicles, penalty=VISIT_PENALTY * _priority(row),
+            expected=1.0, site_id=None, name="Kunjungan rumah", kode_kel=_text(row["kode_kel"]),
+            kode_kec=_text(row.get("kode_kec")), lon=float(row["lon"]) if has_xy else np.nan,
+            lat=float(row["lat"]) if has_xy else np.nan,
+        )
+        if not has_xy:
+            job.reason = "home visit has no coordinates"
+        elif not visit_vehicles:
+            job.reason = "no unit does home visits (set home_visits = true on a [[units]] group)"
+        elif not windows:
+            job.reason = "its time window leaves no room for a visit on any working day"
+        jobs.append(job)
+    return jobs
+
+
+def _priority(row) -> int:
+    """Optional `priority` column (1 = normal, 2 = twice as costly to leave out, ...)."""
+    value = row.get("priority", 1)
+    if pd.isna(value):
+        return 1
+    if int(value) < 1:
+        raise InputError(f"priority must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _text(value) -> str | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+class Points:
+    """Every place the model knows (depots, sites, homes), each once, in matrix order."""
+
+    def __init__(self):
+        self.ids: list[str] = []
+        self.geoms: list = []
+        self._index: dict[str, int] = {}
+
+    def index_of(self, key: str, geom) -> int:
+        if key not in self._index:
+            self._index[key] = len(self.ids)
+            self.ids.append(key)
+            self.geoms.append(geom)
+        return self._index[key]
+
+    def frame(self) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({"id": self.ids}, geometry=self.geoms, crs="EPSG:4326")
+
+
+def _first_start(windows, t: int) -> int | None:
+    for a, b in windows:
+        if t <= b:
+            return max(a, t)
+    return None
+
+
+def _fits_alone(job: Job, veh: Vehicle, minutes: np.ndarray) -> bool:
+    """Can `veh` do this job as its only stop (start -> job -> end inside its shift)?"""
+    base = veh.day * DAY
+    out, back = int(minutes[veh.depot, job.point]), int(minutes[job.point, veh.end])
+    start = _first_start([(a, b) for a, b in job.windows if base <= a < base + DAY], veh.shift_start + out)
+    return start is not None and start + job.service + back <= veh.shift_end
+
+
+
+
+def build_week(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataFrame | None,
+               units: list[UnitGroup], calendar: CalendarConfig, matrix_fn=None, *, matrices: dict | None = None,
+               travel_reserve_min: int = 60, seed: int = 0) -> WeekProblem:
+    """The week's problem from placement's sessions, the home visits, the units and the calendar.
+
+    Jobs that no vehicle can do get their reason here (no unit of that kind, site closed, no room in
+    any working day), so an engine only sees jobs it may schedule and the reasons are the same
+    whichever engine runs.
+    """
+    fbreak = friday_break(calendar)
+    dates = calendar.working_dates()
+    day_start, day_end = hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(calendar.day_end)
+    points = Points()
+    vehicles = []
+    for unit, group in unit_names(units):
+        depot = points.index_of(f"depot:{group.depot.name}:{group.depot.lat}:{group.depot.lon}",
+                                Point(group.depot.lon, group.depot.lat))
+        for date in dates:
+            day = (date - calendar.week_start).days
+            vehicles.append(Vehicle(unit, group.vehicle, date, day, depot, group.depot.name, group,
+                                    shift_start=day * DAY + day_start, shift_end=day * DAY + day_end))
+    jobs = (_session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, vehicles, points)
+            + _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points))
+    if not dates:
+        for job in jobs:
+            job.reason = "no working day in the horizon (holidays and weekends only)"
+    kinds = sorted({v.kind for v in vehicles})
+    mats = _matrices(points, kinds, matrix_fn, matrices)
+    for job in jobs:
+        if job.reason:
+            continue
+        job.vehicles = [v for v in job.vehicles if _fits_alone(job, vehicles[v], mats[vehicles[v].kind].minutes)]
+        if not job.vehicles:
+            job.reason = "does not fit in any unit's working day (travel from the depot and back + duration)"
+    problem = WeekProblem(calendar, points, mats, vehicles, jobs, fbreak, seed)
+    problem.stats = {"vehicles": len(vehicles), "jobs": len(jobs), "jobs_in_model": len(problem.active), "seed": seed}
+    return problem
+
+
+def _matrices(points: Points, kinds: list[str], matrix_fn, matrices: dict | None) -> dict:
+    frame = points.frame()
+    out = {}
+    for kind in kinds:
+        if matrices is not None and kind in matrices:
+            m = matrices[kind]
+        elif matrix_fn is not None:
+            m = matrix_fn(frame, kind)
+        else:
+            raise InputError(f"no travel matrix for vehicle '{kind}': pass matrix_fn or matrices={{'{kind}': ...}}")
+        n = len(points.ids)
+        if np.shape(m.minutes) != (n, n) or list(m.origins) != points.ids or list(m.destinations) != points.ids:
+            raise InputError(f"travel matrix for '{kind}' must be {n}x{n} over the points' ids in order "
+                             f"(got shape {np.shape(m.minutes)})")
+        out[kind] = m
+    return out
+

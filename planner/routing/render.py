@@ -1,0 +1,103 @@
+"""Turn an engine's solution into the schedule people read: one row per unit-day-stop, and the rest.
+
+Times come from the solution's start times and the problem's travel matrices, so every engine's
+schedule is rendered (and then checked) the same way. A full-day Friday session that spans the
+prayer break is written as two rows around it, expecting recordings for its working minutes only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from planner.contracts import SCHEDULE_COLUMNS, UNSCHEDULED_COLUMNS
+from planner.routing.problem import DAY, WeekProblem
+from planner.routing.solution import Solution
+
+#: Reason for a job an engine left out although some vehicle could have done it alone.
+FULL_WEEK = "no room left in the week: every unit-day that could take it is full"
+
+
+@dataclass
+class Routes:
+    """Each unit's itinerary (`schedule`, one row per unit-day-stop) and the jobs left out, with why."""
+
+    schedule: pd.DataFrame
+    unscheduled: pd.DataFrame
+    status: str = ""
+    objective: int = 0
+    stats: dict = field(default_factory=dict)
+
+
+def iso_minute(week_start: dt.date, minutes: int) -> str:
+    """Week minutes -> '2026-11-23T08:00'."""
+    stamp = dt.datetime.combine(week_start, dt.time()) + dt.timedelta(minutes=int(minutes))
+    return stamp.strftime("%Y-%m-%dT%H:%M")
+
+
+def render(problem: WeekProblem, solution: Solution | None) -> Routes:
+    """The schedule and unscheduled tables (contract columns) of a solution to `problem`."""
+    active = problem.active
+    week_start = problem.calendar.week_start
+    rows, done = [], set()
+    for route in (solution.routes if solution is not None else []):
+        if not route.stops:
+            continue
+        out = _vehicle_rows(problem, route, active)
+        done.update(active[k].job_id for k, _ in route.stops)
+        for stop, row in enumerate(out):
+            row["stop"] = stop
+            for key in ("arrival", "start", "end"):
+                row[key] = iso_minute(week_start, row[key])
+        rows += out
+    schedule = pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
+    if len(schedule):
+        schedule["expected_recordings"] = schedule["expected_recordings"].astype(float).round(2)
+    left = [{"job_id": j.job_id, "job_kind": j.kind, "site_id": j.site_id, "kode_kel": j.kode_kel,
+             "reason": j.reason or FULL_WEEK} for j in problem.jobs if j.job_id not in done]
+    stats = dict(problem.stats, **(solution.stats if solution is not None else {}), scheduled_jobs=len(done))
+    return Routes(schedule, pd.DataFrame(left, columns=UNSCHEDULED_COLUMNS),
+                  solution.status if solution is not None else "NO_JOBS",
+                  solution.objective if solution is not None else 0, stats)
+
+
+def _vehicle_rows(problem: WeekProblem, route, active) -> list[dict]:
+    """Rows of one vehicle's day: start place, each job (a paused Friday session in two), end place."""
+    veh = problem.vehicles[route.vehicle]
+    m = problem.mats[veh.kind]
+    common = {"unit": veh.unit, "vehicle": veh.kind, "date": veh.date.isoformat()}
+    depot_row = {"job_id": "depot", "job_kind": "depot", "site_id": None, "name": veh.depot_name,
+                 "kode_kel": None, "kode_kec": None, "lon": veh.group.depot.lon, "lat": veh.group.depot.lat,
+                 "expected_recordings": 0.0}
+    out = [{**common, **depot_row, "arrival": route.depart, "start": route.depart, "end": route.depart,
+            "travel_min": 0, "travel_km": 0.0}]
+    bs = be = None
+    if problem.fbreak is not None and veh.date.weekday() == 4:
+        bs, be = veh.day * DAY + problem.fbreak[0], veh.day * DAY + problem.fbreak[1]
+    prev_point, prev_end = veh.depot, route.depart
+    for k, start in route.stops:
+        job = active[k]
+        travel = int(m.minutes[prev_point, job.point])
+        km = round(float(m.metres[prev_point, job.point]) / 1000, 2)
+        arrival = prev_end + travel
+        end = start + job.service
+        base = {**common, "job_id": job.job_id, "job_kind": job.kind, "site_id": job.site_id, "name": job.name,
+                "kode_kel": job.kode_kel, "kode_kec": job.kode_kec, "lon": job.lon, "lat": job.lat}
+        if job.pausable and bs is not None and start < bs and end > be:
+            # The team records only outside the break: fewer minutes, proportionally fewer people.
+            per_minute = job.expected / job.service
+            out.append({**base, "arrival": arrival, "start": start, "end": bs, "travel_min": travel, "travel_km": km,
+                        "expected_recordings": per_minute * (bs - start)})
+            out.append({**base, "arrival": be, "start": be, "end": end, "travel_min": 0, "travel_km": 0.0,
+                        "expected_recordings": per_minute * (end - be)})
+        else:
+            out.append({**base, "arrival": arrival, "start": start, "end": end, "travel_min": travel, "travel_km": km,
+                        "expected_recordings": job.expected})
+        prev_point, prev_end = job.point, end
+    travel = int(m.minutes[prev_point, veh.end])
+    arrival = prev_end + travel
+    out.append({**common, **depot_row, "arrival": arrival, "start": arrival, "end": arrival, "travel_min": travel,
+                "travel_km": round(float(m.metres[prev_point, veh.end]) / 1000, 2)})
+    return out
