@@ -23,14 +23,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
 TRUTH = ["true_kode_kel", "true_kode_kec", "style", "true_names_kel", "true_names_kec"]
 
 
 def _areas(which: str):
-    from conftest import BL_KELURAHAN, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA
+    from benchmarks._data import BL_KELURAHAN, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA
     from planner.areas import load_areas
 
     return load_areas(BL_KELURAHAN) if which == "bl" else load_areas(LAMPUNG_KELDESA, LAMPUNG_KECAMATAN, repair=True)
@@ -40,7 +39,7 @@ def child(mode: str, which: str, path: str, out: str) -> None:
     """Run one measured geocode in this (fresh) process and write the figures as JSON."""
     import pandas as pd
 
-    from conftest import GAZETTEER
+    from benchmarks._data import GAZETTEER
     from planner.geocode import Gazetteer, geocode
     from planner.register import read_register
 

@@ -1,6 +1,6 @@
 """Map size and build time: Bandar Lampung (126 kelurahan) and Lampung province (2,640 kel/desa).
 
-Plans are made from the data contracts by `tests/plan_factory.py` (no solver run), on the real
+Plans are made from the data contracts by `planner/synth_plan.py` (no solver run), on the real
 boundary polygons, so the figures measure maps.py alone. Usage: `python benchmarks/map.py`.
 """
 
@@ -12,12 +12,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
 from benchmarks._results import write_section  # noqa: E402
-from conftest import BL_KECAMATAN, BL_KELURAHAN, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA  # noqa: E402
-from plan_factory import fake_plan  # noqa: E402
+from benchmarks._data import BL_KECAMATAN, BL_KELURAHAN, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA  # noqa: E402
+from planner.synth_plan import fake_plan  # noqa: E402
 
 from planner import maps, sheets  # noqa: E402
 from planner.areas import load_areas  # noqa: E402
@@ -66,7 +65,7 @@ def main() -> None:
                      f"{r['tolerance_m']:.0f} m | {r['map_s']:.1f} s | {r['offline_s']:.1f} s | "
                      f"{r['html_mb']:.2f} MB | {r['offline_mb']:.2f} MB | {r['gpkg_mb']:.2f} MB "
                      f"({r['gpkg_s']:.1f} s) | {r['sheets_s']:.1f} s ({r['day_sheets']} sheets) |")
-    body = ("Plans from `tests/plan_factory.py` (gaps per kelurahan, 2 sessions + 0-3 home visits per unit-day) "
+    body = ("Plans from `planner/synth_plan.py` (gaps per kelurahan, 2 sessions + 0-3 home visits per unit-day) "
             "on the real boundary polygons; 'build + write map' is `plan_map` + `save_map` (online: Leaflet "
             "from jsDelivr), 'offline' the same with Leaflet and MarkerCluster inlined (+0.2 MB). Polygons are "
             "simplified in UTM and rounded to 1e-5 degrees (1e-4 from 30 m); `plan_map` uses 15 m up to 500 "

@@ -12,7 +12,7 @@ import pytest
 from conftest import BL_KECAMATAN, BL_KELURAHAN
 from planner import maps
 from planner.areas import load_areas
-from plan_factory import fake_plan
+from planner.synth_plan import fake_plan
 
 XSS_KEL = "<img src=x onerror=\"window.__xss_kel=1\">"
 XSS_KEC = "</script><script>window.__xss_kec=1</script>"

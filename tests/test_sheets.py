@@ -13,7 +13,7 @@ from planner import fmt, sheets
 from planner.contracts import SCHEDULE_COLUMNS
 from planner.areas import load_areas
 from planner.plan import Plan
-from plan_factory import fake_plan
+from planner.synth_plan import fake_plan
 
 
 @pytest.fixture(scope="module")

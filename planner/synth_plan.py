@@ -1,5 +1,7 @@
 """A realistic Plan built directly from the data contracts, for map/sheet tests and benchmarks.
 
+Lives in the package (beside `synth`) so tests and benchmarks share it without importing each other.
+
 It does not run the solvers: gaps are drawn per kelurahan, each unit-day visits one or two session
 sites (kantor camat / balai) and some home visits, with times and distances that add up. Same seed,
 same plan.
@@ -12,6 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from planner.contracts import session_job_id, visit_id, visit_job_id
 from planner.plan import Plan
 
 
@@ -81,12 +84,12 @@ def fake_plan(areas, *, seed: int = 0, units: int = 3, days: int = 5, name: str 
                     i = chosen[ref]
                     lon, lat = sites.loc[i, "lon"], sites.loc[i, "lat"]
                     sid, nm, kk, kc = sites.loc[i, "site_id"], sites.loc[i, "name"], kel.loc[i, "kode"], kel.loc[i, "kode_kec"]
-                    job = f"session-{sid}-{date.isoformat()}"
+                    job = session_job_id(sid, 0, half=False)
                 else:
                     lon = pts.x[ref] + rng.normal(0, 0.002)
                     lat = pts.y[ref] + rng.normal(0, 0.002)
                     sid, nm, kk, kc = "", "Kunjungan rumah", kel.loc[ref, "kode"], kel.loc[ref, "kode_kec"]
-                    job = f"hv-{len(rows):05d}"
+                    job = visit_job_id(visit_id(len(rows) + 1))
                 km = float(np.hypot(lon - here[0], lat - here[1]) * 111.0 * 1.3) if stop else 0.0
                 travel = min(int(round(km * 2.5)), 60)  # province-wide plans: units start near their work
                 arrival = clock + travel
@@ -102,7 +105,8 @@ def fake_plan(areas, *, seed: int = 0, units: int = 3, days: int = 5, name: str 
                 clock, here, stop = arrival + dur, (lon, lat), stop + 1
     schedule = pd.DataFrame(rows)
     left = sessions.iloc[used:]
-    unscheduled = pd.DataFrame({"job_id": [f"session-{s}" for s in left["site_id"]], "job_kind": "session",
+    unscheduled = pd.DataFrame({"job_id": [session_job_id(s, 0, half=False) for s in left["site_id"]],
+                                "job_kind": "session",
                                 "site_id": left["site_id"].values, "kode_kel": left["kode_kel"].values,
                                 "reason": "tidak cukup hari unit"})
     unserved = pd.DataFrame({"kode_kel": kel["kode"].iloc[:3].values, "kode_kec": kel["kode_kec"].iloc[:3].values,
