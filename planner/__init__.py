@@ -19,7 +19,7 @@ _EXPORTS = {
     "Plan": ("planner.plan", "Plan"),
     "Run": ("planner.pipeline", "Run"),
     "run": ("planner.pipeline", "run"),
-    "write_outputs": ("planner.pipeline", "write_outputs"),
+    "write_outputs": ("planner.outputs", "write_outputs"),
     "plan_map": ("planner.maps", "plan_map"),
     # the weekly loop and forecasts
     "initial_state": ("planner.progress", "initial_state"),
@@ -30,7 +30,7 @@ _EXPORTS = {
     "Forecast": ("planner.forecast", "Forecast"),
     "simulate": ("planner.forecast", "simulate"),
     "what_if": ("planner.forecast", "what_if"),
-    "scenario_gaps": ("planner.forecast", "scenario_gaps"),
+    "scenario_gaps": ("planner.pipeline", "scenario_gaps"),
     "plot_forecast": ("planner.forecast", "plot"),
 }
 __all__ = sorted(_EXPORTS)

@@ -1,16 +1,23 @@
 """Command line: `planner demo`, `planner plan`, `planner validate`, one command per stage.
 
-Only wiring lives here: every command calls stage functions and prints with Rich. Errors a user can
-fix (bad file, bad scenario) are printed as one clear message and exit code 2, never a traceback.
+Only wiring lives here: every command parses its options, calls `planner.pipeline` (or one stage)
+and prints with Rich. Errors a user can fix (`planner.errors.PlannerError`, and `OSError` such as
+an unwritable folder) are printed as one clear message with exit code 2; anything else is a bug
+and shows its traceback with a line asking to report it.
 """
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
 from rich.console import Console
+
+from planner.errors import PlannerError
 
 app = typer.Typer(help="Plan e-KTP outreach: gaps, session sites, weekly routes, maps.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -18,22 +25,48 @@ network_app = typer.Typer(help="Road networks and travel-time matrices.", no_arg
 app.add_typer(network_app, name="network")
 console = Console()
 err_console = Console(stderr=True)
+REPORT = ("[bold red]Ini kesalahan program planner, bukan kesalahan data Anda.[/] Mohon laporkan (this is a bug: "
+          "please report it) dengan pesan di atas: https://github.com/planner-ektp/planner/issues")
 
 
 def fail(message: str, code: int = 2) -> None:
+    """Print one clear error line and stop with `code`."""
     err_console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
 
 
+def handled(command):
+    """Run a command; user-fixable errors become one message (exit 2), bugs a traceback plus REPORT."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except PlannerError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            fail(f"{exc.strerror or exc}{where}")
+        except KeyboardInterrupt:
+            err_console.print("dibatalkan (interrupted): nothing was written")
+            raise typer.Exit(130) from None
+        except Exception:
+            err_console.print(REPORT)
+            raise
+    return wrapper
+
+
 # ---- validate (scenario) -------------------------------------------------------------------
 @app.command()
+@handled
 def validate(scenario: Path = typer.Argument(..., help="scenario TOML file")):
-    """Check a scenario file and report every problem at once."""
+    """Check a scenario file and everything it names, and report every problem at once (no solving)."""
     from rich.table import Table
 
-    from planner.scenario import validate_file
+    from planner.checks import check_scenario
 
-    loaded, problems = validate_file(scenario)
+    loaded, problems = check_scenario(scenario)
     if not problems:
         console.print(f"[green]OK[/] {scenario}: '{loaded.name}', {loaded.unit_days} unit-days "
                       f"on {len(loaded.calendar.working_dates())} working days")
@@ -47,8 +80,24 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML file")):
     raise typer.Exit(1)
 
 
-# ---- geocode (register.py, geocode.py, demand.py) ------------------------------------------
+def _load(scenario: Path):
+    from planner.scenario import ScenarioError, load
+
+    try:
+        return load(scenario)
+    except ScenarioError as exc:
+        fail(f"{scenario} cannot be used:\n{exc}")
+
+
+def _print_notes(notes) -> None:
+    for note in notes:
+        style = "bold yellow" if str(note).startswith("PERINGATAN") else "yellow"
+        err_console.print(f"[{style}]![/] {note}")
+
+
+# ---- geocode (register.py, geocode/, demand.py) --------------------------------------------
 @app.command()
+@handled
 def geocode(
     register: Path = typer.Argument(..., help="register CSV or XLSX"),
     areas: Path = typer.Option(..., "--areas", help="kelurahan/desa polygons"),
@@ -62,8 +111,8 @@ def geocode(
     from rich.table import Table
 
     from planner import geocode as geocode_mod
-    from planner.areas import AreaError, load_areas
-    from planner.register import RegisterError, read_register
+    from planner.areas import load_areas
+    from planner.register import read_register
 
     mapping = {}
     for item in column:
@@ -71,31 +120,32 @@ def geocode(
             fail(f"--column {item!r}: expected canonical=Header, e.g. alamat=Alamat Lengkap")
         key, value = item.split("=", 1)
         mapping[key.strip()] = value.strip()
-    try:
-        area_set = load_areas(areas, kecamatan, within=within)
-        table = read_register(register, mapping=mapping or None)
-        names = geocode_mod.Gazetteer.from_areas(area_set, gazetteer)
-    except (AreaError, RegisterError, OSError, ValueError) as exc:
-        fail(str(exc))
+    area_set = load_areas(areas, kecamatan, within=within)
+    table = read_register(register, mapping=mapping or None)
+    names = geocode_mod.Gazetteer.from_areas(area_set, gazetteer)
+    report = table.attrs.get("import_report")
     coded = geocode_mod.geocode(table, area_set, gazetteer=names, progress=True)
     paths = geocode_mod.write_outputs(coded, area_set, out)
     counts = geocode_mod.buckets(coded)
-    report = Table(title=f"{len(coded):,} register rows")
-    report.add_column("bucket")
-    report.add_column("rows", justify="right")
-    report.add_column("share", justify="right")
+    summary = Table(title=f"{len(coded):,} register rows")
+    summary.add_column("bucket")
+    summary.add_column("rows", justify="right")
+    summary.add_column("share", justify="right")
     for name, count in counts.items():
-        report.add_row(name, f"{count:,}", f"{count / max(len(coded), 1):.1%}")
-    report.add_row("[bold]total[/]", f"[bold]{int(counts.sum()):,}[/]", "")
-    console.print(report)
+        summary.add_row(name, f"{count:,}", f"{count / max(len(coded), 1):.1%}")
+    summary.add_row("[bold]total[/]", f"[bold]{int(counts.sum()):,}[/]", "")
+    console.print(summary)
+    _print_notes((report.messages() if report is not None else []) + coded.attrs.get("warnings", []))
     moved = int(coded["nik_kec_mismatch"].sum())
     if moved:
         console.print(f"{moved:,} matched rows have a NIK from another kecamatan (likely moved)")
-    console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+    console.print("wrote " + ", ".join(str(p) for p in paths.values())
+                  + " [bold yellow](private/ holds personal data: do not share)[/]")
 
 
 # ---- network (network.py) -------------------------------------------------------------------
 @network_app.command("build")
+@handled
 def network_build(
     out: Path = typer.Option(..., "--out", help="graph file (.graphml)"),
     roads: Optional[Path] = typer.Option(None, "--roads", help="road line layer (e.g. BIG RBI JALAN_LN_50K)"),
@@ -108,35 +158,36 @@ def network_build(
     import geopandas as gpd
 
     from planner import network
+    from planner.areas import load_areas
+    from planner.errors import MissingFileError
+    from planner.inputs import _read_lines, require_internet
 
     if (roads is not None) + (osm is not None) + online != 1:
         fail("give exactly one source: --roads FILE, --osm FILE or --online")
     for path in (roads, osm, areas):
         if path is not None and not path.exists():
-            fail(f"file not found: {path}")
+            raise MissingFileError(path)
     boundary = None
     if areas is not None:
-        shapes = gpd.read_file(areas)
+        shapes = load_areas(areas).kelurahan
         utm = shapes.estimate_utm_crs()
         # 500 m margin, as osmnx does, so roads just outside the border still join the network
         boundary = gpd.GeoSeries([shapes.to_crs(utm).union_all().buffer(500)], crs=utm).to_crs(4326).iloc[0]
-    try:
-        with console.status("building the road graph"):
-            if roads is not None:
-                lines = gpd.read_file(roads)
-                if boundary is not None:
-                    lines = lines[lines.to_crs(4326).intersects(boundary)]
-                G = network.graph_from_lines(lines, class_column)
-            elif osm is not None:
-                pbf = osm.name.lower().endswith(".pbf")
-                G = network.graph_from_osm_pbf(osm) if pbf else network.graph_from_osm_xml(osm)
-            else:
-                if boundary is None:
-                    fail("--online needs --areas (the polygons to download roads for)")
-                G = network.graph_from_polygon(boundary)
-            network.save_graph(G, out)
-    except ValueError as exc:
-        fail(str(exc))
+    with console.status("building the road graph"):
+        if roads is not None:
+            lines = _read_lines(roads)
+            if boundary is not None:
+                lines = lines[lines.to_crs(4326).intersects(boundary)]
+            G = network.graph_from_lines(lines, class_column)
+        elif osm is not None:
+            pbf = osm.name.lower().endswith(".pbf")
+            G = network.graph_from_osm_pbf(osm) if pbf else network.graph_from_osm_xml(osm)
+        else:
+            if boundary is None:
+                fail("--online needs --areas (the polygons to download roads for)")
+            require_internet("--online")
+            G = network.graph_from_polygon(boundary)
+        network.save_graph(G, out)
     km = sum(d["length"] for _, _, d in G.edges(data=True)) / 1000
     console.print(f"[green]OK[/] {out}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} directed edges, "
                   f"{km:,.1f} km of directed edges")
@@ -145,6 +196,7 @@ def network_build(
 
 
 @network_app.command("matrix")
+@handled
 def network_matrix(
     points: Path = typer.Argument(..., help="points file (GeoJSON/CSV with id, lat, lon)"),
     graph: Optional[Path] = typer.Option(None, "--graph", help="graph file; straight-line fallback without it"),
@@ -154,15 +206,12 @@ def network_matrix(
 ):
     """Many-to-many travel-time and distance matrix."""
     from planner import network
+    from planner.tables import write_csv
 
-    try:
-        pts = network.read_points(points)
-        G = network.load_graph(graph) if graph is not None else None
-        tm = network.travel_matrix(pts, pts, G, vehicle, max_snap_m=max_snap_m, progress=True)
-    except ValueError as exc:
-        fail(str(exc))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tm.to_long().to_csv(out, index=False)
+    pts = network.read_points(points)
+    G = network.load_graph(graph) if graph is not None else None
+    tm = network.travel_matrix(pts, pts, G, vehicle, max_snap_m=max_snap_m, progress=True)
+    write_csv(tm.to_long(), out)
     if tm.method == "straight_line":
         console.print("[yellow]no --graph: straight-line estimate[/] (haversine x circuity / speed), "
                       "marked method=straight_line in the CSV")
@@ -176,216 +225,211 @@ def network_matrix(
                           f"(minutes={network.UNREACHABLE_MIN}, reachable=False)")
 
 
-# ---- place (sites.py, placement.py) ---------------------------------------------------------
+# ---- place, route (placement.py, routing/) --------------------------------------------------
 @app.command()
+@handled
 def place(
     scenario: Path = typer.Argument(...),
     out: Path = typer.Option(..., "--out"),
     solver: str = typer.Option("HIGHS", "--solver", help="HIGHS, SCIP or CP_SAT"),
 ):
     """Choose session sites and session-days; writes sessions.csv, assignment.csv, unserved.csv."""
-    from planner.pipeline import place_stage
-    from planner.scenario import ScenarioError, load
+    from planner.pipeline import run
+    from planner.tables import write_csv
 
-    try:
-        loaded = load(scenario)
-    except ScenarioError as exc:
-        fail(f"{scenario} cannot be used:\n{exc}")
-    try:
-        stage = place_stage(loaded, console=console, solver=solver)
-    except (ValueError, OSError) as exc:
-        fail(str(exc))
-    placed, matrix = stage.placement, stage.matrix
-    out.mkdir(parents=True, exist_ok=True)
-    placed.sessions.to_csv(out / "sessions.csv", index=False)
-    placed.assignment.to_csv(out / "assignment.csv", index=False)
-    placed.unserved.to_csv(out / "unserved.csv", index=False)
+    loaded = _load(scenario)
+    stage = run(loaded, until="placement", console=console, solver=solver)
+    placed = stage.placement
+    for name in ("sessions", "assignment", "unserved"):
+        write_csv(getattr(placed, name), out / f"{name}.csv")
     console.print(placed.explain())
+    _print_notes(stage.notes)
     console.print(f"[green]✓[/] {len(placed.sessions)} sites, {placed.summary['session_days']} session-days "
-                  f"({matrix.method} travel times); sessions.csv, assignment.csv, unserved.csv written to {out}")
+                  f"({stage.matrix.method} travel times); sessions.csv, assignment.csv, unserved.csv written to {out}")
 
 
-# ---- route (routing.py) ---------------------------------------------------------------------
 @app.command()
+@handled
 def route(
     scenario: Path = typer.Argument(...),
     out: Path = typer.Option(..., "--out"),
+    sessions: Optional[Path] = typer.Option(None, "--sessions", help="sessions.csv written by `planner place` "
+                                                                     "(default: run placement first)"),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", help="search seconds (default: scenario's)"),
 ):
     """Weekly routes for the units; writes schedule.csv/.xlsx and unscheduled.csv."""
     from planner import sheets
     from planner.pipeline import run
     from planner.routing import check_schedule
-    from planner.scenario import ScenarioError, load
+    from planner.tables import read_table, write_csv
 
-    try:
-        loaded = load(scenario)
-    except ScenarioError as exc:
-        fail(f"{scenario} cannot be used:\n{exc}")
+    loaded = _load(scenario)
     if time_limit is not None:
         loaded = loaded.model_copy(update={"time_budget_s": time_limit})
-    try:
-        result = run(loaded, console=console)  # placement feeds routing; every stage runs once
-    except (ValueError, OSError) as exc:
-        fail(str(exc))
+    given = None
+    if sessions is not None:
+        given, _ = read_table(sessions, what="sessions file", looks_right=lambda h: "site_id" in h)
+        given = given.drop(columns=[c for c in given.columns if c.startswith("__")])
+    result = run(loaded, console=console, sessions=given)
     routes = result.routes
     out.mkdir(parents=True, exist_ok=True)
     sheets.write_schedule_csv(result.plan, out / "schedule.csv")
     sheets.write_schedule_xlsx(result.plan, out / "schedule.xlsx")
-    routes.unscheduled.to_csv(out / "unscheduled.csv", index=False)
+    write_csv(routes.unscheduled, out / "unscheduled.csv")
     problems = check_schedule(routes.schedule, loaded.calendar, result.sites, units=loaded.units)
     jobs = routes.schedule[routes.schedule["job_kind"] != "depot"]
     console.print(f"[green]✓[/] {jobs['job_id'].nunique()} jobs on "
                   f"{routes.schedule[['unit', 'date']].drop_duplicates().shape[0]} unit-days, "
                   f"{len(routes.unscheduled)} unscheduled (see unscheduled.csv); written to {out}")
-    if not routes.stats.get("reproducible", True):
-        console.print("[yellow]note:[/] the search budget cut a run short; a larger --time-limit gives a plan "
-                      "that does not depend on machine speed")
+    _print_notes(result.notes)
     if problems:
-        fail("schedule check failed (please report this):\n" + "\n".join(problems[:20]), code=1)
+        err_console.print(REPORT)
+        fail("schedule check failed:\n" + "\n".join(problems[:20]), code=1)
 
 
 # ---- map, sheets (maps.py, sheets.py) -------------------------------------------------------
 @app.command("map")
+@handled
 def map_(
     plan: Path = typer.Argument(..., help="plan.json"),
     out: Path = typer.Option(..., "--out"),
-    offline: bool = typer.Option(False, "--offline", help="inline Leaflet: one self-contained file"),
+    offline: bool = typer.Option(True, "--offline/--cdn", help="one self-contained file (default) or the small "
+                                                              "online version that loads Leaflet from a CDN"),
     gpkg: Optional[Path] = typer.Option(None, "--gpkg", help="also write the plan as a GeoPackage (QGIS)"),
 ):
     """Render a saved plan as an interactive HTML map (aggregates only)."""
     from planner import maps
     from planner.plan import Plan
 
-    try:
-        loaded = Plan.load(plan)
-        areas = loaded.load_areas()
-        m = maps.plan_map(loaded, areas)
-        path = maps.save_map(m, out, offline=offline)
-        if gpkg is not None:
-            console.print(f"GeoPackage: {maps.write_geopackage(loaded, areas, gpkg)}")
-    except (ValueError, OSError) as exc:
-        fail(str(exc))
-    console.print(f"map: {path} ({path.stat().st_size / 2**20:.1f} MB{', offline' if offline else ''})")
+    loaded = Plan.load(plan)
+    areas = loaded.load_areas()
+    path = maps.save_map(maps.plan_map(loaded, areas), out, offline=offline)
+    if gpkg is not None:
+        console.print(f"GeoPackage: {maps.write_geopackage(loaded, areas, gpkg)}")
+    console.print(f"map: {path} ({path.stat().st_size / 2**20:.1f} MB{'' if offline else ', needs internet'})")
 
 
 @app.command()
+@handled
 def sheets(
     plan: Path = typer.Argument(..., help="plan.json"),
     out: Path = typer.Option(..., "--out"),
     with_names: bool = typer.Option(False, "--with-names", help="put residents' names on day sheets"),
     register: Optional[Path] = typer.Option(None, "--register",
-                                            help="geocoded register (CSV/XLSX with nama, rt, rw, kode_kel, "
-                                                 "home_visit); needed with --with-names"),
+                                            help="the register state the plan was made from (default: the plan's "
+                                                 "folder/private/register-state.csv); needed with --with-names"),
 ):
-    """Write schedule.xlsx and printable day sheets."""
-    import pandas as pd
-
+    """Write schedule.xlsx and printable day sheets (with names only for the visiting teams)."""
     from planner import sheets as sheets_mod
     from planner.plan import Plan
 
-    if with_names and register is None:
-        fail("--with-names needs --register: the plan holds no names, they come from the geocoded register")
     if register is not None and not with_names:
         fail("--register is only read with --with-names (names go only on sheets asked for by name)")
-    try:
-        loaded = Plan.load(plan)
-        people = None
-        if register is not None:
-            people = (pd.read_excel(register, dtype=str) if register.suffix.lower() in (".xlsx", ".xls")
-                      else pd.read_csv(register, dtype=str))
-            if "home_visit" in people:
-                people["home_visit"] = people["home_visit"].str.lower().isin(["true", "1", "ya", "y"])
-        out.mkdir(parents=True, exist_ok=True)
-        written = [sheets_mod.write_schedule_xlsx(loaded, out / "schedule.xlsx"),
-                   sheets_mod.write_schedule_csv(loaded, out / "schedule.csv")]
-        pages = sheets_mod.write_day_sheets(loaded, out / "day-sheets", register=people)
-    except (ValueError, OSError) as exc:
-        fail(str(exc))
+    loaded = Plan.load(plan)
+    people = _named_register(loaded, plan, register) if with_names else None
+    written = [sheets_mod.write_schedule_xlsx(loaded, out / "schedule.xlsx"),
+               sheets_mod.write_schedule_csv(loaded, out / "schedule.csv")]
+    folder = out / ("private/lembar-harian-nama" if with_names else "day-sheets")
+    pages = sheets_mod.write_day_sheets(loaded, folder, register=people)
     for path in written:
         console.print(f"  {path}")
-    console.print(f"  {len(pages) - 1} day sheets in {out / 'day-sheets'} (open index.html)"
+    console.print(f"  {len(pages) - 1} day sheets in {folder} (open index.html)"
                   + (" [bold yellow]with residents' names: for the visiting team only[/]" if with_names else ""))
 
 
-# ---- whole pipeline (pipeline.py) -----------------------------------------------------------
+def _named_register(loaded, plan_path: Path, register: Path | None):
+    """The register state the plan was made from, checked against the plan's fingerprint."""
+    from planner.errors import InputError
+    from planner.pipeline import register_fingerprint
+    from planner.progress import read_state
+    from planner.tables import read_own_csv
+
+    path = register or plan_path.parent / "private" / "register-state.csv"
+    if not path.exists():
+        fail("--with-names needs the register the plan was made from: --register "
+             "OUT/private/register-state.csv (the plan holds no names)")
+    people = read_own_csv(path)
+    if "state" in people:
+        people = read_state(path)
+    expected = (loaded.meta.get("register") or {}).get("fingerprint")
+    if expected and ({"row", "nik"} - set(people.columns) or register_fingerprint(people) != expected):
+        raise InputError(f"{path} is not the register this plan was made from (its rows and NIKs differ); give the "
+                         "private/register-state.csv written with this plan")
+    return people
+
+
+# ---- whole pipeline (pipeline.py, outputs.py) -----------------------------------------------
 @app.command()
+@handled
 def plan(
     scenario: Path = typer.Argument(..., help="scenario TOML file"),
-    out: Path = typer.Option(Path("out"), "--out", help="output folder"),
-    offline: bool = typer.Option(False, "--offline", help="self-contained map.html (Leaflet inlined)"),
+    out: Path = typer.Option(Path("out"), "--out", help="output folder (replaced whole on success)"),
+    offline: bool = typer.Option(True, "--offline/--cdn", help="self-contained map.html (default) or the small "
+                                                              "online version"),
     with_names: bool = typer.Option(False, "--with-names",
                                     help="day sheets with residents' names for the teams (personal data)"),
     state: Optional[Path] = typer.Option(None, "--state",
                                          help="last week's private/register-state.csv: plan the residents left"),
-    week_start: Optional[str] = typer.Option(None, "--week-start",
-                                             help="Monday to plan (default: the scenario's, or the week after "
-                                                  "the last one in --state)"),
+    week_start: Optional[datetime] = typer.Option(None, "--week-start", formats=["%Y-%m-%d"],
+                                                  help="Monday to plan (default: the scenario's, or the week "
+                                                       "after the last one in --state)"),
+    keep_private: bool = typer.Option(False, "--keep-private", help="keep the old OUT/private/ files this run "
+                                                                    "does not rewrite"),
 ):
     """Run every stage for a scenario: map.html, schedule.xlsx/.csv, plan.json, plan.gpkg, day sheets.
 
     Also writes OUT/private/register-state.csv (personal data, never share) for `planner progress`.
     """
-    import datetime as dt
+    from planner import outputs, progress
+    from planner.pipeline import run
 
-    from planner import progress
-    from planner.pipeline import run, write_outputs
-    from planner.scenario import ScenarioError, load
-
-    try:
-        loaded = load(scenario)
-    except ScenarioError as exc:
-        fail(f"{scenario} cannot be used:\n{exc}")
-    try:
-        previous = progress.read_state(state) if state is not None else None
-        start = dt.date.fromisoformat(week_start) if week_start else (
-            progress.next_week(previous) if previous is not None else None)
-        if start is not None:
-            loaded = progress.scenario_for_week(loaded, start)
-        result = run(loaded, console=console, state=previous)
-    except (ValueError, OSError) as exc:
-        fail(str(exc))
-    from planner.forecast import election_outlook
-
-    outlook = election_outlook(loaded, result.gaps)
-    if outlook is not None:
-        result.plan.meta["election"] = outlook
-    _finish(result, out, offline, with_names)
-    if outlook is not None:
-        console.print(f"election {outlook['election_date']}: {outlook['at_risk']:,} of {outlook['pemula']:,} "
-                      "first-time voters at risk of no printed card by then at this pace "
-                      f"({outlook['not_recorded']:,} not recorded, {outlook['recorded_not_printed']:,} awaiting print)")
-    kept = previous if previous is not None else progress.initial_state(result.register)
-    console.print(f"  {'register state':14s} {progress.save_private(kept, out)} "
-                  "[bold yellow](personal data: do not share private/)[/]")
+    loaded = _load(scenario)
+    outputs.check_target(out)
+    outputs.check_state_kept(out, state)
+    previous = progress.read_state(state) if state is not None else None
+    start = week_start.date() if week_start else (progress.next_week(previous) if previous is not None else None)
+    if start is not None:
+        loaded = progress.scenario_for_week(loaded, start)
+    result = run(loaded, console=console, state=previous, state_source=state)
+    _finish(result, out, offline, with_names, keep_private)
 
 
-def _finish(result, out: Path, offline: bool, with_names: bool = False) -> None:
+def _finish(result, out: Path, offline: bool, with_names: bool = False, keep_private: bool = False) -> None:
     from rich.table import Table
 
-    from planner.pipeline import write_outputs
+    from planner.outputs import write_outputs
 
-    paths = write_outputs(result, out, offline=offline, with_names=with_names)
+    paths = write_outputs(result, out, offline=offline, with_names=with_names, keep_private=keep_private)
     table = Table(title=f"{result.plan.name}: week of {result.plan.week_start}")
     table.add_column("KPI")
     table.add_column("value", justify="right")
     for key, value in result.plan.kpis.items():
         table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, (int, float)) else str(value))
     console.print(table)
+    outlook = result.plan.meta.get("election")
+    if outlook is not None:
+        console.print(f"election {outlook['election_date']}: {outlook['at_risk']:,} of {outlook['pemula']:,} "
+                      "first-time voters at risk of no printed card by then at this pace "
+                      f"({outlook['not_recorded']:,} not recorded, {outlook['recorded_not_printed']:,} awaiting print)")
+    _print_notes(result.notes)
     for name, path in paths.items():
-        console.print(f"  {name:14s} {path}")
+        note = " [bold yellow](personal data: do not share private/)[/]" if "private" in path.parts else ""
+        console.print(f"  {name:16s} {path}{note}")
 
 
 @app.command()
+@handled
 def demo(
     out: Path = typer.Option(Path("demo-out"), "--out", help="output folder"),
     seed: int = typer.Option(7, "--seed", help="random seed of the fictional city"),
     size: str = typer.Option("toy", "--size", help="toy, city or province"),
-    offline: bool = typer.Option(False, "--offline"),
+    offline: bool = typer.Option(True, "--offline/--cdn", help="self-contained map.html (default)"),
 ):
     """Generate the fictional 'Kota Contoh' and run every stage on it."""
+    from planner.outputs import check_target
     from planner.pipeline import run_demo
 
+    check_target(out)
     console.print(f"[bold]Kota Contoh[/] (fictional), size {size}, seed {seed}")
     result = run_demo(out, seed=seed, size=size, console=console)
     _finish(result, out, offline)
@@ -393,6 +437,7 @@ def demo(
 
 # ---- weekly loop (progress.py) --------------------------------------------------------------
 @app.command("progress")
+@handled
 def progress_(
     plan_path: Path = typer.Argument(..., metavar="PLAN", help="last week's plan.json"),
     recorded: Path = typer.Option(..., "--recorded", help="CSV/XLSX of NIKs recorded this week (column nik)"),
@@ -405,27 +450,26 @@ def progress_(
 ):
     """Mark this week's recorded and not-found residents, recompute the gaps, write next week's state."""
     import datetime as dt
+    import re
 
     from rich.table import Table
 
     from planner import progress as progress_mod
     from planner.plan import Plan
+    from planner.privacy import private_folder
+    from planner.tables import write_csv
 
-    try:
-        loaded = Plan.load(plan_path)
-        current = progress_mod.read_state(state or plan_path.parent / "private" / "register-state.csv")
-        done = progress_mod.apply(current, progress_mod.read_list(recorded),
-                                  progress_mod.read_list(not_found, with_reason=True) if not_found else None,
-                                  week=loaded.week_start)
-        election = loaded.meta.get("election_date") or None
-        gaps = progress_mod.gaps(done.state, loaded.load_areas(), loaded.week_start + dt.timedelta(days=7),
-                                 dt.date.fromisoformat(election) if election else None)
-    except (ValueError, OSError) as exc:
-        fail(str(exc))
-    out.mkdir(parents=True, exist_ok=True)
+    loaded = Plan.load(plan_path)
+    current = progress_mod.read_state(state or plan_path.parent / "private" / "register-state.csv")
+    done = progress_mod.apply(current, progress_mod.read_list(recorded),
+                              progress_mod.read_list(not_found, with_reason=True) if not_found else None,
+                              week=loaded.week_start)
+    election = loaded.meta.get("election_date") or None
+    gaps = progress_mod.gaps(done.state, loaded.load_areas(), loaded.week_start + dt.timedelta(days=7),
+                             dt.date.fromisoformat(election) if election else None)
     state_path = progress_mod.save_private(done.state, out)
-    gaps.to_csv(out / "gaps.csv", index=False)
-    done.summary().to_csv(out / "progress.csv", index=False)
+    write_csv(gaps, out / "gaps.csv")
+    write_csv(done.summary(), out / "progress.csv")
     table = Table(title=f"{loaded.name}: week of {loaded.week_start}")
     for column in ("state", "before", "after"):
         table.add_column(column, justify="right" if column != "state" else "left")
@@ -433,11 +477,10 @@ def progress_(
         table.add_row(row.state, f"{row.before:,}", f"{row.after:,}")
     console.print(table)
     if len(done.issues):
-        issues_path = out / "private" / "progress-issues.csv"
-        done.issues.to_csv(issues_path, index=False)
-        err_console.print(f"[yellow]{len(done.issues)} NIK(s) not applied[/] (not added to the register): "
-                          + ", ".join(f"{n} {r}" for r, n in done.issues["reason"].value_counts().items())
-                          + f"; see {issues_path}")
+        issues_path = write_csv(done.issues, private_folder(out) / "progress-issues.csv")
+        kinds = done.issues["reason"].map(lambda r: re.sub(r"^line \d+: ", "", str(r)).split(":")[0].split(" (")[0])
+        err_console.print(f"[yellow]{len(done.issues)} list row(s) not applied[/] (nothing added to the register): "
+                          + ", ".join(f"{n} {r}" for r, n in kinds.value_counts().items()) + f"; see {issues_path}")
     console.print(f"  gaps           {out / 'gaps.csv'} ({int(gaps['unrecorded'].sum()):,} unrecorded, "
                   f"{int((gaps['unrecorded'] == 0).sum())} kelurahan finished)")
     console.print(f"  register state {state_path} [bold yellow](personal data: do not share private/)[/]")
@@ -447,9 +490,10 @@ def progress_(
 
 # ---- forecast (forecast.py) -----------------------------------------------------------------
 @app.command("forecast")
+@handled
 def forecast_(
     scenario: Path = typer.Argument(..., help="scenario TOML file"),
-    until: str = typer.Option(..., "--until", help="last date to simulate (YYYY-MM-DD)"),
+    until: datetime = typer.Option(..., "--until", formats=["%Y-%m-%d"], help="last date to simulate (YYYY-MM-DD)"),
     out: Path = typer.Option(Path("forecast-out"), "--out", help="output folder"),
     units: Optional[str] = typer.Option(None, "--units", help="session units to compare, e.g. 2,4,6 "
                                                                "(default: the scenario's)"),
@@ -460,38 +504,36 @@ def forecast_(
     state: Optional[Path] = typer.Option(None, "--state", help="start from a register state (private/...csv)"),
 ):
     """Simulate weeks of plans: the week each kelurahan and the city reach the target, and a chart."""
-    import datetime as dt
 
     import pandas as pd
     from rich.table import Table
 
+    import re
+
     from planner import forecast as forecast_mod
     from planner import progress
-    from planner.scenario import ScenarioError, load
+    from planner.errors import InputError
+    from planner.pipeline import scenario_gaps
+    from planner.tables import write_csv
 
-    try:
-        loaded = load(scenario)
-    except ScenarioError as exc:
-        fail(f"{scenario} cannot be used:\n{exc}")
+    loaded = _load(scenario)
     overrides = {k: v for k, v in {"target": target, "turnout": turnout}.items() if v is not None}
-    try:
-        end = dt.date.fromisoformat(until)
-        counts = [int(u) for u in units.split(",")] if units else [None]
-        previous = progress.read_state(state) if state is not None else None
-        if previous is not None and progress.next_week(previous):
-            loaded = progress.scenario_for_week(loaded, progress.next_week(previous))
-        with console.status("gaps"):
-            gaps, _ = forecast_mod.scenario_gaps(loaded, previous)
-        runs = [forecast_mod.from_scenario(loaded, gaps, until=end, units=n, saturday=saturday, **overrides)
-                for n in counts]
-    except ValueError as exc:
-        fail(str(exc))
+    end = until.date()
+    if units and not re.fullmatch(r"\s*\d+\s*(,\s*\d+\s*)*", units):
+        raise InputError(f"--units {units!r}: expected whole numbers separated by commas, e.g. 2,4,6")
+    counts = [int(u) for u in units.split(",")] if units else [None]
+    previous = progress.read_state(state) if state is not None else None
+    if previous is not None and progress.next_week(previous):
+        loaded = progress.scenario_for_week(loaded, progress.next_week(previous))
+    with console.status("gaps"):
+        gaps, _ = scenario_gaps(loaded, previous)
+    runs = [forecast_mod.from_scenario(loaded, gaps, until=end, units=n, saturday=saturday, **overrides)
+            for n in counts]
     out.mkdir(parents=True, exist_ok=True)
     table = forecast_mod.summary(runs)
-    table.to_csv(out / "forecast-summary.csv", index=False)
-    pd.concat([f.weekly.assign(scenario=f.label) for f in runs]).to_csv(out / "forecast-weekly.csv", index=False)
-    pd.concat([f.kelurahan.assign(scenario=f.label) for f in runs]).to_csv(out / "forecast-kelurahan.csv",
-                                                                         index=False)
+    write_csv(table, out / "forecast-summary.csv")
+    write_csv(pd.concat([f.weekly.assign(scenario=f.label) for f in runs]), out / "forecast-weekly.csv")
+    write_csv(pd.concat([f.kelurahan.assign(scenario=f.label) for f in runs]), out / "forecast-kelurahan.csv")
     forecast_mod.plot(runs, out / "forecast.png", title=f"{loaded.name}: remaining gap")
     report = Table(title=f"{loaded.name}: {table['start_gap'].iloc[0]:,} unrecorded from {loaded.calendar.week_start}, "
                          f"target {runs[0].target:.0%}")

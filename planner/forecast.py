@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from planner.contracts import require_columns
+from planner.errors import InputError
 
 CLASSES = ["pemula", "lansia", "umum", "home_visit"]
 SESSION_CLASSES = ["pemula", "lansia", "umum"]
@@ -52,7 +53,7 @@ class Capacity:
 
     def __post_init__(self):
         if self.units < 0 or self.days < 1 or self.capacity_per_day < 1 or self.home_visits_per_week < 0:
-            raise ValueError(f"capacity needs units >= 0, days >= 1, capacity_per_day >= 1, home visits >= 0 "
+            raise InputError(f"capacity needs units >= 0, days >= 1, capacity_per_day >= 1, home visits >= 0 "
                              f"(got {self})")
 
     @property
@@ -154,10 +155,10 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
     """
     require_columns(gaps, ["kode_kel", "kode_kec", *CLASSES], "the gaps table", "demand.gaps")
     if not 0 < turnout <= 1 or not 0 <= not_found_share < 1 or not 0 < target <= 1:
-        raise ValueError(f"turnout must be in (0, 1], not_found_share in [0, 1), target in (0, 1] "
+        raise InputError(f"turnout must be in (0, 1], not_found_share in [0, 1), target in (0, 1] "
                          f"(got {turnout}, {not_found_share}, {target})")
     if until < start:
-        raise ValueError(f"forecast end {until} is before its start {start}")
+        raise InputError(f"forecast end {until} is before its start {start}")
     weights = {**{"pemula": 3.0, "lansia": 2.0, "umum": 1.0}, **(weights or {})}
     order = sorted(range(3), key=lambda j: -weights[SESSION_CLASSES[j]])
     w = np.array([weights[c] for c in SESSION_CLASSES])
@@ -167,7 +168,7 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
     start_total = int(start_k.sum())
     base = int(population) if population else start_total
     if base < start_total:
-        raise ValueError(f"population {base:,} is smaller than the gap {start_total:,}")
+        raise InputError(f"population {base:,} is smaller than the gap {start_total:,}")
     allowed = int(math.floor((1 - target) * base + 1e-9))
     allowed_k = np.floor((1 - target) * base * start_k / max(start_total, 1) + 1e-9).astype(np.int64)
     kec_codes, kec_index = np.unique(kel["kode_kec"].astype(str).to_numpy(), return_inverse=True)
@@ -361,21 +362,6 @@ def _election(kel: pd.DataFrame, weekly: pd.DataFrame, election_date: dt.date | 
 
 
 # ---- scenarios -------------------------------------------------------------------------------
-def scenario_gaps(scenario, state: pd.DataFrame | None = None):
-    """Gaps per kelurahan for a scenario (its register geocoded, or a register state), and the AreaSet."""
-    from planner import demand, geocode, pipeline
-    from planner.progress import open_rows
-
-    areas = pipeline.scenario_areas(scenario)
-    if state is not None:
-        coded = open_rows(state)
-    else:
-        register = pipeline.scenario_register(scenario, areas)
-        coded = geocode.geocode(register, areas, gazetteer=scenario.resolve(scenario.areas.gazetteer))
-    gaps = demand.gaps(coded, areas, as_of=scenario.calendar.week_start, election_date=scenario.election_date)
-    return gaps, areas
-
-
 def from_scenario(scenario, gaps: pd.DataFrame, *, until: dt.date, units: int | None = None,
                   saturday: bool | None = None, label: str | None = None, **overrides) -> Forecast:
     """`simulate` with the scenario's units, calendar, election date, blangko and [forecast] assumptions.

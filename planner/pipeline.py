@@ -1,13 +1,16 @@
-"""Wire the stages together: scenario -> areas -> register -> geocode -> gaps -> network -> sites ->
-placement -> routing -> Plan -> outputs.
+"""The one orchestrator: scenario -> areas -> register -> geocode -> gaps -> network -> sites ->
+travel times -> placement -> routing -> Plan.
 
-Each step is a small function so the CLI, notebooks and tests can run the whole chain or stop
-anywhere; no stage module imports this one.
+`run(scenario, until=...)` fills one `Run` stage by stage and stops after any stage; the CLI, the
+public API (`planner.run`) and the notebooks all call it, so a plan made in a notebook is the same
+plan the CLI writes. Writing the outputs is `planner.outputs.write_outputs`. No stage module
+imports this one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,26 +19,44 @@ import geopandas as gpd
 import pandas as pd
 from rich.console import Console
 
-from planner.areas import AreaSet, load_areas
+from planner.areas import AreaSet
+from planner.errors import InputError
+from planner.inputs import scenario_areas, scenario_graph, scenario_register, scenario_sites
 from planner.plan import Plan
 from planner.scenario import Scenario
+
+__all__ = ["STAGES", "Run", "demo_scenario", "next_monday", "place_stage", "register_kpis", "run", "run_demo",
+           "scenario_areas", "scenario_gaps", "scenario_graph", "scenario_register", "scenario_sites"]
+
+#: The stages in order; `run(..., until=stage)` stops after that one.
+STAGES = ("areas", "register", "gaps", "network", "sites", "travel", "placement", "routing", "plan")
 
 
 @dataclass
 class Run:
-    """Everything one planning run produced. `register` holds personal data: never share it."""
+    """Everything one planning run produced, stage by stage (None for stages not run).
+
+    `register` (the geocoded register, or the open rows of a register state) and `state` (the
+    register state carried to next week) hold personal data: never share them.
+    """
 
     scenario: Scenario
-    areas: AreaSet
-    register: pd.DataFrame
-    gaps: pd.DataFrame
-    home_visits: pd.DataFrame
-    sites: gpd.GeoDataFrame
-    graph: object | None
-    placement: object
-    routes: object
-    plan: Plan
+    areas: AreaSet | None = None
+    register: pd.DataFrame | None = None
+    state: pd.DataFrame | None = None
+    state_source: Path | None = None
+    gaps: pd.DataFrame | None = None
+    home_visits: pd.DataFrame | None = None
+    graph: object | None = None
+    sites: gpd.GeoDataFrame | None = None
+    matrix: object | None = None
+    placement: object | None = None
+    routes: object | None = None
+    plan: Plan | None = None
     timings: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    areas_ref: dict | None = None
+    embedded_areas: bool = False  # the outputs carry the areas (a generated city has no files of its own)
 
 
 @contextmanager
@@ -52,171 +73,176 @@ def _step(console: Console | None, timings: dict, name: str):
         console.print(f"[green]✓[/] {name} [dim]({seconds:.1f} s)[/]")
 
 
-# ---- stage wrappers ---------------------------------------------------------------------------
-def scenario_areas(scenario: Scenario) -> AreaSet:
-    a = scenario.areas
-    return load_areas(scenario.resolve(a.kelurahan), scenario.resolve(a.kecamatan), code_column=a.code_column,
-                      name_column=a.name_column, layer=a.layer, kecamatan_layer=a.kecamatan_layer, within=a.within)
+def run(scenario: Scenario, *, until: str = "plan", console: Console | None = None, areas: AreaSet | None = None,
+        register: pd.DataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
+        sites: gpd.GeoDataFrame | None = None, areas_ref: dict | None = None, state: pd.DataFrame | None = None,
+        state_source: Path | None = None, gazetteer=None, sessions: pd.DataFrame | None = None,
+        solver: str = "HIGHS") -> Run:
+    """Run the stages of a scenario up to `until`; pre-built inputs (a synthetic city) may be passed in.
+
+    Parameters
+    ----------
+    scenario
+        The validated scenario.
+    until
+        The last stage to run (one of `STAGES`).
+    console
+        A Rich console for progress messages (None: silent).
+    areas, register, roads, sites, gazetteer
+        Inputs built elsewhere (the demo's fictional city) instead of the scenario's files.
+    areas_ref
+        How the plan refers to its area files (default: the scenario's paths).
+    state, state_source
+        Last week's register state (`planner.progress`) and the file it came from: the plan starts
+        from the residents still unrecorded there (they are already geocoded).
+    sessions
+        Session-days to route instead of running placement (`planner route --sessions`).
+    solver
+        Placement backend.
+    """
+    if until not in STAGES:
+        raise InputError(f"unknown stage {until!r}; expected one of {list(STAGES)}")
+    last = STAGES.index(until)
+    r = Run(scenario, state_source=Path(state_source) if state_source is not None else None, areas_ref=areas_ref)
+    steps = [_areas, _register, _gaps, _network, _sites, _travel, _placement, _routing, _plan]
+    given = {"areas": areas, "register": register, "roads": roads, "sites": sites, "state": state,
+             "gazetteer": gazetteer, "sessions": sessions, "solver": solver}
+    for stage in steps[:last + 1]:
+        stage(r, console, given)
+    return r
 
 
-def scenario_register(scenario: Scenario, areas: AreaSet) -> pd.DataFrame:
-    from planner.register import read_register
+# ---- the stages -------------------------------------------------------------------------------
+def _areas(r: Run, console, given) -> None:
+    from planner.checks import _depots
 
-    cfg = scenario.register
-    if cfg.path is not None:
-        return read_register(scenario.resolve(cfg.path), mapping=cfg.columns or None)
-    from planner.synth_register import make_register, residents_by_population
-
-    synthetic = cfg.synthetic
-    residents = residents_by_population(areas, synthetic.residents, scenario.resolve(synthetic.population),
-                                        synthetic.population_vintage, scenario.seed)
-    return make_register(areas.kelurahan, residents, seed=scenario.seed, as_of=scenario.calendar.week_start,
-                         election_date=scenario.election_date)
+    with _step(console, r.timings, "areas"):
+        r.areas = given["areas"] if given["areas"] is not None else scenario_areas(r.scenario)
+    r.notes += list(getattr(r.areas, "warnings", []) or [])
+    far = _depots(r.scenario, r.areas, "scenario")
+    if far:
+        raise InputError("; ".join(f"{p.key}: {p.message}" for p in far))
 
 
-def scenario_graph(scenario: Scenario, areas: AreaSet, roads: gpd.GeoDataFrame | None = None):
-    """The road graph the scenario asks for (cached to disk when `roads.cache` is set), or None."""
+def _register(r: Run, console, given) -> None:
+    from planner import geocode, progress
+
+    if given["state"] is not None:
+        r.state = progress.check_state(given["state"])
+        r.register = progress.open_rows(r.state)
+        return
+    with _step(console, r.timings, "register"):
+        register = given["register"] if given["register"] is not None else scenario_register(r.scenario, r.areas)
+    report = register.attrs.get("import_report")
+    if report is not None:
+        r.notes += report.messages()
+    with _step(console, r.timings, f"geocode {len(register):,} rows"):
+        gazetteer = given["gazetteer"] if given["gazetteer"] is not None else r.scenario.resolve(
+            r.scenario.areas.gazetteer)
+        r.register = geocode.geocode(register, r.areas, gazetteer=gazetteer, progress=console is not None)
+    r.register.attrs["import_report"] = report
+    r.notes += r.register.attrs.get("warnings", [])
+    r.state = progress.initial_state(r.register)
+
+
+def _gaps(r: Run, console, given) -> None:
+    from planner import demand
+
+    with _step(console, r.timings, "gaps"):
+        r.gaps = demand.gaps(r.register, r.areas, as_of=r.scenario.calendar.week_start,
+                             election_date=r.scenario.election_date)
+        r.home_visits = demand.home_visits(r.register, r.areas, seed=r.scenario.seed)
+
+
+def _network(r: Run, console, given) -> None:
+    with _step(console, r.timings, "road network"):
+        r.graph = scenario_graph(r.scenario, r.areas, given["roads"], notes=r.notes)
+
+
+def _sites(r: Run, console, given) -> None:
+    with _step(console, r.timings, "sites"):
+        r.sites = given["sites"] if given["sites"] is not None else scenario_sites(r.scenario, r.areas)
+
+
+def _travel(r: Run, console, given) -> None:
     from planner import network
 
-    cfg = scenario.roads
-    cache = scenario.resolve(cfg.cache)
-    if roads is None and cfg.source == "none":
-        return None
-    if cache is not None and cache.exists():
-        return network.load_graph(cache)
-    if roads is not None:
-        graph = network.graph_from_lines(roads)
-    elif cfg.source == "lines":
-        graph = network.graph_from_lines(gpd.read_file(scenario.resolve(cfg.path)))
-    elif cfg.source == "osm":
-        graph = network.graph_from_osm_xml(scenario.resolve(cfg.path))
-    elif cfg.source == "graphml":
-        graph = network.load_graph(scenario.resolve(cfg.path))
-    else:
-        graph = network.graph_from_polygon(areas.bounds_polygon())
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        network.save_graph(graph, cache)
-    return graph
+    with _step(console, r.timings, "travel times"):
+        origins = r.areas.representative_points().rename(columns={"kode": "id"})[["id", "geometry"]]
+        r.matrix = network.travel_matrix(origins, r.sites.rename(columns={"site_id": "id"})[["id", "geometry"]],
+                                         graph=r.graph, vehicle="van")
 
 
-def scenario_sites(scenario: Scenario, areas: AreaSet) -> gpd.GeoDataFrame:
-    """Candidate sites from the scenario's points file, plus balai sites where a kelurahan has none."""
-    from planner import sites as sites_mod
+def _placement(r: Run, console, given) -> None:
+    from planner import placement
 
-    cfg = scenario.sites
-    prefix = scenario.areas.within or _common_prefix(areas.kelurahan["kode"])
-    empty = gpd.GeoDataFrame({c: [] for c in ("site_id", "kode_kel")}, geometry=[], crs="EPSG:4326")
-    found = (sites_mod.load_sites(scenario.resolve(cfg.path), kinds=cfg.kinds, within=prefix,
-                                  kelurahan=areas.kelurahan, max_days=cfg.max_days_per_site)
-             if cfg.path is not None else empty)
-    if cfg.fallback_balai or not len(found):
-        found = sites_mod.add_fallback_sites(found, areas.kelurahan, max_days=cfg.max_days_per_site)
-    return found
+    if given["sessions"] is not None:
+        r.placement = placement.given_sessions(given["sessions"], r.sites)
+        return
+    with _step(console, r.timings, "session placement (OR-Tools)"):
+        r.placement = placement.place_from_scenario(r.scenario, r.gaps, r.sites, r.matrix, solver=given["solver"])
 
 
-def _common_prefix(codes: pd.Series) -> str | None:
-    kab = codes.str[:5].unique()
-    return kab[0] if len(kab) == 1 else None
-
-
-# ---- the whole chain --------------------------------------------------------------------------
-@dataclass
-class Placed:
-    """The chain up to session placement: what `planner place` needs and routing starts from."""
-
-    areas: AreaSet
-    register: pd.DataFrame
-    gaps: pd.DataFrame
-    home_visits: pd.DataFrame
-    graph: object | None
-    sites: gpd.GeoDataFrame
-    matrix: object
-    placement: object
-    timings: dict
-
-
-def place_stage(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | None = None,
-                register: pd.DataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
-                sites: gpd.GeoDataFrame | None = None, state: pd.DataFrame | None = None, gazetteer=None,
-                solver: str = "HIGHS") -> Placed:
-    """Areas, register, geocoding, gaps, roads, sites, travel times and session placement."""
-    from planner import demand, geocode, network, placement
-
-    timings: dict = {}
-    with _step(console, timings, "areas"):
-        areas = areas if areas is not None else scenario_areas(scenario)
-    if state is not None:
-        from planner.progress import open_rows
-
-        coded = open_rows(state)
-    else:
-        with _step(console, timings, "register"):
-            register = register if register is not None else scenario_register(scenario, areas)
-        with _step(console, timings, f"geocode {len(register):,} rows"):
-            gazetteer = gazetteer if gazetteer is not None else scenario.resolve(scenario.areas.gazetteer)
-            coded = geocode.geocode(register, areas, gazetteer=gazetteer, progress=console is not None)
-    with _step(console, timings, "gaps"):
-        gaps = demand.gaps(coded, areas, as_of=scenario.calendar.week_start, election_date=scenario.election_date)
-        visits = demand.home_visits(coded, areas, seed=scenario.seed)
-    with _step(console, timings, "road network"):
-        graph = scenario_graph(scenario, areas, roads)
-    with _step(console, timings, "sites"):
-        sites = sites if sites is not None else scenario_sites(scenario, areas)
-    with _step(console, timings, "travel times"):
-        origins = areas.representative_points().rename(columns={"kode": "id"})[["id", "geometry"]]
-        matrix = network.travel_matrix(origins, sites.rename(columns={"site_id": "id"})[["id", "geometry"]],
-                                       graph=graph, vehicle="van")
-    with _step(console, timings, "session placement (OR-Tools)"):
-        placed = placement.place_from_scenario(scenario, gaps, sites, matrix, solver=solver)
-    return Placed(areas, coded, gaps, visits, graph, sites, matrix, placed, timings)
-
-
-def run(scenario: Scenario, *, console: Console | None = None, areas: AreaSet | None = None,
-        register: pd.DataFrame | None = None, roads: gpd.GeoDataFrame | None = None,
-        sites: gpd.GeoDataFrame | None = None, areas_ref: dict | None = None,
-        state: pd.DataFrame | None = None, gazetteer=None) -> Run:
-    """Run every stage for a scenario. Pre-built inputs (the demo's synthetic city) may be passed in.
-
-    With `state` (a register state from `planner.progress`, i.e. last week's loop) the plan starts
-    from the residents still unrecorded there: the rolling horizon; they are already geocoded.
-    """
+def _routing(r: Run, console, given) -> None:
     from planner import network, routing
 
-    first = place_stage(scenario, console=console, areas=areas, register=register, roads=roads, sites=sites,
-                        state=state, gazetteer=gazetteer)
-    areas, coded, gaps, visits, graph = first.areas, first.register, first.gaps, first.home_visits, first.graph
-    sites, matrix, placed, timings = first.sites, first.matrix, first.placement, first.timings
+    graph = r.graph
 
     def matrix_fn(points: gpd.GeoDataFrame, vehicle: str):
         return network.travel_matrix(points, points, graph=graph, vehicle=vehicle)
 
-    week_visits, later_visits = routing.weeks_home_visits(visits, scenario.units, scenario.calendar)
-    with _step(console, timings, "weekly routes (OR-Tools)"):
-        routes = routing.route(placed.sessions, sites, week_visits, scenario.units, scenario.calendar, matrix_fn,
-                               time_limit_s=scenario.time_budget_s, seed=scenario.seed)
+    week_visits, later_visits = routing.weeks_home_visits(r.home_visits, r.scenario.units, r.scenario.calendar)
+    with _step(console, r.timings, "weekly routes (OR-Tools)"):
+        r.routes = routing.route(r.placement.sessions, r.sites, week_visits, r.scenario.units, r.scenario.calendar,
+                                 matrix_fn, time_limit_s=r.scenario.time_budget_s, seed=r.scenario.seed)
     if len(later_visits):
-        routes.unscheduled = pd.concat([routes.unscheduled, later_visits], ignore_index=True)
-    ref = areas_ref if areas_ref is not None else {
-        "kelurahan": scenario.resolve(scenario.areas.kelurahan),
-        "kecamatan": scenario.resolve(scenario.areas.kecamatan),
-        "code_column": scenario.areas.code_column, "name_column": scenario.areas.name_column,
-        "layer": scenario.areas.layer, "kecamatan_layer": scenario.areas.kecamatan_layer,
-        "within": scenario.areas.within,
+        r.routes.unscheduled = pd.concat([r.routes.unscheduled, later_visits], ignore_index=True)
+    if not r.routes.stats.get("reproducible", True):
+        r.notes.append("the search budget cut a routing run short: a larger time_budget_s gives a plan that does "
+                       "not depend on machine speed")
+
+
+def _plan(r: Run, console, given) -> None:
+    from planner.forecast import election_outlook
+
+    s = r.scenario
+    ref = r.areas_ref if r.areas_ref is not None else {
+        "kelurahan": s.resolve(s.areas.kelurahan), "kecamatan": s.resolve(s.areas.kecamatan),
+        "code_column": s.areas.code_column, "name_column": s.areas.name_column, "layer": s.areas.layer,
+        "kecamatan_layer": s.areas.kecamatan_layer, "within": s.areas.within,
     }
-    plan = Plan(
-        name=scenario.name, week_start=scenario.calendar.week_start,
-        working_dates=scenario.calendar.working_dates(), gaps=gaps, sites=sites,
-        sessions=placed.sessions, assignment=placed.assignment, unserved=placed.unserved,
-        schedule=routes.schedule, unscheduled=routes.unscheduled,
-        units=[u.model_dump(mode="json") for u in scenario.units], areas_ref=ref,
-        meta={"seed": scenario.seed, "time_budget_s": scenario.time_budget_s,
-              "travel_times": matrix.method, "election_date": str(scenario.election_date or ""),
-              "geocode": coded["status"].value_counts().to_dict(), "timings": timings,
-              "far_from_road": _far_points(matrix)},
-    )
-    plan.kpis.update(register_kpis(coded))
-    return Run(scenario, areas, coded, gaps, visits, sites, graph, placed, routes, plan, timings)
+    stats = r.routes.stats
+    report = r.register.attrs.get("import_report") if r.register is not None else None
+    meta = {"seed": s.seed, "time_budget_s": s.time_budget_s, "travel_times": r.matrix.method,
+            "election_date": str(s.election_date or ""),
+            "geocode": r.register["status"].value_counts().to_dict(), "timings": r.timings,
+            "far_from_road": _far_points(r.matrix),
+            "placement": {"status": r.placement.status, "cut": bool(r.placement.summary.get("cut", False))},
+            "routing": {k: stats.get(k) for k in ("engine", "reproducible", "reproducible_why", "cut")},
+            "register": {"fingerprint": register_fingerprint(r.state), "from_state": r.state_source is not None
+                         or given["state"] is not None,
+                         "import": report.to_dict() if report is not None else None},
+            "notes": list(r.notes)}
+    outlook = election_outlook(s, r.gaps)
+    if outlook is not None:
+        meta["election"] = outlook
+    r.plan = Plan(name=s.name, week_start=s.calendar.week_start, working_dates=s.calendar.working_dates(),
+                  gaps=r.gaps, sites=r.sites, sessions=r.placement.sessions, assignment=r.placement.assignment,
+                  unserved=r.placement.unserved, schedule=r.routes.schedule, unscheduled=r.routes.unscheduled,
+                  units=[u.model_dump(mode="json") for u in s.units], areas_ref=ref, meta=meta)
+    r.plan.kpis.update(register_kpis(r.register))
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def place_stage(scenario: Scenario, **kwargs) -> Run:
+    """`run` up to session placement: what `planner place` needs and routing starts from."""
+    return run(scenario, until="placement", **kwargs)
+
+
+def scenario_gaps(scenario: Scenario, state: pd.DataFrame | None = None) -> tuple[pd.DataFrame, AreaSet]:
+    """Gaps per kelurahan for a scenario (its register geocoded, or a register state), and the AreaSet."""
+    r = run(scenario, until="gaps", state=state)
+    return r.gaps, r.areas
 
 
 def register_kpis(coded: pd.DataFrame) -> dict:
@@ -231,6 +257,19 @@ def register_kpis(coded: pd.DataFrame) -> dict:
     }
 
 
+def register_fingerprint(state: pd.DataFrame | None) -> str:
+    """A short hash of a register's (row, NIK) pairs: which register a plan was made from.
+
+    The same register keeps its fingerprint week after week (the loop only relabels rows), so named
+    day sheets can refuse a register that is not the one the plan used. A hash of the whole list
+    reveals no single NIK.
+    """
+    if state is None or not len(state):
+        return ""
+    text = "\n".join(f"{r}:{n}" for r, n in zip(state["row"].astype(str), state["nik"].astype(str)))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def _far_points(matrix) -> list[str]:
     """Sites and kelurahan points far from any road: their travel times are guesses."""
     far = []
@@ -241,35 +280,8 @@ def _far_points(matrix) -> list[str]:
     return sorted(set(far))
 
 
-def write_outputs(result: Run, out: Path, *, offline: bool = False, with_names: bool = False) -> dict[str, Path]:
-    """Write the shareable outputs: plan.json, schedule.csv/.xlsx, map.html, plan.gpkg, day sheets.
-
-    With `with_names` the day sheets carry residents' names and RT/RW for the visiting teams
-    (personal data: print them, do not share them).
-    """
-    from planner import maps, sheets
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "plan": result.plan.save(out / "plan.json"),
-        "schedule_csv": sheets.write_schedule_csv(result.plan, out / "schedule.csv"),
-        "schedule_xlsx": sheets.write_schedule_xlsx(result.plan, out / "schedule.xlsx"),
-    }
-    for table in ("sessions", "unserved", "unscheduled"):  # aggregates and job ids only
-        path = out / f"{table}.csv"
-        getattr(result.plan, table).to_csv(path, index=False)
-        paths[table] = path
-    m = maps.plan_map(result.plan, result.areas)
-    paths["map"] = maps.save_map(m, out / "map.html", offline=offline)
-    paths["gpkg"] = maps.write_geopackage(result.plan, result.areas, out / "plan.gpkg")
-    sheets_dir = out / ("lembar-harian-nama" if with_names else "lembar-harian")
-    paths["day_sheets"] = sheets.write_day_sheets(result.plan, sheets_dir,
-                                                  register=result.register if with_names else None)[0]
-    return paths
-
-
 def next_monday(today: dt.date | None = None) -> dt.date:
+    """The Monday after `today` (default: the real today): the week a new plan is for."""
     today = today or dt.date.today()
     return today + dt.timedelta(days=7 - today.weekday())
 
@@ -297,18 +309,17 @@ def demo_scenario(city, out: Path, seed: int, week_start: dt.date | None = None)
 
 def run_demo(out: Path, *, seed: int = 7, size: str = "toy", console: Console | None = None,
              week_start: dt.date | None = None) -> Run:
-    """Generate 'Kota Contoh' and run every stage on it; the fictional areas are written to out/areas/."""
+    """Generate 'Kota Contoh' and run every stage on it (its areas go to OUT/areas/ with the outputs)."""
     from planner.geocode import Gazetteer
     from planner.synth import make_city
 
     out = Path(out)
     start = week_start or next_monday()
     city = make_city(seed=seed, size=size, as_of=start)
-    (out / "areas").mkdir(parents=True, exist_ok=True)
-    city.areas.kelurahan.to_file(out / "areas" / "kelurahan.geojson", driver="GeoJSON")
-    city.areas.kecamatan.to_file(out / "areas" / "kecamatan.geojson", driver="GeoJSON")
     scenario = demo_scenario(city, out.resolve(), seed, start)
     register = city.register.drop(columns=[c for c in city.register.columns if c.startswith("true_") or c == "style"])
-    return run(scenario, console=console, areas=city.areas, register=register, roads=city.roads, sites=city.sites,
-               gazetteer=Gazetteer.from_areas(city),
-               areas_ref={"kelurahan": "areas/kelurahan.geojson", "kecamatan": "areas/kecamatan.geojson"})
+    result = run(scenario, console=console, areas=city.areas, register=register, roads=city.roads, sites=city.sites,
+                 gazetteer=Gazetteer.from_areas(city),
+                 areas_ref={"kelurahan": "areas/kelurahan.geojson", "kecamatan": "areas/kecamatan.geojson"})
+    result.embedded_areas = True  # write_outputs puts the fictional areas in OUT/areas/
+    return result

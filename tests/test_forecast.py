@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner import forecast
+from planner import forecast, pipeline
 from planner.scenario import BlangkoConfig, BlangkoDelivery, load
 
 from conftest import REPO
@@ -25,7 +25,7 @@ def scenario():
 
 @pytest.fixture(scope="module")
 def gaps(scenario):
-    return forecast.scenario_gaps(scenario)[0]
+    return pipeline.scenario_gaps(scenario)[0]
 
 
 def test_more_units_fewer_weeks_and_never_below_the_capacity_bound(scenario, gaps, tmp_path):
