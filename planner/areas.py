@@ -15,17 +15,11 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from planner.errors import AreaError
+
 KEL_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.[12]\d{3}$")
 KEC_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 WGS84 = "EPSG:4326"
-
-
-class AreaError(ValueError):
-    """Area files that cannot be used; `problems` lists every reason found."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("area files have problems:\n- " + "\n- ".join(problems))
 
 
 @dataclass

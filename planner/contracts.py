@@ -127,14 +127,15 @@ def session_days_held(job_ids) -> float:
     return float(len(ids) - halves + 0.5 * halves)
 
 
-def visit_id(n: int) -> str:
-    """Id of the n-th (1-based) home-visit resident, in register order of matched rows: ``HV00001``."""
-    return f"HV{int(n):05d}"
+def visit_id(row: int) -> str:
+    """Id of the home visit to the resident on register row `row` (1-based): ``HV00017``."""
+    return f"HV{int(row):05d}"
 
 
-def visit_ids(count: int) -> list[str]:
-    """The first `count` visit ids."""
-    return [visit_id(i) for i in range(1, count + 1)]
+def row_of_visit(visit: str) -> int | None:
+    """The register row a visit id names (None if it is not one)."""
+    text = str(visit)
+    return int(text[2:]) if text.startswith("HV") and text[2:].isdigit() else None
 
 
 def visit_job_id(visit: str) -> str:

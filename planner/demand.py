@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.contracts import require_columns
+from planner.contracts import visit_id, require_columns
 
 CLASSES = ["pemula", "lansia", "umum", "home_visit"]
 
@@ -126,6 +126,9 @@ def gaps_by_kecamatan(gap: pd.DataFrame) -> pd.DataFrame:
 def home_visits(geocoded: pd.DataFrame, areas, seed: int) -> pd.DataFrame:
     """One row per matched home-visit resident: ``[visit_id, kode_kel, kode_kec, lon, lat]``.
 
+    ``visit_id`` is ``HV`` + the resident's register row (`contracts.visit_id`), so the visiting
+    team's named day sheet finds the right resident in the register the plan was made from.
+
     The point is a deterministic random point inside the kelurahan polygon (inside the kecamatan for
     rows matched only to a kecamatan), never the resident's own coordinates: the list can be shared
     with a routing team without revealing where someone lives.
@@ -165,7 +168,8 @@ def home_visits(geocoded: pd.DataFrame, areas, seed: int) -> pd.DataFrame:
         joined = joined[~joined.index.duplicated()]
         kode_kel[need] = joined["kode"].fillna("").astype(str).to_numpy()
     out = pd.DataFrame({
-        "visit_id": [f"HV{i:05d}" for i in range(1, len(rows) + 1)],
+        # the register row names the visit: stable week after week, whatever rows are still open
+        "visit_id": [visit_id(r) for r in (rows["row"] if "row" in rows else range(1, len(rows) + 1))],
         "kode_kel": kode_kel,
         "kode_kec": rows["kode_kec"].astype(str).to_numpy(),
         "lon": lon.round(6),

@@ -25,6 +25,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
+from planner.errors import InputError
 from planner.fmt import hari_tanggal, minutes_text
 from planner.fmt import number as _number
 from planner.plan import schedule_frames as plan_frames
@@ -317,11 +318,11 @@ def area_gaps(plan, areas) -> gpd.GeoDataFrame:
     kel = areas.kelurahan[["kode", "nama", "kode_kec", "nama_kec", "geometry"]].copy()
     gaps = plan.gaps.copy()
     if "kode_kel" not in gaps:
-        raise ValueError(f"plan.gaps needs a 'kode_kel' column; it has {list(gaps.columns)}")
+        raise InputError(f"plan.gaps needs a 'kode_kel' column; it has {list(gaps.columns)}")
     gaps["kode_kel"] = gaps["kode_kel"].astype(str)
     unknown = sorted(set(gaps["kode_kel"]) - set(kel["kode"].astype(str)))
     if unknown:
-        raise ValueError(f"{len(unknown)} kelurahan of the plan are not in the areas given "
+        raise InputError(f"{len(unknown)} kelurahan of the plan are not in the areas given "
                          f"(e.g. {unknown[:5]}); pass the areas the plan was made on")
     cols = [c for c in ("pemula", "lansia", "umum", "home_visit", "unrecorded", "wajib_ktp") if c in gaps]
     out = kel.merge(gaps[["kode_kel", *cols]], left_on="kode", right_on="kode_kel", how="left")
@@ -629,7 +630,7 @@ def _home_visit_layer(m: folium.Map, stops: pd.DataFrame, areas) -> None:
     for kode, n in visits.items():
         lon, lat = points.get(str(kode), (None, None))
         if lon is None:
-            raise ValueError(f"home visits in kelurahan {kode!r}, which is not in the areas given")
+            raise InputError(f"home visits in kelurahan {kode!r}, which is not in the areas given")
         folium.Marker([lat, lon], visits=int(n),
                       icon=folium.DivIcon(html=f"<div class='hv-badge'>{int(n)}</div>", icon_size=(0, 0),
                                           class_name=""),
@@ -661,7 +662,7 @@ def render_html(m: folium.Map, offline: bool = False) -> str:
     def asset(url: str) -> str:
         name = url.rsplit("/", 1)[-1]
         if ASSETS.get(name) != url or not (STATIC / name).exists():
-            raise ValueError(f"offline map needs {url}, which is not vendored in {STATIC}; "
+            raise InputError(f"offline map needs {url}, which is not vendored in {STATIC}; "
                              "add it there (and to maps.ASSETS) or drop the element that needs it")
         return (STATIC / name).read_text(encoding="utf-8")
 
@@ -679,7 +680,7 @@ def render_html(m: folium.Map, offline: bool = False) -> str:
                   lambda mt: "<style>" + css(mt.group(1)) + "</style>", text)
     left = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', text)
     if left:
-        raise ValueError(f"offline map still links {left}; vendor them in {STATIC}")
+        raise InputError(f"offline map still links {left}; vendor them in {STATIC}")
     return text
 
 

@@ -31,8 +31,10 @@ import osmnx as ox
 import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
-from shapely.ops import split
 from scipy.sparse.csgraph import connected_components, dijkstra
+from shapely.ops import split
+
+from planner.errors import NetworkError
 
 __all__ = [
     "RBI_CLASSES",
@@ -164,27 +166,27 @@ def graph_from_lines(
         ``speed_kph_van``/``_motorbike`` and ``travel_time_van``/``_motorbike`` (s).
     """
     if not isinstance(lines, gpd.GeoDataFrame):
-        raise ValueError(f"lines must be a GeoDataFrame of road lines, got {type(lines).__name__}")
+        raise NetworkError(f"lines must be a GeoDataFrame of road lines, got {type(lines).__name__}")
     if lines.crs is None:
-        raise ValueError("the road lines have no CRS; expected one (e.g. EPSG:4326) to measure lengths")
+        raise NetworkError("the road lines have no CRS; expected one (e.g. EPSG:4326) to measure lengths")
     for column in (class_column, level_column):
         if column is not None and column not in lines.columns:
-            raise ValueError(f"column '{column}' not found in the road lines; columns are {list(lines.columns)}")
+            raise NetworkError(f"column '{column}' not found in the road lines; columns are {list(lines.columns)}")
     lines = lines.to_crs(4326).explode(index_parts=False).reset_index(drop=True)
     kinds = set(lines.geom_type.dropna())
     if not kinds <= {"LineString"}:
-        raise ValueError(f"road layer must hold (Multi)LineStrings, found {sorted(kinds)}")
+        raise NetworkError(f"road layer must hold (Multi)LineStrings, found {sorted(kinds)}")
     usable = lines.geometry.notna() & ~lines.geometry.is_empty
     highway = lines[class_column].astype("string")
     if classes is not None:
         unknown = sorted(set(highway.dropna()) - set(classes))
         if unknown:
-            raise ValueError(f"unknown road classes in '{class_column}': {unknown}; expected one of "
+            raise NetworkError(f"unknown road classes in '{class_column}': {unknown}; expected one of "
                              f"{sorted(classes)} (pass classes= to map them to OSM highway values)")
         highway = highway.map(classes)
     missing = int((usable & highway.isna()).sum())
     if missing:
-        raise ValueError(f"{missing} road lines have no value in '{class_column}'")
+        raise NetworkError(f"{missing} road lines have no value in '{class_column}'")
     utm = lines.estimate_utm_crs()
     report = {
         "lines_in": int(len(lines)),
@@ -311,7 +313,7 @@ def graph_from_osm_xml(path: str | Path) -> nx.MultiDiGraph:
     """
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"OSM file not found: {path}")
+        raise NetworkError(f"OSM file not found: {path}")
     if path.name.lower().endswith(".pbf"):
         return graph_from_osm_pbf(path)
     G = ox.graph_from_xml(path, simplify=False, retain_all=True)
@@ -325,7 +327,7 @@ def graph_from_polygon(polygon, network_type: str = "drive") -> nx.MultiDiGraph:
     ``graph_from_polygon(areas.kecamatan.union_all())``.
     """
     if not isinstance(polygon, (shapely.Polygon, shapely.MultiPolygon)):
-        raise ValueError(f"polygon must be a shapely (Multi)Polygon in EPSG:4326, got {type(polygon).__name__}")
+        raise NetworkError(f"polygon must be a shapely (Multi)Polygon in EPSG:4326, got {type(polygon).__name__}")
     G = ox.graph_from_polygon(polygon, network_type=network_type, simplify=False, retain_all=True)
     return _finish_osm(G, source=f"overpass:{network_type}")
 
@@ -337,7 +339,7 @@ def _finish_osm(G: nx.MultiDiGraph, source: str) -> nx.MultiDiGraph:
     G.remove_edges_from(drop)
     G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
     if G.number_of_edges() == 0:
-        raise ValueError("the OSM data holds no routable highway ways")
+        raise NetworkError("the OSM data holds no routable highway ways")
     G = ox.truncate.largest_component(G, strongly=False)
     G = ox.simplify_graph(G, edge_attrs_differ=["highway"])  # one class per edge, so one speed
     nx.set_node_attributes(G, ox.stats.count_streets_per_node(G), name="street_count")
@@ -362,11 +364,11 @@ def graph_from_osm_pbf(path: str | Path) -> nx.MultiDiGraph:
 
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"OSM file not found: {path}")
+        raise NetworkError(f"OSM file not found: {path}")
     lines = pyogrio.read_dataframe(path, layer="lines", columns=["highway"])
     lines = lines[lines["highway"].isin(ROUTABLE)]
     if lines.empty:
-        raise ValueError(f"{path} holds no routable highway ways")
+        raise NetworkError(f"{path} holds no routable highway ways")
     G = graph_from_lines(lines, "highway", classes=None, node_crossings=False)
     G.graph["source"] = f"osm:{path.name}"
     return G
@@ -383,7 +385,7 @@ def add_vehicle_speeds(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     the van values so its routing functions work too.
     """
     if G.number_of_edges() == 0:
-        raise ValueError("graph has no edges to add speeds to")
+        raise NetworkError("graph has no edges to add speeds to")
     highways = {_first(h) for _, _, h in G.edges(data="highway")}
     unknown = sorted(str(h) for h in highways if h not in SPEEDS)
     tagged = any("maxspeed" in data for _, _, data in G.edges(data=True))
@@ -426,7 +428,7 @@ def save_graph(G: nx.MultiDiGraph, path: str | Path) -> Path:
     elif path.suffix == ".gpkg":
         ox.save_graph_geopackage(H, path, directed=True)
     else:
-        raise ValueError(f"graph file must end in .graphml or .gpkg, got '{path.name}'")
+        raise NetworkError(f"graph file must end in .graphml or .gpkg, got '{path.name}'")
     return path
 
 
@@ -434,7 +436,7 @@ def load_graph(path: str | Path) -> nx.MultiDiGraph:
     """Reload a graph written by :func:`save_graph`, with numeric attributes as numbers again."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"graph file not found: {path}")
+        raise NetworkError(f"graph file not found: {path}")
     if path.suffix == ".graphml":
         G = ox.load_graphml(path, edge_dtypes=_EXTRA_EDGE_DTYPES)
         for key in ("report", "unknown_highway"):
@@ -448,7 +450,7 @@ def load_graph(path: str | Path) -> nx.MultiDiGraph:
             if column in edges:
                 edges[column] = edges[column].astype(float)
         return ox.graph_from_gdfs(nodes, edges, graph_attrs={"crs": "EPSG:4326"})
-    raise ValueError(f"graph file must end in .graphml or .gpkg, got '{path.name}'")
+    raise NetworkError(f"graph file must end in .graphml or .gpkg, got '{path.name}'")
 
 
 # ---- points ------------------------------------------------------------------------------------
@@ -457,22 +459,22 @@ def _as_points(points, what: str) -> gpd.GeoDataFrame:
     if isinstance(points, gpd.GeoSeries):
         points = gpd.GeoDataFrame({"id": points.index.astype(str)}, geometry=points.values, crs=points.crs)
     if not isinstance(points, gpd.GeoDataFrame):
-        raise ValueError(f"{what} must be a GeoDataFrame with an 'id' column or a GeoSeries, "
+        raise NetworkError(f"{what} must be a GeoDataFrame with an 'id' column or a GeoSeries, "
                          f"got {type(points).__name__}")
     if "id" not in points.columns:
-        raise ValueError(f"{what} need an 'id' column; columns are {list(points.columns)}")
+        raise NetworkError(f"{what} need an 'id' column; columns are {list(points.columns)}")
     if points.crs is None:
-        raise ValueError(f"{what} have no CRS; expected points in EPSG:4326")
+        raise NetworkError(f"{what} have no CRS; expected points in EPSG:4326")
     if len(points) == 0:
-        raise ValueError(f"{what} are empty")
+        raise NetworkError(f"{what} are empty")
     points = points.to_crs(4326)
     bad = points.geometry.isna() | points.geometry.is_empty | (points.geom_type != "Point")
     if bad.any():
-        raise ValueError(f"{what}: {int(bad.sum())} rows are not points (ids {points.loc[bad, 'id'].head(5).tolist()})")
+        raise NetworkError(f"{what}: {int(bad.sum())} rows are not points (ids {points.loc[bad, 'id'].head(5).tolist()})")
     ids = points["id"].astype(str)
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
-        raise ValueError(f"{what}: ids must be unique, repeated: {list(duplicated[:5])}")
+        raise NetworkError(f"{what}: ids must be unique, repeated: {list(duplicated[:5])}")
     return gpd.GeoDataFrame({"id": ids.to_numpy()}, geometry=points.geometry.values, crs=4326)
 
 
@@ -480,15 +482,15 @@ def read_points(path: str | Path) -> gpd.GeoDataFrame:
     """Read points for a matrix: a CSV with ``id, lat, lon`` or any vector file with an ``id`` column."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"points file not found: {path}")
+        raise NetworkError(f"points file not found: {path}")
     if path.suffix.lower() == ".csv":
         frame = pd.read_csv(path, dtype={"id": str})
         missing = [c for c in ("id", "lat", "lon") if c not in frame.columns]
         if missing:
-            raise ValueError(f"{path.name}: missing column(s) {missing}; expected id, lat, lon")
+            raise NetworkError(f"{path.name}: missing column(s) {missing}; expected id, lat, lon")
         bad = frame[["lat", "lon"]].apply(pd.to_numeric, errors="coerce").isna().any(axis=1)
         if bad.any():
-            raise ValueError(f"{path.name}: rows {list(frame.index[bad][:5] + 2)} have no numeric lat/lon")
+            raise NetworkError(f"{path.name}: rows {list(frame.index[bad][:5] + 2)} have no numeric lat/lon")
         points = gpd.GeoDataFrame({"id": frame["id"]}, crs=4326,
                                   geometry=gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float)))
     else:
@@ -533,13 +535,13 @@ def _router(G: nx.MultiDiGraph, vehicle: str | None) -> _Router:
         _ROUTERS[G] = cached
     attr = f"travel_time_{vehicle}" if vehicle else "length"
     if G.number_of_edges() == 0:
-        raise ValueError("graph has no edges")
+        raise NetworkError("graph has no edges")
     nodes = np.array(list(G.nodes))
     index = {n: i for i, n in enumerate(nodes)}
     rows = []
     for u, v, k, d in G.edges(keys=True, data=True):
         if attr not in d:
-            raise ValueError(f"graph edges lack '{attr}'; build graphs with planner.network or call add_vehicle_speeds")
+            raise NetworkError(f"graph edges lack '{attr}'; build graphs with planner.network or call add_vehicle_speeds")
         t = float(d[attr])
         if not math.isfinite(t):
             continue
@@ -548,7 +550,7 @@ def _router(G: nx.MultiDiGraph, vehicle: str | None) -> _Router:
             geom = shapely.LineString([(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])])
         rows.append((index[u], index[v], t, float(d["length"]), geom))
     if not rows:
-        raise ValueError(f"no edge of the graph is usable by a {vehicle}")
+        raise NetworkError(f"no edge of the graph is usable by a {vehicle}")
     edges = pd.DataFrame(rows, columns=["u", "v", "time", "metres", "geometry"])
     # Route only inside the largest strongly connected part for this vehicle: a point snapped onto a
     # one-way dead end (common at the edge of an OSM extract) could otherwise be entered but not left.
@@ -557,7 +559,7 @@ def _router(G: nx.MultiDiGraph, vehicle: str | None) -> _Router:
     biggest = np.bincount(label[edges["u"]]).argmax()
     edges = edges[(label[edges["u"]] == biggest) & (label[edges["v"]] == biggest)].reset_index(drop=True)
     if edges.empty:
-        raise ValueError(f"no two roads of the graph connect both ways for a {vehicle}")
+        raise NetworkError(f"no two roads of the graph connect both ways for a {vehicle}")
     # Road pieces: a->b with a < b; the reverse direction of the same road joins the same piece.
     flip = edges["u"] > edges["v"]
     edges["a"] = np.where(flip, edges["v"], edges["u"])
@@ -605,7 +607,7 @@ def snap_points(G: nx.MultiDiGraph, points, *, vehicle: str | None = None,
     a place the road data does not cover).
     """
     if vehicle is not None and vehicle not in VEHICLES:
-        raise ValueError(f"vehicle must be one of {VEHICLES}, got '{vehicle}'")
+        raise NetworkError(f"vehicle must be one of {VEHICLES}, got '{vehicle}'")
     points = _as_points(points, "points")
     router = _router(G, vehicle)
     snapped = _snap(router, points)
@@ -698,11 +700,11 @@ def travel_matrix(origins, destinations, graph: nx.MultiDiGraph | None = None, v
         Show a rich progress bar.
     """
     if vehicle not in VEHICLES:
-        raise ValueError(f"vehicle must be one of {VEHICLES}, got '{vehicle}'")
+        raise NetworkError(f"vehicle must be one of {VEHICLES}, got '{vehicle}'")
     if not circuity >= 1:
-        raise ValueError(f"circuity must be >= 1 (road distance over straight distance), got {circuity}")
+        raise NetworkError(f"circuity must be >= 1 (road distance over straight distance), got {circuity}")
     if not offroad_kph > 0:
-        raise ValueError(f"offroad_kph must be positive, got {offroad_kph}")
+        raise NetworkError(f"offroad_kph must be positive, got {offroad_kph}")
     orig = _as_points(origins, "origins")
     dest = _as_points(destinations, "destinations")
     if graph is None:

@@ -47,6 +47,7 @@ import pandas as pd
 from ortools.linear_solver import pywraplp
 
 from planner.contracts import require_columns
+from planner.errors import InputError
 from planner.sites import open_days_in
 
 CLASSES = ("pemula", "lansia", "umum")
@@ -93,7 +94,7 @@ def turnout(minutes, half_min: float = 30.0):
     Works on scalars and numpy arrays.
     """
     if half_min <= 0:
-        raise ValueError(f"turnout half time must be > 0 minutes (got {half_min})")
+        raise InputError(f"turnout half time must be > 0 minutes (got {half_min})")
     return np.power(2.0, -np.asarray(minutes, dtype=float) / float(half_min))
 
 
@@ -105,7 +106,7 @@ class _Solver:
     def check(name: str) -> str:
         name = name.upper()
         if name not in SOLVERS:
-            raise ValueError(f"unknown solver {name!r}; expected one of {SOLVERS}")
+            raise InputError(f"unknown solver {name!r}; expected one of {SOLVERS}")
         return name
 
     def __init__(self, name: str, time_limit_s: float, seed: int = 0):
@@ -288,14 +289,14 @@ def place(
     require_columns(gaps, ["kode_kel", "kode_kec", *CLASSES], "gaps")
     require_columns(sites, ["site_id", "name", "kind", "kode_kel", "kode_kec", "open_days", "max_days"], "sites")
     if unit_days < 0 or capacity_per_day <= 0:
-        raise ValueError(f"unit_days must be >= 0 and capacity_per_day > 0 (got {unit_days}, {capacity_per_day})")
+        raise InputError(f"unit_days must be >= 0 and capacity_per_day > 0 (got {unit_days}, {capacity_per_day})")
     if gaps["kode_kel"].duplicated().any():
-        raise ValueError(f"gaps has duplicate kode_kel: {gaps.loc[gaps.kode_kel.duplicated(), 'kode_kel'].tolist()[:5]}")
+        raise InputError(f"gaps has duplicate kode_kel: {gaps.loc[gaps.kode_kel.duplicated(), 'kode_kel'].tolist()[:5]}")
     minutes = _align(matrix, gaps["kode_kel"].tolist(), sites["site_id"].tolist())
 
     demand = np.rint(gaps[list(CLASSES)].fillna(0).to_numpy(dtype=float)).astype(np.int64)
     if (demand < 0).any():
-        raise ValueError("gaps has negative resident counts")
+        raise InputError("gaps has negative resident counts")
     max_days = sites["max_days"].fillna(0).to_numpy(dtype=np.int64)
     if working_dates is not None:
         dates = list(working_dates)
@@ -350,6 +351,36 @@ def place(
     return Placement(sessions, assignment, unserved, status, float(objective), float(bound), seconds, summary)
 
 
+def given_sessions(sessions: pd.DataFrame, sites: pd.DataFrame) -> Placement:
+    """A Placement holding session-days decided elsewhere (a ``sessions.csv`` written by `planner place`).
+
+    Routing needs only the sessions; assignment and unserved stay empty, and the status says where
+    the sessions came from.
+    """
+    require_columns(sessions, ["site_id", "session_days"], "sessions", "planner place (sessions.csv)")
+    table = sessions.copy()
+    table["site_id"] = table["site_id"].astype(str)
+    known = set(sites["site_id"].astype(str))
+    unknown = sorted(set(table["site_id"]) - known)
+    if unknown:
+        raise InputError(f"sessions: site_id(s) {unknown[:5]} are not among the scenario's sites; was the "
+                         "sessions file made with another scenario?")
+    days = pd.to_numeric(table["session_days"], errors="coerce")
+    if days.isna().any() or (days < 0).any():
+        raise InputError("sessions: session_days must be whole numbers >= 0")
+    table["session_days"] = days.astype(int)
+    by_id = sites.assign(site_id=sites["site_id"].astype(str)).set_index("site_id")
+    for column in ("name", "kind", "kode_kel", "kode_kec"):
+        if column not in table:
+            table[column] = table["site_id"].map(by_id[column])
+    for column in ("exp_pemula", "exp_lansia", "exp_umum", "exp_total", "capacity"):
+        if column not in table:
+            table[column] = 0.0
+    return Placement(table[SESSIONS_COLUMNS], pd.DataFrame(columns=ASSIGNMENT_COLUMNS),
+                     pd.DataFrame(columns=UNSERVED_COLUMNS), "given", math.nan,
+                     summary={"session_days": int(table["session_days"].sum()), "source": "sessions file"})
+
+
 def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matrix, solver: str = "HIGHS") -> Placement:
     """`place` with every setting taken from a Scenario.
 
@@ -372,9 +403,9 @@ def _check_weights(weights: dict | None) -> dict:
     weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
     missing = [c for c in CLASSES if c not in weights]
     if missing:
-        raise ValueError(f"weights need a value for each class {list(CLASSES)} (missing {missing})")
+        raise InputError(f"weights need a value for each class {list(CLASSES)} (missing {missing})")
     if any(weights[c] <= 0 for c in CLASSES):
-        raise ValueError(f"class weights must be > 0 (got {weights})")
+        raise InputError(f"class weights must be > 0 (got {weights})")
     return weights
 
 
@@ -385,7 +416,7 @@ def _align(matrix, origins: list[str], destinations: list[str]) -> np.ndarray:
     missing_o = [k for k in origins if k not in o_index]
     missing_d = [k for k in destinations if k not in d_index]
     if missing_o or missing_d:
-        raise ValueError(f"travel matrix does not cover every kelurahan and site: missing origins {missing_o[:5]} "
+        raise InputError(f"travel matrix does not cover every kelurahan and site: missing origins {missing_o[:5]} "
                          f"({len(missing_o)}), destinations {missing_d[:5]} ({len(missing_d)})")
     rows, cols = [o_index[k] for k in origins], [d_index[k] for k in destinations]
     minutes = np.asarray(matrix.minutes, dtype=float)[np.ix_(rows, cols)]

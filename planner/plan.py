@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.contracts import SCHEDULE_COLUMNS, clock_text, require_columns, session_days_held
+from planner.errors import PlanFileError
 from planner.fmt import as_date
 from planner.privacy import PERSONAL_COLUMNS
 
@@ -55,7 +56,7 @@ class Plan:
                 setattr(self, table, frame)
             leaked = PERSONAL_COLUMNS & {str(c).lower() for c in frame.columns}
             if leaked:
-                raise ValueError(f"plan table '{table}' carries personal columns {sorted(leaked)}; "
+                raise PlanFileError(f"plan table '{table}' carries personal columns {sorted(leaked)}; "
                                  "a Plan holds aggregates only")
         if not self.kpis:
             self.kpis = compute_kpis(self)
@@ -90,11 +91,11 @@ class Plan:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ValueError(f"plan file not found: {path}") from None
+            raise PlanFileError(f"plan file not found: {path}") from None
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} is not a plan file (invalid JSON: {exc})") from None
+            raise PlanFileError(f"{path} is not a plan file (invalid JSON: {exc})") from None
         if data.get("format") != "planner-plan":
-            raise ValueError(f"{path} is not a plan file written by planner")
+            raise PlanFileError(f"{path} is not a plan file written by planner")
 
         def table(spec: dict) -> pd.DataFrame:
             frame = pd.DataFrame(spec["data"], columns=spec["columns"])
@@ -122,7 +123,7 @@ class Plan:
 
         ref = dict(self.areas_ref)
         if not ref.get("kelurahan"):
-            raise ValueError("this plan does not say which area files it was made on")
+            raise PlanFileError("this plan does not say which area files it was made on")
         base = Path(ref.pop("base_dir", ".") or ".")
 
         def resolve(p):

@@ -83,11 +83,11 @@ def check_state(state: pd.DataFrame) -> pd.DataFrame:
     """Raise ValueError when a frame is not a register state (wrong columns or state values)."""
     missing = [c for c in ["nik", "status", "kode_kel", *STATE_COLUMNS] if c not in state.columns]
     if missing:
-        raise ValueError(f"not a register state: missing columns {missing} "
+        raise InputError(f"not a register state: missing columns {missing} "
                          "(write one with `planner plan`, it is private/register-state.csv)")
     bad = sorted(set(state["state"].astype(str)) - set(STATES))
     if bad:
-        raise ValueError(f"register state has unknown state values {bad}; expected one of {list(STATES)}")
+        raise InputError(f"register state has unknown state values {bad}; expected one of {list(STATES)}")
     return state
 
 
@@ -192,7 +192,7 @@ def normalise_reason(value) -> str:
         return key.replace(" ", "_")
     if key in REASON_WORDS:
         return REASON_WORDS[key]
-    raise ValueError(f"not-found reason {value!r} not understood; expected one of {list(REASONS)} "
+    raise InputError(f"not-found reason {value!r} not understood; expected one of {list(REASONS)} "
                      "(or pindah, meninggal, nik lain)")
 
 
@@ -303,7 +303,7 @@ def simulate_lists(state: pd.DataFrame, plan, *, share: float = 1.0, not_found_s
     from planner.demand import classify
 
     if not 0 <= share <= 1 or not 0 <= not_found_share <= 1:
-        raise ValueError(f"share and not_found_share must be between 0 and 1 (got {share}, {not_found_share})")
+        raise InputError(f"share and not_found_share must be between 0 and 1 (got {share}, {not_found_share})")
     rng = np.random.default_rng(seed)
     rows = open_rows(state)
     rows = rows[(rows["status"] == "matched") & (rows["level"] == "kelurahan")]

@@ -585,6 +585,9 @@ def standardise(frame: pd.DataFrame, mapping: dict | None = None) -> pd.DataFram
     for axis in ("lat", "lon"):
         out[axis] = parse_coordinate(frame[found[axis]]) if axis in found else np.nan
     out["home_visit"] = parse_flag(frame[found["home_visit"]]) if "home_visit" in found else False
+    if "home_visit" in found:  # 'disabilitas', 'sakit stroke': why the team visits (health data: private)
+        said = _text(frame[found["home_visit"]])
+        out["home_visit_reason"] = said.where(out["home_visit"] & ~said.str.match(_YES_NO), "")
     for column, values in _nik_columns(out["nik"], out["tgl_lahir"], out["jenis_kelamin"]).items():
         out[column] = values
     out["nik"] = out.pop("nik_clean").where(out["nik_valid"], out["nik"])

@@ -8,6 +8,7 @@ because a coordinator fixing a file one error per run gives up quickly.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 import warnings
 from pathlib import Path
@@ -15,13 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+from planner.errors import InputError, ScenarioError
 
-
-def hhmm_to_minutes(value: str) -> int:
-    """'08:30' -> 510."""
-    hours, minutes = value.split(":")
-    return int(hours) * 60 + int(minutes)
+from planner.contracts import HHMM, hhmm_to_minutes  # noqa: F401  (one HH:MM parser; re-exported)
 
 
 class _Strict(BaseModel):
@@ -53,7 +50,7 @@ class RegisterConfig(_Strict):
     @model_validator(mode="after")
     def _one_source(self):
         if (self.path is None) == (self.synthetic is None):
-            raise ValueError("give exactly one of 'path' (a register file) or 'synthetic' (generated register)")
+            raise InputError("give exactly one of 'path' (a register file) or 'synthetic' (generated register)")
         return self
 
 
@@ -75,7 +72,7 @@ class RoadsConfig(_Strict):
     @model_validator(mode="after")
     def _path_needed(self):
         if self.source in ("lines", "osm", "graphml") and self.path is None:
-            raise ValueError(f"roads source '{self.source}' needs a 'path'")
+            raise InputError(f"roads source '{self.source}' needs a 'path'")
         return self
 
 
@@ -115,15 +112,15 @@ class CalendarConfig(_Strict):
 
         for part in value:
             if not re.match(HHMM, part):
-                raise ValueError(f"'{part}' is not a time HH:MM")
+                raise InputError(f"'{part}' is not a time HH:MM")
         if hhmm_to_minutes(value[0]) >= hhmm_to_minutes(value[1]):
-            raise ValueError("friday_break must end after it starts")
+            raise InputError("friday_break must end after it starts")
         return value
 
     @model_validator(mode="after")
     def _hours(self):
         if hhmm_to_minutes(self.day_start) >= hhmm_to_minutes(self.day_end):
-            raise ValueError(f"day_end {self.day_end} must be after day_start {self.day_start}")
+            raise InputError(f"day_end {self.day_end} must be after day_start {self.day_start}")
         return self
 
     def working_dates(self) -> list[dt.date]:
@@ -220,14 +217,6 @@ class Problem(BaseModel):
         return f"{self.file}: {self.key}: {self.message}"
 
 
-class ScenarioError(ValueError):
-    """A scenario file that cannot be used; `problems` lists every reason."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
 def _path_keys(scenario: Scenario) -> list[tuple[str, Path | None]]:
     keys = [
         ("areas.kelurahan", scenario.areas.kelurahan),
@@ -251,8 +240,10 @@ def validate_file(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
         return None, [Problem(file=name, key="-", message="file not found")]
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return None, [Problem(file=name, key="-", message=f"not valid TOML: {exc}")]
+    except tomllib.TOMLDecodeError as exc:
+        return None, [Problem(file=name, key="-", message=toml_hint(path.read_text(encoding="utf-8"), exc))]
+    except UnicodeDecodeError as exc:
+        return None, [Problem(file=name, key="-", message=f"not a UTF-8 text file ({exc}); save it as UTF-8")]
     try:
         scenario = Scenario.model_validate({**raw, "base_dir": path.resolve().parent})
     except ValidationError as exc:
@@ -283,6 +274,36 @@ def validate_file(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
     if not scenario.calendar.working_dates():
         problems.append(Problem(file=name, key="calendar", message="no working day left in the horizon"))
     return (scenario if not problems else None), problems
+
+
+_POSITION = re.compile(r"at line (\d+), column (\d+)")
+_BOOL_WORDS = {"yes", "no", "ya", "tidak", "on", "off", "y", "n", "true", "false", "benar", "salah"}
+
+
+def toml_hint(text: str, exc: Exception) -> str:
+    """A TOML syntax error with what was expected there ('use true or false'), and the line itself."""
+    message = str(exc)
+    found = _POSITION.search(message)
+    if not found:
+        return f"not valid TOML: {message}"
+    line_no, column = int(found.group(1)), int(found.group(2))
+    lines = text.splitlines()
+    line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
+    value = line[column - 1:].strip().split("#")[0].strip().rstrip(",]} ")
+    word = value.split()[0] if value.split() else ""
+    if word.lower().strip("\"'") in _BOOL_WORDS:
+        hint = "use true or false (lower case, without quotes)"
+    elif re.match(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$", word):
+        hint = "write dates as YYYY-MM-DD, e.g. 2026-11-23"
+    elif re.match(r"^\d{1,2}[.:]\d{2}$", word) and ":" not in word:
+        hint = 'write times of day in quotes as "HH:MM", e.g. "08:00"'
+    elif re.match(r"^\d{1,2}:\d{2}$", word):
+        hint = 'put times of day in quotes: "08:00"'
+    elif re.match(r"^[A-Za-z_]", word):
+        hint = f'text needs quotes: "{value}"'
+    else:
+        hint = message.split(" (at line")[0].lower()
+    return f"not valid TOML at line {line_no}, column {column}: {hint} (line {line_no}: {line.strip()!r})"
 
 
 def _missing_files_raw(raw: dict, path: Path) -> list[Problem]:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.contracts import SCHEDULE_COLUMNS, require_columns
-from planner.fmt import HARI, hari_tanggal, minutes_text
+from planner.contracts import SCHEDULE_COLUMNS, row_of_visit, visit_of_job
+from planner.errors import InputError
+from planner.fmt import HARI, hari_tanggal
 from planner.plan import schedule_frames as plan_frames
 
 KEGIATAN = {"depot": "Kantor (depo)", "session": "Sesi perekaman", "home_visit": "Kunjungan rumah"}
@@ -176,34 +177,56 @@ def _slug(text: str) -> str:
 
 
 def _residents_by_stop(visits: pd.DataFrame, register: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """job_id of each home-visit stop -> the resident(s) the team visits there.
+    """job_id of each home-visit stop -> the resident the team visits there.
 
-    A register with `visit_id`, or a geocoded one (with `status`, numbered as `demand.home_visits`
-    does), is matched on it; otherwise the kelurahan's home-visit residents are handed out in
-    register order over its visit stops, so a team gets as many names as it has visits.
+    A home visit's id names the resident's register row (`contracts.visit_id`), so the resident is
+    found by ``row`` in the register (or register state) the plan was made from; a register with
+    its own ``visit_id`` column is matched on that. Without either, the kelurahan's home-visit
+    residents are handed out in register order over its visit stops.
     """
     need = [c for c in ("nama", "kode_kel") if c not in register.columns]
     if need:
-        raise ValueError(f"the register for day sheets needs columns {need}; it has {list(register.columns)}")
-    people = register
-    if "home_visit" in people:
-        people = people[people["home_visit"].fillna(False).astype(bool)]
-    if "visit_id" not in people and "status" in people:
-        # a geocoded register: number visits as demand.home_visits does (matched rows, in order, HV00001...)
-        people = people[people["status"] == "matched"]
-        people = people.assign(visit_id=[f"HV{i:05d}" for i in range(1, len(people) + 1)])
+        raise InputError(f"the register for day sheets needs columns {need}; it has {list(register.columns)}")
     out: dict[str, pd.DataFrame] = {}
-    if "visit_id" in people:
-        by_id = people.assign(visit_id=people["visit_id"].astype(str))
-        for job in visits["job_id"].astype(str):
-            visit = job[2:] if job.startswith("V-") else job  # routing names jobs "V-<visit_id>"
-            out[job] = by_id[by_id["visit_id"] == visit]
+    jobs = visits["job_id"].astype(str)
+    if "visit_id" in register or "row" in register:
+        if "visit_id" in register:
+            key, wanted = register["visit_id"].astype(str), [visit_of_job(j) for j in jobs]
+        else:
+            key = pd.to_numeric(register["row"], errors="coerce")
+            wanted = [row_of_visit(visit_of_job(j) or "") for j in jobs]
+        index = {k: i for i, k in enumerate(key)}
+        for job, want in zip(jobs, wanted):
+            at = index.get(want)
+            out[job] = register.iloc[[at]] if at is not None else register.iloc[0:0]
         return out
+    people = register[register["home_visit"].fillna(False).astype(bool)] if "home_visit" in register else register
     for kel, stops in visits.sort_values(["day", "unit", "stop"]).groupby("kode_kel", sort=False):
         here = people[people["kode_kel"].astype(str) == str(kel)].reset_index(drop=True)
         for i, job in enumerate(stops["job_id"].astype(str)):
             out[job] = here.iloc[i:i + 1]
     return out
+
+
+def _resident_line(person: dict) -> str:
+    """Name, address, RT/RW, phone and why the visit is needed; parts the register lacks are left out."""
+    def text(key):
+        value = person.get(key)
+        return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+
+    parts = [f"<b>{_e(text('nama'))}</b>"]
+    if text("alamat"):
+        parts.append(_e(text("alamat")))
+    rt, rw = text("rt"), text("rw")
+    if rt or rw:
+        parts.append("/".join(x for x in (f"RT {_e(rt)}" if rt else "", f"RW {_e(rw)}" if rw else "") if x))
+    phone = next((text(k) for k in ("telepon", "no_hp", "phone", "hp") if text(k)), "")
+    if phone:
+        parts.append(f"telp. {_e(phone)}")
+    why = text("alasan_kunjungan") or text("home_visit_reason")
+    if why:
+        parts.append(f"alasan: {_e(why)}")
+    return ", ".join(parts)
 
 
 def write_day_sheets(plan, out_dir: str | Path, register: pd.DataFrame | None = None) -> list[Path]:
@@ -252,10 +275,10 @@ def write_day_sheets(plan, out_dir: str | Path, register: pd.DataFrame | None = 
             if r.job_kind == "home_visit" and register is not None:
                 people = residents.get(str(r.job_id))
                 if people is not None and len(people):
-                    names = "; ".join(
-                        f"{_e(p.get('nama'))} (RT {_e(p.get('rt'))}/RW {_e(p.get('rw'))})"
-                        for p in people.to_dict("records"))
+                    names = "; ".join(_resident_line(p) for p in people.to_dict("records"))
                     rows.append(f"<tr><td></td><td colspan='8'>Warga: {names}</td></tr>")
+                else:
+                    rows.append("<tr><td></td><td colspan='8'>Warga: (tidak ada di daftar yang diberikan)</td></tr>")
         sessions = g[g["job_kind"] == "session"]
         visits = g[g["job_kind"] == "home_visit"]
         vehicle = g["vehicle"].iloc[0]

@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from planner.errors import InputError
 from planner.tables import read_table
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def load_sites(
             frame = _from_table(pd.DataFrame(raw.drop(columns="geometry")), raw.geometry.to_crs(WGS84),
                                 max_days, str(path))
         else:
-            raise ValueError(f"{path}: not a sites layer: expected RBI columns REMARK, NAMOBJ or columns "
+            raise InputError(f"{path}: not a sites layer: expected RBI columns REMARK, NAMOBJ or columns "
                              f"name, kind (got {list(raw.columns)})")
     if kelurahan is not None:
         frame = _fill_codes(frame, kelurahan)
@@ -133,7 +134,7 @@ def add_fallback_sites(sites: gpd.GeoDataFrame, kelurahan: gpd.GeoDataFrame, max
     """
     missing = {"kode", "nama", "kode_kec"} - set(kelurahan.columns)
     if missing:
-        raise ValueError(f"kelurahan needs columns kode, nama, kode_kec (missing {sorted(missing)})")
+        raise InputError(f"kelurahan needs columns kode, nama, kode_kec (missing {sorted(missing)})")
     have = set(sites["kode_kel"].dropna()) if len(sites) else set()
     todo = kelurahan[~kelurahan["kode"].isin(have)].to_crs(WGS84)
     balai = gpd.GeoDataFrame({
@@ -152,7 +153,7 @@ def add_fallback_sites(sites: gpd.GeoDataFrame, kelurahan: gpd.GeoDataFrame, max
     out = out.reset_index(drop=True)
     out.attrs = dict(sites.attrs)
     if out["site_id"].duplicated().any():
-        raise ValueError(f"duplicate site_id after adding balai sites: {out.loc[out.site_id.duplicated(), 'site_id'].tolist()}")
+        raise InputError(f"duplicate site_id after adding balai sites: {out.loc[out.site_id.duplicated(), 'site_id'].tolist()}")
     return out
 
 
@@ -167,7 +168,7 @@ def _check_kinds(kinds) -> None:
         return
     bad = sorted(set(kinds) - set(KINDS))
     if bad:
-        raise ValueError(f"unknown site kind(s) {bad}; expected some of {list(KINDS)}")
+        raise InputError(f"unknown site kind(s) {bad}; expected some of {list(KINDS)}")
 
 
 # ---- readers -------------------------------------------------------------------------------
@@ -211,12 +212,12 @@ def _from_csv(path: Path, max_days: int) -> gpd.GeoDataFrame:
     table.columns = [c.strip().lower() for c in table.columns]
     missing = {"name", "kind", "lat", "lon"} - set(table.columns)
     if missing:
-        raise ValueError(f"{path}: sites CSV needs columns name, kind, lat, lon (missing {sorted(missing)})")
+        raise InputError(f"{path}: sites CSV needs columns name, kind, lat, lon (missing {sorted(missing)})")
     lat = pd.to_numeric(table["lat"].str.replace(",", "."), errors="coerce")
     lon = pd.to_numeric(table["lon"].str.replace(",", "."), errors="coerce")
     bad = table.index[lat.isna() | lon.isna() | ~lat.between(-90, 90) | ~lon.between(-180, 180)]
     if len(bad):
-        raise ValueError(f"{path}: rows {[int(i) + 2 for i in bad[:10]]} have no valid lat/lon "
+        raise InputError(f"{path}: rows {[int(i) + 2 for i in bad[:10]]} have no valid lat/lon "
                          "(expected decimal degrees, e.g. lat -5.43, lon 105.26)")
     return _from_table(table, gpd.points_from_xy(lon, lat, crs=WGS84), max_days, str(path))
 
@@ -226,7 +227,7 @@ def _from_table(table: pd.DataFrame, geometry, max_days: int, where: str) -> gpd
     kinds = kinds.map(lambda k: _KIND_ALIASES.get(k, k.replace(" ", "_")))
     bad = sorted(set(kinds) - set(KINDS))
     if bad:
-        raise ValueError(f"{where}: unknown site kind(s) {bad}; expected one of {list(KINDS)}")
+        raise InputError(f"{where}: unknown site kind(s) {bad}; expected one of {list(KINDS)}")
 
     def column(name, default):
         if name not in table:
@@ -256,7 +257,7 @@ def _from_table(table: pd.DataFrame, geometry, max_days: int, where: str) -> gpd
     if frame["max_days"].isna().any() or (frame["max_days"] < 0).any():
         problems.append("max_days must be a whole number >= 0")
     if problems:
-        raise ValueError(f"{where}: " + "; ".join(problems))
+        raise InputError(f"{where}: " + "; ".join(problems))
     frame["max_days"] = frame["max_days"].astype(int)
     return frame
 
@@ -293,6 +294,6 @@ def _assign_ids(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     frame["site_id"] = frame["site_id"].where(given.loc[frame.index], generated)
     duplicated = frame["site_id"][frame["site_id"].duplicated()]
     if len(duplicated):
-        raise ValueError(f"duplicate site_id: {sorted(set(duplicated))[:10]}")
+        raise InputError(f"duplicate site_id: {sorted(set(duplicated))[:10]}")
     frame = frame.drop(columns=["_base", "_order"]).sort_values("site_id", kind="stable").reset_index(drop=True)
     return gpd.GeoDataFrame(frame[COLUMNS], geometry="geometry", crs=WGS84)

@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from scipy.spatial import Delaunay
 
 from planner.areas import AreaSet
+from planner.errors import InputError
 from planner.synth_register import make_register
 
 NAME = "Kota Contoh"
@@ -86,20 +87,20 @@ class CitySize:
         for name in ("kecamatan", "kelurahan", "kabupaten"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"CitySize.{name} must be a positive integer, got {value!r}")
+                raise InputError(f"CitySize.{name} must be a positive integer, got {value!r}")
         if not isinstance(self.residents, (int, np.integer)) or self.residents < 0:
-            raise ValueError(f"CitySize.residents must be a non-negative integer, got {self.residents!r}")
+            raise InputError(f"CitySize.residents must be a non-negative integer, got {self.residents!r}")
         if self.kelurahan < self.kecamatan or self.kecamatan < self.kabupaten:
-            raise ValueError(f"need kabupaten <= kecamatan <= kelurahan, got {self.kabupaten} kab/kota, "
+            raise InputError(f"need kabupaten <= kecamatan <= kelurahan, got {self.kabupaten} kab/kota, "
                              f"{self.kecamatan} kecamatan, {self.kelurahan} kelurahan")
         if self.kecamatan > 60 * self.kabupaten:
-            raise ValueError(f"{self.kecamatan} kecamatan in {self.kabupaten} kab/kota: codes allow at most "
+            raise InputError(f"{self.kecamatan} kecamatan in {self.kabupaten} kab/kota: codes allow at most "
                              f"99 kecamatan per kab/kota; use at least {-(-self.kecamatan // 60)} kabupaten")
         if self.kelurahan > 500 * self.kecamatan:
-            raise ValueError(f"{self.kelurahan} kelurahan in {self.kecamatan} kecamatan: codes allow at most "
+            raise InputError(f"{self.kelurahan} kelurahan in {self.kecamatan} kecamatan: codes allow at most "
                              f"999 per kecamatan; use more kecamatan")
         if self.population is not None and self.population < self.residents:
-            raise ValueError(f"population {self.population} is smaller than the {self.residents} residents")
+            raise InputError(f"population {self.population} is smaller than the {self.residents} residents")
 
     @property
     def total_population(self) -> int:
@@ -225,7 +226,7 @@ def make_city(
     """
     spec = _size(size)
     if not (102 <= centre[0] <= 108 and -12 <= centre[1] < 0):
-        raise ValueError(f"centre {centre} is outside UTM zone 48S (lon 102..108, lat -12..0)")
+        raise InputError(f"centre {centre} is outside UTM zone 48S (lon 102..108, lat -12..0)")
     as_of = as_of or DEFAULT_AS_OF
     # One stream per part: a change in how roads are drawn does not move the kelurahan.
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
@@ -276,7 +277,7 @@ def _size(size: str | CitySize) -> CitySize:
         return size
     if isinstance(size, str) and size in SIZES:
         return SIZES[size]
-    raise ValueError(f"unknown city size {size!r}: expected one of {sorted(SIZES)} or a CitySize")
+    raise InputError(f"unknown city size {size!r}: expected one of {sorted(SIZES)} or a CitySize")
 
 
 def _georeference(centre, cells, kel, kec, lines, remark, sites_xy, sites):
@@ -493,7 +494,7 @@ def _codes_and_names(spec: CitySize, seeds, kec_of, kab_of, kec_xy, rng):
         members = np.flatnonzero(kab_of == b)
         order = members[np.argsort(np.hypot(*(kec_xy[members] - kab_xy[b]).T), kind="stable")]
         if len(order) > 99:
-            raise ValueError(f"kab/kota {kab_code[b]} got {len(order)} kecamatan (codes allow 99): "
+            raise InputError(f"kab/kota {kab_code[b]} got {len(order)} kecamatan (codes allow 99): "
                              f"use more kabupaten")
         for i, k in enumerate(order, start=1):
             kec_code[k] = f"{kab_code[b]}.{i:02d}"
@@ -521,7 +522,7 @@ def _codes_and_names(spec: CitySize, seeds, kec_of, kab_of, kec_xy, rng):
         members = np.flatnonzero(kec_of == k)
         order = members[np.argsort(np.hypot(*(seeds[members] - kec_xy[k]).T), kind="stable")]
         if len(order) > 999:
-            raise ValueError(f"kecamatan {kec_code[k]} got {len(order)} areas (codes allow 999)")
+            raise InputError(f"kecamatan {kec_code[k]} got {len(order)} areas (codes allow 999)")
         rural = spec.rural and not kec_code[k].startswith(KOTA_CODE)
         names: list[str] = []
         if rng.random() < 0.5:
@@ -571,7 +572,7 @@ def _population(spec: CitySize, seeds, cells, density: _Density, kel: pd.DataFra
     unrecorded = rng.multinomial(spec.residents, gap / gap.sum()) if gap.sum() > 0 else np.zeros(len(seeds), int)
     over = unrecorded > wajib
     if over.any():
-        raise ValueError(f"{spec.residents} unrecorded residents do not fit in a population of "
+        raise InputError(f"{spec.residents} unrecorded residents do not fit in a population of "
                          f"{spec.total_population}: raise CitySize.population")
     frame = pd.DataFrame({"kode_kel": kel["kode"], "kode_kec": kel["kode_kec"], "penduduk": penduduk,
                           "wajib_ktp": wajib, "unrecorded": unrecorded})

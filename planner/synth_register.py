@@ -18,6 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner.contracts import apportion
+from planner.errors import InputError
+
 #: style -> share of rows (defaults); pass ``styles=`` to change them.
 STYLES = {
     "marked": 0.16,        # Jl. X No. 5, RT 003 RW 002, Kel. A, Kec. B, Kota C
@@ -172,15 +175,15 @@ def make_register(kelurahan: gpd.GeoDataFrame, residents: pd.Series, seed: int, 
     kel_codes = kel["kode"].astype(str).to_numpy()
     missing = sorted(set(map(str, residents.index)) - set(kel_codes))
     if missing:
-        raise ValueError(f"residents names kelurahan codes not in the kelurahan layer: {missing[:5]}")
+        raise InputError(f"residents names kelurahan codes not in the kelurahan layer: {missing[:5]}")
     shares = dict(STYLES, **(styles or {}))
     unknown = sorted(set(shares) - set(STYLES))
     if unknown:
-        raise ValueError(f"unknown register style(s) {unknown}; expected some of {sorted(STYLES)}")
+        raise InputError(f"unknown register style(s) {unknown}; expected some of {sorted(STYLES)}")
     style_names = np.array(list(shares))
     weights = np.array([max(float(shares[s]), 0.0) for s in style_names])
     if weights.sum() <= 0:
-        raise ValueError("styles: at least one style needs a positive share")
+        raise InputError("styles: at least one style needs a positive share")
     weights = weights / weights.sum()
 
     counts = residents.reindex(kel_codes).fillna(0).astype(int).to_numpy()
@@ -344,29 +347,50 @@ def residents_by_population(areas, total: int, population_csv: Path | None, vint
                             seed: int) -> pd.Series:
     """How many unrecorded residents each kelurahan gets in a generated register.
 
-    Kecamatan shares follow the population table when given (else kecamatan area); inside a kecamatan
-    residents are spread by kelurahan area with some noise, since no per-kelurahan counts are public.
+    The population table may be per kecamatan (``kode_kec`` + ``jumlah``, e.g. Dukcapil's Bandar
+    Lampung table) or per kab/kota (``kode`` ``18.71`` + ``total``, e.g. the Dec 2024 table in
+    wilayah-kemendagri-2025): each area of that level gets its population share, spread below it by
+    kelurahan area with some noise (no per-kelurahan counts are public). Without a table, by area.
     """
     rng = np.random.default_rng(seed)
     kel = areas.kelurahan
     km2 = kel.to_crs(areas.metric_crs).area.to_numpy() / 1e6
-    weights_kec = pd.Series(1.0, index=sorted(kel["kode_kec"].unique()))
-    if population_csv is not None:
-        table = pd.read_csv(population_csv, dtype={"kode_kec": str})
-        if vintage is not None and "vintage" in table:
-            table = table[table["vintage"].astype(str) == str(vintage)]
-        pop = table.groupby("kode_kec")["jumlah"].sum()
-        missing = sorted(set(weights_kec.index) - set(pop.index))
-        if missing:
-            raise ValueError(f"population table {population_csv} has no row for kecamatan {missing[:5]}")
-        weights_kec = pop.reindex(weights_kec.index).astype(float)
-    else:
-        weights_kec = pd.Series(km2, index=kel["kode_kec"]).groupby(level=0).sum()
     within = np.sqrt(km2) * rng.uniform(0.6, 1.4, len(kel))
-    share_in_kec = within / pd.Series(within).groupby(kel["kode_kec"].to_numpy()).transform("sum").to_numpy()
-    share = share_in_kec * kel["kode_kec"].map(weights_kec / weights_kec.sum()).to_numpy()
-    counts = np.floor(share * total).astype(int)
-    remainder = total - counts.sum()
-    order = np.argsort(-(share * total - counts), kind="stable")[:remainder]
-    counts[order] += 1
-    return pd.Series(counts, index=kel["kode"].to_numpy(), name="residents")
+    if population_csv is None:
+        group = kel["kode_kec"].astype(str).to_numpy()
+        weights = pd.Series(km2, index=group).groupby(level=0).sum()
+    else:
+        group, weights = _population_weights(kel, population_csv, vintage)
+    share_in_group = within / pd.Series(within).groupby(group).transform("sum").to_numpy()
+    share = share_in_group * pd.Series(group).map(weights / weights.sum()).to_numpy()
+    return pd.Series(apportion(total, share), index=kel["kode"].to_numpy(), name="residents")
+
+
+def _population_weights(kel, population_csv: Path, vintage: str | None) -> tuple[np.ndarray, pd.Series]:
+    """(each kelurahan's area code at the table's level, population per such code) from a table."""
+    from planner.tables import read_table
+
+    table, _ = read_table(population_csv, what="population table",
+                          looks_right=lambda h: bool({"kode_kec", "kode"} & {c.strip().lower() for c in h}))
+    table.columns = [c.strip().lower() for c in table.columns]
+    if vintage is not None and "vintage" in table:
+        table = table[table["vintage"].astype(str) == str(vintage)]
+    code = "kode_kec" if "kode_kec" in table else "kode"
+    value = next((c for c in ("jumlah", "total", "penduduk", "population") if c in table), None)
+    if value is None:
+        raise InputError(f"population table {population_csv}: no population column; expected one of jumlah, "
+                         f"total, penduduk (columns are {list(table.columns)})")
+    codes = table[code].astype(str).str.strip()
+    counts = pd.to_numeric(table[value].astype(str).str.replace(r"[.,\s](?=\d{3}\b)", "", regex=True),
+                           errors="coerce")
+    kec_codes = kel["kode_kec"].astype(str)
+    for level, width in (("kecamatan", 8), ("kab/kota", 5)):
+        ours = kec_codes.str[:width]
+        rows = codes.str.len() == width
+        if rows.any() and set(ours) <= set(codes[rows]):
+            pop = counts[rows].groupby(codes[rows].to_numpy()).sum()
+            return ours.to_numpy(), pop.reindex(sorted(set(ours))).astype(float)
+    levels = sorted({len(c) for c in codes})
+    raise InputError(f"population table {population_csv}: its {code} codes (lengths {levels}) cover neither every "
+                     f"kecamatan nor every kab/kota of the areas (e.g. {sorted(set(kec_codes))[:3]}); give one row "
+                     "per kecamatan (kode_kec 18.71.01) or per kab/kota (kode 18.71) with its population")

@@ -96,7 +96,10 @@ def test_day_sheets_with_names_only_for_visited(plan, register, tmp_path):
     assert visited["nama"].map(lambda n: n in text).all()
     assert "RT 001/RW 002" in text or "RT 002/RW 002" in text
     assert not register.loc[~register["home_visit"], "nama"].map(lambda n: n in text).any()
-    for value in register["nik"].tolist() + register["alamat"].tolist():
+    # the visiting team needs the address (issue #15); nobody else's, and never a NIK
+    assert visited["alamat"].map(lambda a: a in text).all()
+    assert not register.loc[~register["home_visit"], "alamat"].map(lambda a: f"{a}," in text).any()
+    for value in register["nik"].tolist():
         assert value not in text
     assert "RAHASIA" in text
 
@@ -122,24 +125,32 @@ def test_indonesian_dates():
     assert fmt.minutes_text(95) == "1 j 35 mnt"
 
 
-def test_geocoded_register_matched_to_visits_as_demand_numbers_them(plan, tmp_path):
-    """Visit V-HV00003 is the third matched home-visit row; unmatched rows do not shift the numbering."""
+def test_named_sheets_find_each_visit_by_its_register_row(plan, tmp_path):
+    """Visit V-HV00007 is the resident on register row 7, whatever other rows the register holds."""
     schedule = plan.schedule.copy()
     visits = schedule.index[schedule["job_kind"] == "home_visit"]
-    schedule.loc[visits, "job_id"] = [f"V-HV{i:05d}" for i in range(1, len(visits) + 1)]
+    schedule.loc[visits, "job_id"] = [f"V-HV{2 * i:05d}" for i in range(1, len(visits) + 1)]
     numbered = Plan(name=plan.name, week_start=plan.week_start, working_dates=plan.working_dates, gaps=plan.gaps,
                     schedule=schedule)
     rows = []
     for i, kode in enumerate(schedule.loc[visits, "kode_kel"], start=1):
-        rows.append({"nama": f"Ibu Terdaftar {i:03d}", "rt": "004", "rw": "001", "kode_kel": kode,
-                     "home_visit": True, "status": "matched"})
-        rows.append({"nama": f"Tak Ditemukan {i:03d}", "rt": "001", "rw": "001", "kode_kel": None,
-                     "home_visit": True, "status": "unmatched"})
-    sheets.write_day_sheets(numbered, tmp_path, register=pd.DataFrame(rows))
+        rows.append({"row": 2 * i - 1, "nama": f"Tak Dikunjungi {i:03d}", "rt": "001", "rw": "", "kode_kel": None,
+                     "alamat": "", "home_visit": True, "status": "unmatched"})
+        rows.append({"row": 2 * i, "nama": f"Ibu Terdaftar {i:03d}", "rt": "004", "rw": "001", "kode_kel": kode,
+                     "alamat": f"Jl. Mawar {i}", "home_visit": True, "status": "matched"})
+    register = pd.DataFrame(rows).sample(frac=1, random_state=3)  # order does not matter, the row does
+    sheets.write_day_sheets(numbered, tmp_path, register=register)
     for i, (unit, date) in enumerate(zip(schedule.loc[visits, "unit"], schedule.loc[visits, "date"]), start=1):
         page = (tmp_path / f"{date}_{sheets._slug(unit)}.html").read_text(encoding="utf-8")
-        assert f"Ibu Terdaftar {i:03d} (RT 004/RW 001)" in page
-        assert "Tak Ditemukan" not in page
+        assert f"<b>Ibu Terdaftar {i:03d}</b>, Jl. Mawar {i}, RT 004/RW 001" in page
+        assert "Tak Dikunjungi" not in page
+
+
+def test_named_lines_leave_out_what_the_register_lacks():
+    line = sheets._resident_line({"nama": "Nanda", "alamat": "", "rt": "", "rw": None, "no_hp": "0812 1",
+                                  "home_visit_reason": "disabilitas"})
+    assert line == "<b>Nanda</b>, telp. 0812 1, alasan: disabilitas"
+    assert "RT" not in sheets._resident_line({"nama": "Ani", "rt": float("nan")})
 
 
 def test_cli_map_and_sheets(plan, register, tmp_path):
@@ -163,5 +174,6 @@ def test_cli_map_and_sheets(plan, register, tmp_path):
     result = runner.invoke(app, ["sheets", str(saved), "--out", str(tmp_path / "named"), "--with-names",
                                  "--register", str(tmp_path / "register.csv")])
     assert result.exit_code == 0, result.output
-    named = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "named" / "day-sheets").glob("*.html"))
+    named = "".join(p.read_text(encoding="utf-8")
+                    for p in (tmp_path / "named" / "private" / "lembar-harian-nama").glob("*.html"))
     assert "Warga Kunjungan 000" in named
