@@ -181,6 +181,9 @@ def _placement(r: Run, console, given) -> None:
         return
     with _step(console, r.timings, "session placement (OR-Tools)"):
         r.placement = placement.place_from_scenario(r.scenario, r.gaps, r.sites, r.matrix, solver=given["solver"])
+    note = r.placement.note()
+    if note:
+        r.notes.append(note)
 
 
 def _routing(r: Run, console, given) -> None:

@@ -46,19 +46,14 @@ import numpy as np
 import pandas as pd
 from ortools.linear_solver import pywraplp
 
-from planner.contracts import require_columns
-from planner.errors import InputError
+from planner.contracts import ASSIGNMENT_COLUMNS, DEFAULT_WEIGHTS, UNSERVED_COLUMNS, require_columns
+from planner.contracts import SESSION_CLASSES as CLASSES
+from planner.contracts import SESSION_COLUMNS as SESSIONS_COLUMNS
+from planner.errors import InputError, SolverError
 from planner.sites import open_days_in
 
-CLASSES = ("pemula", "lansia", "umum")
-DEFAULT_WEIGHTS = {"pemula": 3.0, "lansia": 2.0, "umum": 1.0}
 SOLVERS = ("HIGHS", "SCIP", "CP_SAT")
 DAY_COST = 1e-3
-
-SESSIONS_COLUMNS = ["site_id", "name", "kind", "kode_kel", "kode_kec", "session_days", "exp_pemula", "exp_lansia",
-                    "exp_umum", "exp_total", "capacity"]
-ASSIGNMENT_COLUMNS = ["kode_kel", "site_id", "travel_min", "pemula", "lansia", "umum", "exp_total"]
-UNSERVED_COLUMNS = ["kode_kel", "kode_kec", "klass", "residents", "reason"]
 
 
 @dataclasses.dataclass
@@ -73,6 +68,23 @@ class Placement:
     bound: float = math.nan
     solve_s: float = 0.0
     summary: dict = dataclasses.field(default_factory=dict)
+
+    def note(self) -> str:
+        """One sentence when the plan is not the solver's proven best, else ''."""
+        s = self.summary
+        if self.status == "no_reachable_site":
+            if not s.get("unit_days"):
+                return "placement: the units have no working day in the horizon, so no session is planned"
+            return ("placement: no kelurahan with residents to record can reach any open site within "
+                    f"max_travel_min = {s.get('max_travel_min', 0):g} min (see the unserved reasons); "
+                    "check max_travel_min, the roads file and the sites")
+        if self.status == "greedy":
+            return (f"placement: the solver found no plan within {s.get('time_limit_s', 0):g} s, so a greedy "
+                    "fill stands in; a larger time_budget_s gives a better plan")
+        if s.get("cut"):
+            return (f"placement: the search stopped at its {s.get('time_limit_s', 0):g} s limit "
+                    f"{100 * s.get('gap', 0):.1f}% from the best bound; a larger time_budget_s may do better")
+        return ""
 
     def explain(self) -> str:
         """Plain-language account of demand, what is served and why the rest is not."""
@@ -113,7 +125,7 @@ class _Solver:
         self.name = name = self.check(name)
         self.solver = pywraplp.Solver.CreateSolver(name)
         if self.solver is None:
-            raise RuntimeError(f"OR-Tools was built without the {name} solver")
+            raise SolverError(f"OR-Tools was built without the {name} solver")
         self.solver.SuppressOutput()
         if name == "HIGHS":
             # HiGHS prints its banner to stdout even with output suppressed; this silences it (the call
@@ -318,20 +330,9 @@ def place(
         reach &= rank < nearest_sites
 
     day_cost = DAY_COST + fallback_day_cost * (sites["kind"].to_numpy() == "balai")
-    model = _build(_Solver(solver, time_limit_s, seed), demand, reach, gain, rate, capacity_per_day, max_days,
-                   unit_days, day_cost=day_cost)
-    status, objective, bound, seconds = model.solver.solve(maximize=True)
-    if status not in ("optimal", "feasible"):
-        raise RuntimeError(f"placement solver {solver} ended with status {status} in {seconds:.1f} s")
-
-    # Whole residents only: floor each assignment (never exceeding capacity); the rest is unserved.
-    assigned = np.zeros((len(gaps), len(sites), len(CLASSES)))
-    for (i, c, j), var in model.x.items():
-        assigned[i, j, c] = math.floor(var.solution_value() + 1e-6)
-    session_days = np.zeros(len(sites), dtype=np.int64)
-    for j, var in model.days.items():
-        session_days[j] = int(round(var.solution_value()))
-
+    assigned, session_days, status, objective, bound, seconds = _solve(
+        _Solver(solver, time_limit_s, seed), demand, reach, gain, rate, capacity_per_day, max_days, unit_days,
+        day_cost)
     expected = assigned * rate[:, :, None]
     sessions = _sessions_table(sites, session_days, expected, capacity_per_day)
     assignment = _assignment_table(gaps, sites, minutes, assigned, expected)
@@ -347,6 +348,8 @@ def place(
         "unserved_by_reason": unserved.groupby(unserved["reason"].str.split(":").str[0])["residents"].sum()
         .astype(int).to_dict(),
         "gap": _gap(objective, bound), "solver": solver,
+        "cut": status != "optimal" and int(demand.sum()) > 0,
+        "time_limit_s": float(time_limit_s), "max_travel_min": float(max_travel_min),
     }
     return Placement(sessions, assignment, unserved, status, float(objective), float(bound), seconds, summary)
 
@@ -399,6 +402,79 @@ def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matri
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+def _solve(solver: _Solver, demand, reach, gain, rate, capacity, max_days, budget, day_cost):
+    """Solve the model; whole residents per (kelurahan, site, class) and days per site.
+
+    Never raises for a hard instance: with no allowed pair there is nothing to solve
+    (``no_reachable_site``, the unserved reasons say why), and when the solver stops without a
+    plan (time limit before its first incumbent) the greedy fill below stands in (``greedy``).
+    """
+    shape = (demand.shape[0], len(max_days), demand.shape[1])
+    if budget <= 0 or not (reach & (demand.sum(axis=1) > 0)[:, None]).any():
+        return np.zeros(shape), np.zeros(len(max_days), dtype=np.int64), "no_reachable_site", 0.0, 0.0, 0.0
+    model = _build(solver, demand, reach, gain, rate, capacity, max_days, budget, day_cost=day_cost)
+    status, objective, bound, seconds = model.solver.solve(maximize=True)
+    if status not in ("optimal", "feasible"):
+        assigned, days = _greedy(demand, reach, gain, rate, capacity, max_days, budget, day_cost)
+        objective = float((assigned * gain).sum() - (days * day_cost).sum())
+        return assigned, days, "greedy", objective, math.nan, seconds
+    # Whole residents only: floor each assignment (never exceeding capacity); the rest is unserved.
+    assigned = np.zeros(shape)
+    for (i, c, j), var in model.x.items():
+        assigned[i, j, c] = math.floor(var.solution_value() + 1e-6)
+    days = np.zeros(len(max_days), dtype=np.int64)
+    for j, var in model.days.items():
+        days[j] = int(round(var.solution_value()))
+    return assigned, days, status, objective, bound, seconds
+
+
+def _greedy(demand, reach, gain, rate, capacity, max_days, budget, day_cost):
+    """Best day first: repeatedly give one more session-day to the site where it earns most.
+
+    A day at site j takes the reachable residents with the highest gain per unit of capacity
+    until its capacity is full. Used only when the MIP solver returns no plan at all.
+    """
+    left = demand.astype(float).copy()  # (I, C)
+    assigned = np.zeros((demand.shape[0], len(max_days), demand.shape[1]))
+    days = np.zeros(len(max_days), dtype=np.int64)
+    day_cost = np.broadcast_to(np.asarray(day_cost, dtype=float), max_days.shape)
+    for _ in range(int(budget)):
+        best = (0.0, None, None)
+        for j in np.flatnonzero((days < max_days) & reach.any(axis=0)):
+            value, take = _fill_one_day(left, reach[:, j], gain[:, j, :], rate[:, j], capacity)
+            if value - day_cost[j] > best[0]:
+                best = (value - day_cost[j], j, take)
+        if best[1] is None:
+            break
+        _, j, take = best
+        days[j] += 1
+        assigned[:, j, :] += take
+        left -= take
+    return assigned, days
+
+
+def _fill_one_day(left, reach_j, gain_j, rate_j, capacity):
+    """Whole residents (I, C) one session-day at a site takes, and what they earn."""
+    take = np.zeros_like(left)
+    rows, classes = np.nonzero(reach_j[:, None] & (left > 0) & (gain_j > 0))
+    if not len(rows):
+        return 0.0, take
+    per_capacity = gain_j[rows, classes] / np.maximum(rate_j[rows], 1e-9)
+    room = float(capacity)
+    value = 0.0
+    for n in np.argsort(-per_capacity, kind="stable"):
+        i, c = rows[n], classes[n]
+        count = min(left[i, c], math.floor(room / max(rate_j[i], 1e-9) + 1e-9))
+        if count <= 0:
+            continue
+        take[i, c] = count
+        value += count * gain_j[i, c]
+        room -= count * rate_j[i]
+        if room <= 1e-9:
+            break
+    return value, take
+
+
 def _check_weights(weights: dict | None) -> dict:
     weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
     missing = [c for c in CLASSES if c not in weights]

@@ -8,6 +8,7 @@ because a coordinator fixing a file one error per run gives up quickly.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 import warnings
@@ -170,6 +171,35 @@ class ForecastConfig(_Strict):
     population: int | None = Field(None, gt=0, description="wajib KTP: coverage counts against it (else the gap)")
 
 
+SHARED_TOKEN = "${shared}"
+
+
+def shared_folder(start: Path | None = None) -> Path:
+    """The public data folder a scenario's ``${shared}`` names.
+
+    ``$PLANNER_SHARED`` when set; else the first ``shared/`` folder beside the scenario's folder or
+    one of its parents (a checkout's ``../shared``), then beside the working directory's.
+    """
+    if os.environ.get("PLANNER_SHARED"):
+        return Path(os.environ["PLANNER_SHARED"]).expanduser().resolve()
+    for origin in [Path(start or ".").resolve(), Path.cwd().resolve()]:
+        for folder in [origin, *origin.parents]:
+            if (folder / "shared").is_dir() and folder / "shared" != origin:
+                return folder / "shared"
+    raise ScenarioError(["the scenario uses ${shared} but no shared data folder was found: set PLANNER_SHARED "
+                         "to the folder that holds geodata-sources/, or put it beside the checkout as ../shared"])
+
+
+def resolve_path(value: str | Path, base_dir: Path) -> Path:
+    """The one rule for a path in a scenario file: ``${shared}`` expanded, ``~`` expanded, relative
+    paths against the scenario's folder."""
+    text = str(value)
+    if SHARED_TOKEN in text:
+        text = text.replace(SHARED_TOKEN, str(shared_folder(base_dir)))
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else (Path(base_dir) / path).resolve()
+
+
 # `register` is also the name of an ABC classmethod on BaseModel; the TOML key is worth keeping.
 warnings.filterwarnings("ignore", message='Field name "register"', category=UserWarning)
 
@@ -191,11 +221,8 @@ class Scenario(_Strict):
     base_dir: Path = Field(Path("."), exclude=True)
 
     def resolve(self, path: Path | None) -> Path | None:
-        """A path from the file, made absolute against the scenario's folder."""
-        if path is None:
-            return None
-        path = Path(path).expanduser()
-        return path if path.is_absolute() else (self.base_dir / path).resolve()
+        """A path from the file, made absolute against the scenario's folder (``${shared}`` expanded)."""
+        return None if path is None else resolve_path(path, self.base_dir)
 
     @property
     def unit_days(self) -> int:
@@ -311,7 +338,11 @@ def _missing_files_raw(raw: dict, path: Path) -> list[Problem]:
     for section, key in [("areas", "kelurahan"), ("areas", "kecamatan"), ("register", "path"), ("sites", "path")]:
         value = raw.get(section, {}).get(key) if isinstance(raw.get(section), dict) else None
         if isinstance(value, str):
-            full = Path(value) if Path(value).is_absolute() else path.resolve().parent / value
+            try:
+                full = resolve_path(value, path.resolve().parent)
+            except ScenarioError as exc:
+                out.append(Problem(file=str(path), key=f"{section}.{key}", message=exc.problems[0]))
+                continue
             if not full.exists():
                 out.append(Problem(file=str(path), key=f"{section}.{key}", message=f"file not found: {full}"))
     return out

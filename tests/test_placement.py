@@ -108,6 +108,38 @@ def test_halving_the_budget_keeps_first_time_voters(gaps, sites, matrix):
     assert share(half, "lansia") >= share(half, "umum")
 
 
+def test_solver_without_a_plan_falls_back_to_a_greedy_fill(gaps, sites, matrix, monkeypatch):
+    """#14.2: HiGHS stopping at its time limit before any incumbent gave a RuntimeError; now a
+    greedy fill answers, keeps every invariant, stays close to the optimum and says it was cut."""
+    from planner import placement
+
+    best = place(gaps, sites, matrix, unit_days=60, capacity_per_day=50, working_dates=WEEK)
+    monkeypatch.setattr(placement._Solver, "solve", lambda self, maximize: ("not_solved", np.nan, np.nan, 3.0))
+    greedy = place(gaps, sites, matrix, unit_days=60, capacity_per_day=50, working_dates=WEEK, time_limit_s=3)
+    assert greedy.status == "greedy" and greedy.summary["cut"]
+    check_consistent(greedy, gaps, sites, 60, 50, 45)
+    assert greedy.summary["session_days"] == 60
+    assert greedy.objective >= 0.9 * best.objective
+    assert share(greedy, "pemula") >= share(best, "pemula") - 0.05  # the priority still holds
+    assert share(greedy, "pemula") > 3 * share(greedy, "umum")
+    assert "greedy" in greedy.note() and "time_budget_s" in greedy.note()
+    assert best.note() == "" and not best.summary["cut"]
+
+
+def test_no_reachable_site_is_explained_not_a_crash(gaps, sites, matrix):
+    """#14.2: max_travel_min = 1 left HiGHS with an empty model ("status error in 0.0 s")."""
+    import dataclasses
+
+    far = dataclasses.replace(matrix, minutes=np.asarray(matrix.minutes) + 5)  # nothing within 5 min
+    result = place(gaps, sites, far, unit_days=60, capacity_per_day=50, working_dates=WEEK, max_travel_min=1)
+    assert result.status == "no_reachable_site" and result.sessions.empty
+    assert result.unserved["residents"].sum() == gaps[list(CLASSES)].to_numpy().sum()
+    assert result.unserved["reason"].str.startswith("out_of_reach: nearest site is").all()
+    assert "max_travel_min = 1 min" in result.note()
+    none = place(gaps, sites, matrix, unit_days=0, capacity_per_day=50, working_dates=WEEK)
+    assert none.status == "no_reachable_site" and "no working day" in none.note()
+
+
 def test_equal_weights_share_the_cut(gaps, sites, matrix):
     """Without priority, pemula are not protected: the weights are what protects them."""
     flat = {c: 1.0 for c in CLASSES}

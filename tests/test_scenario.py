@@ -77,3 +77,21 @@ def test_friday_break_must_end_after_start(tmp_path):
     path.write_text(text)
     _, problems = validate_file(path)
     assert [p.key for p in problems] == ["calendar.friday_break"]
+
+
+def test_shared_token_follows_planner_shared(tmp_path, monkeypatch):
+    """`${shared}` in a path reaches $PLANNER_SHARED, else a shared/ folder beside a parent."""
+    from planner.scenario import shared_folder
+
+    copy = tmp_path / "elsewhere" / "shared"
+    (copy / "geodata-sources").mkdir(parents=True)
+    monkeypatch.setenv("PLANNER_SHARED", str(copy))
+    with pytest.raises(ScenarioError, match=f"file not found: {copy}/geodata-sources/wilayah"):
+        load(BL)  # the scenario's ${shared} now names the (empty) copy
+    monkeypatch.delenv("PLANNER_SHARED")
+    nested = tmp_path / "elsewhere" / "project" / "scenarios"
+    nested.mkdir(parents=True)
+    assert shared_folder(nested) == copy  # ../../shared beside a parent folder
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ScenarioError, match="PLANNER_SHARED"):
+        shared_folder(tmp_path)
