@@ -31,6 +31,7 @@ from planner.fmt import number as _number
 from planner.plan import schedule_frames as plan_frames
 
 STATIC = Path(__file__).with_name("static")
+TEMPLATES = Path(__file__).with_name("templates")  # the map's own JS (Jinja macros) and CSS
 # basename -> CDN url of the same version as the vendored copy in planner/static
 ASSETS = {
     "leaflet.js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
@@ -114,23 +115,15 @@ def _js(value) -> str:
 
 
 # ---- small Leaflet controls (no plugins, so offline maps need nothing but Leaflet) -------------
+def _load_template(name: str) -> Template:
+    """A folium macro template from planner/templates (fixed code; data reaches it only as JSON)."""
+    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
 class HtmlControl(MacroElement):
     """A Leaflet control holding fixed HTML (title, legend); the HTML must already be escaped."""
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function () {
-            var c = L.control({position: {{ this.position|tojson }}});
-            c.onAdd = function () {
-                var div = L.DomUtil.create('div', {{ this.css_class|tojson }});
-                div.innerHTML = {{ this.html_js }};
-                L.DomEvent.disableClickPropagation(div);
-                return div;
-            };
-            c.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-    """)
+    _template = _load_template("html_control.js.j2")
 
     def __init__(self, html_text: str, position: str, css_class: str):
         super().__init__()
@@ -145,64 +138,7 @@ class KelurahanSearch(MacroElement):
     Names are set as option values and compared as plain strings (never parsed as HTML).
     """
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function () {
-            var names = {{ this.names_js }};
-            var map = {{ this._parent.get_name() }};
-            var layer = {{ this.layer_name }};
-            var c = L.control({position: 'topleft'});
-            c.onAdd = function () {
-                var div = L.DomUtil.create('div', 'plan-search leaflet-bar');
-                var input = L.DomUtil.create('input', '', div);
-                input.type = 'search';
-                input.placeholder = 'Cari kelurahan…';
-                input.setAttribute('list', 'plan-kelurahan-list');
-                input.setAttribute('aria-label', 'Cari kelurahan');
-                var list = L.DomUtil.create('datalist', '', div);
-                list.id = 'plan-kelurahan-list';
-                Object.keys(names).sort().forEach(function (label) {
-                    var opt = document.createElement('option');
-                    opt.value = label;
-                    list.appendChild(opt);
-                });
-                function go() {
-                    var kode = names[input.value];
-                    if (!kode) { return; }
-                    layer.eachLayer(function (l) {
-                        if (l.feature && l.feature.properties.kode === kode) {
-                            map.fitBounds(l.getBounds(), {maxZoom: 15});
-                            // the tooltip is bound to the whole layer: open it as a tap on this kelurahan would
-                            l.fire('mouseover', {latlng: l.getBounds().getCenter()}, true);
-                            setTimeout(function () { keepInView(map, layer.getTooltip()); }, 350);
-                        }
-                    });
-                    input.blur();
-                }
-                L.DomEvent.on(input, 'change', go);
-                L.DomEvent.on(input, 'keydown', function (e) { if (e.key === 'Enter') { go(); } });
-                L.DomEvent.disableClickPropagation(div);
-                return div;
-            };
-            c.addTo(map);
-            // on a phone a tooltip next to the centre is half off screen: pan it into view
-            if (L.Browser.mobile) {
-                map.on('tooltipopen', function (e) { setTimeout(function () { keepInView(map, e.tooltip); }, 50); });
-            }
-        })();
-        function keepInView(map, tooltip) {
-            var el = tooltip && tooltip.getElement();
-            if (!el || !tooltip.isOpen()) { return; }
-            var box = el.getBoundingClientRect(), size = map.getSize(), pad = 8, dx = 0, dy = 0;
-            var area = map.getContainer().getBoundingClientRect();
-            if (box.left < area.left + pad) { dx = box.left - area.left - pad; }
-            else if (box.right > area.left + size.x - pad) { dx = box.right - area.left - size.x + pad; }
-            if (box.top < area.top + pad) { dy = box.top - area.top - pad; }
-            else if (box.bottom > area.top + size.y - pad) { dy = box.bottom - area.top - size.y + pad; }
-            if (dx || dy) { map.panBy([dx, dy], {animate: false}); }
-        }
-        {% endmacro %}
-    """)
+    _template = _load_template("kelurahan_search.js.j2")
 
     def __init__(self, layer: folium.GeoJson, names: dict[str, str]):
         super().__init__()
@@ -217,81 +153,14 @@ class KelurahanTooltip(MacroElement):
     as numbers: the province map would carry megabytes of repeated tooltip HTML otherwise.
     """
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        {{ this.layer_name }}.bindTooltip(function (layer) {
-            var p = layer.feature.properties;
-            var div = document.createElement('div');
-            div.className = 'plan-tip';
-            function add(tag, text, parent, cls) {
-                var e = document.createElement(tag);
-                if (text !== undefined && text !== null) { e.textContent = text; }
-                if (cls) { e.className = cls; }
-                (parent || div).appendChild(e);
-                return e;
-            }
-            function n(v) { return (v === null || v === undefined) ? '–' : Number(v).toLocaleString('id-ID'); }
-            add('b', p.nama);
-            add('div', p.kec ? 'Kec. ' + p.kec : '');
-            var table = add('table');
-            function row(label, value, note) {
-                var tr = add('tr', null, table);
-                add('td', label, tr);
-                var td = add('td', null, tr, 'n');
-                add(note === undefined ? 'span' : 'b', value, td);
-                if (note) { add('span', note, td, 'share'); }
-            }
-            row('Belum rekam', n(p.unrecorded),
-                p.share === null || p.share === undefined ? '' : ' (' + (p.share * 100).toFixed(1) + '% wajib KTP)');
-            row('Pemilih pemula', n(p.pemula));
-            row('Lansia', n(p.lansia));
-            row('Umum', n(p.umum));
-            row('Kunjungan rumah', n(p.home_visit));
-            row('Hari sesi (rencana)', n(p.session_days));
-            row('Sesi terjadwal', n(p.sessions_scheduled));
-            row('Kunjungan terjadwal', n(p.visits_scheduled));
-            if (p.served_by) { add('div', 'Dilayani di: ' + p.served_by); }
-            return div;
-        }, {sticky: false});
-        {% endmacro %}
-    """)
+    _template = _load_template("kelurahan_tooltip.js.j2")
 
     def __init__(self, layer: folium.GeoJson):
         super().__init__()
         self.layer_name = layer.get_name()
 
 
-CSS = """
-<style>
-.plan-title {background: rgba(255,255,255,.92); padding: 6px 10px; border-radius: 6px;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 14px/1.3 system-ui, sans-serif; max-width: 60vw;}
-.plan-title b {font-size: 15px;} .plan-title .kpi {color: #444; font-size: 12px;}
-.plan-legend {background: rgba(255,255,255,.92); padding: 6px 8px; border-radius: 6px;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px/1.4 system-ui, sans-serif;}
-.plan-legend i {display: inline-block; width: 14px; height: 12px; margin-right: 5px;
-  vertical-align: middle; border: 1px solid #999;}
-.plan-search input {width: 170px; padding: 6px; border: 0; border-radius: 4px; font-size: 14px;}
-.kec-label {font: bold 11px system-ui, sans-serif; color: #222; text-align: center;
-  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; white-space: nowrap; pointer-events: none;}
-.kec-label div {transform: translate(-50%, -50%); display: inline-block;}
-.stop-num {width: 20px; height: 20px; margin: -10px 0 0 -10px; border-radius: 50%; color: #fff;
-  font: bold 11px/20px system-ui, sans-serif; text-align: center; border: 2px solid #fff;
-  box-shadow: 0 0 3px rgba(0,0,0,.5);}
-.depot-icon {width: 16px; height: 16px; margin: -8px 0 0 -8px; background: #222; color: #fff;
-  font: bold 10px/16px system-ui, sans-serif; text-align: center; border: 2px solid #fff;}
-.hv-badge {width: 24px; height: 24px; margin: -30px 0 0 4px; border-radius: 5px;
-  background: #fff; color: #6a3d9a; font: bold 12px/24px system-ui, sans-serif; text-align: center;
-  border: 2px solid #6a3d9a; box-shadow: 0 0 3px rgba(0,0,0,.5);}
-.plan-tip {font: 12px/1.35 system-ui, sans-serif; width: max-content; max-width: 78vw; white-space: normal;}
-.plan-tip td {padding: 0 4px; white-space: nowrap;}
-.plan-tip td.n {text-align: right;} .plan-tip .share {color: #555;}
-@media (max-width: 600px) {
-  .plan-title {font-size: 12px; max-width: 70vw;} .plan-title b {font-size: 13px;}
-  .plan-legend {font-size: 11px;} .plan-search input {width: 130px;}
-  .kec-label {font-size: 9px;}
-}
-</style>
-"""
+CSS = "<style>\n" + (TEMPLATES / "map.css").read_text(encoding="utf-8") + "</style>\n"
 
 
 # ---- data preparation ------------------------------------------------------------------------

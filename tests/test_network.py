@@ -12,6 +12,7 @@ import pytest
 import shapely
 
 from planner import network as nw
+from planner.network.travel import _haversine_m as haversine_m
 from tests.conftest import BL_ROADS, GOV_OFFICES
 
 
@@ -142,7 +143,7 @@ def test_kantor_camat_matrix_is_finite_and_never_beats_the_crow(bl_graph, camat)
     off = ~np.eye(20, dtype=bool)
     assert (tm.minutes[off] >= 1).all()
     x, y = camat.geometry.x.to_numpy(), camat.geometry.y.to_numpy()
-    crow = nw._haversine_m(x[:, None], y[:, None], x[None, :], y[None, :])
+    crow = haversine_m(x[:, None], y[:, None], x[None, :], y[None, :])
     top = nw.TOP_SPEED_KPH["van"] / 3.6
     assert (tm.minutes * 60 >= crow / top).all()
     assert (tm.metres >= crow * 0.995).all()
@@ -171,7 +172,7 @@ def test_matrix_matches_networkx_on_graph_nodes(bl_graph):
 
 def test_packed_weights_and_the_fallback_agree(bl_graph, camat, monkeypatch):
     packed = nw.travel_matrix(camat, camat, bl_graph, "motorbike")
-    monkeypatch.setattr(nw, "_PACK_BITS", 8)  # too few bits: every batch takes the predecessor-tree path
+    monkeypatch.setattr(nw.travel, "_PACK_BITS", 8)  # too few bits: every batch takes the predecessor-tree path
     plain = nw.travel_matrix(camat, camat, bl_graph, "motorbike")
     assert (packed.minutes == plain.minutes).all()
     assert np.abs(packed.metres - plain.metres).max() <= 1
