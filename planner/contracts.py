@@ -22,6 +22,8 @@ from planner.errors import InputError, TableError
 CLASSES = ("home_visit", "pemula", "lansia", "umum")
 #: Classes served at sessions (home_visit residents are visited instead).
 SESSION_CLASSES = ("pemula", "lansia", "umum")
+#: The gaps table's class columns, in column order.
+GAP_CLASSES = (*SESSION_CLASSES, "home_visit")
 #: Priority per session class: one recording of a first-time voter is worth three of `umum`.
 DEFAULT_WEIGHTS = {"pemula": 3.0, "lansia": 2.0, "umum": 1.0}
 

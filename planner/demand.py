@@ -16,9 +16,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.contracts import visit_id, require_columns
+from planner.contracts import GAP_CLASSES, apportion, require_columns, visit_id
 
-CLASSES = ["pemula", "lansia", "umum", "home_visit"]
+CLASSES = list(GAP_CLASSES)
 
 
 def _age(born: pd.Series, on: dt.date) -> np.ndarray:
@@ -51,19 +51,6 @@ def classify(geocoded: pd.DataFrame, as_of: dt.date, election_date: dt.date | No
                if "home_visit" in geocoded.columns else np.zeros(len(geocoded), dtype=bool))
     klass = np.where(flagged, "home_visit", np.where(pemula, "pemula", np.where(lansia, "lansia", "umum")))
     return pd.Series(klass, index=geocoded.index, name="klass")
-
-
-def _spread(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split `total` into whole numbers proportional to `weights` (largest remainder; equal if all zero)."""
-    weights = np.asarray(weights, dtype=float)
-    if weights.sum() <= 0:
-        weights = np.ones_like(weights)
-    share = weights / weights.sum() * total
-    counts = np.floor(share).astype(int)
-    remainder = total - counts.sum()
-    order = np.argsort(-(share - counts), kind="stable")[:remainder]
-    counts[order] += 1
-    return counts
 
 
 def gaps(geocoded: pd.DataFrame, areas, as_of: dt.date, election_date: dt.date | None = None) -> pd.DataFrame:
@@ -107,7 +94,7 @@ def gaps(geocoded: pd.DataFrame, areas, as_of: dt.date, election_date: dt.date |
             base = table[members].sum(axis=1)
             for j, name in enumerate(CLASSES):
                 weights = table[members, j] if table[members, j].sum() > 0 else base
-                table[members, j] += _spread(int(row[name]), weights)
+                table[members, j] += apportion(int(row[name]), weights)
     for j, name in enumerate(CLASSES):
         out[name] = table[:, j]
     out["unrecorded"] = table.sum(axis=1)

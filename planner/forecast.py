@@ -34,11 +34,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from planner.contracts import require_columns
+from planner.contracts import GAP_CLASSES, SESSION_CLASSES, apportion, require_columns
 from planner.errors import InputError
 
-CLASSES = ["pemula", "lansia", "umum", "home_visit"]
-SESSION_CLASSES = ["pemula", "lansia", "umum"]
+CLASSES = list(GAP_CLASSES)
 MAX_WEEKS = 520
 
 
@@ -107,25 +106,6 @@ class Forecast:
         return (k.groupby(["kode_kec", "nama_kec"], as_index=False)
                 .agg(start=("start", "sum"), target_week=("target_week", lambda s: s.max() if s.notna().all()
                                                           else pd.NA)))
-
-
-def _spread(total: int, weights: np.ndarray) -> np.ndarray:
-    """Whole numbers summing to `total`, proportional to `weights` and never above them."""
-    weights = np.asarray(weights, dtype=float)
-    if total <= 0 or weights.sum() <= 0:
-        return np.zeros(len(weights), dtype=np.int64)
-    share = weights / weights.sum() * total
-    counts = np.minimum(np.floor(share).astype(np.int64), weights.astype(np.int64))
-    left = total - counts.sum()
-    room = weights.astype(np.int64) - counts
-    order = np.argsort(-(share - counts), kind="stable")
-    for i in order:
-        if left <= 0:
-            break
-        add = min(left, room[i])
-        counts[i] += add
-        left -= add
-    return counts
 
 
 def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: dt.date, turnout: float = 0.9,
@@ -201,7 +181,7 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
             for c in order:
                 if take <= 0:
                     break
-                got = _spread(min(take, int(left[m, c].sum())), left[m, c])
+                got = apportion(min(take, int(left[m, c].sum())), left[m, c], cap=True)
                 left[m, c] -= got
                 closed[m, c] += got
                 take -= int(got.sum())

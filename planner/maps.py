@@ -25,6 +25,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
+from planner.contracts import SITE_KINDS
 from planner.errors import InputError
 from planner.fmt import hari_tanggal, minutes_text
 from planner.fmt import number as _number
@@ -45,8 +46,7 @@ UNIT_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"
                 "#377eb8", "#e41a1c", "#984ea3", "#ff7f00", "#4daf4a"]
 GAP_COLOURS = ["#ffffcc", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
 NO_DATA = "#d9d9d9"
-KIND_LABEL = {"kantor_camat": "Kantor camat", "kantor_lurah": "Kantor lurah", "sekolah": "Sekolah",
-              "lainnya": "Lainnya", "balai": "Balai kelurahan"}
+KIND_LABEL = {kind: labels[1] for kind, labels in SITE_KINDS.items()}
 
 
 def esc(value) -> str:

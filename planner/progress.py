@@ -23,15 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.contracts import require_columns
+from planner.contracts import STATE_COLUMNS, STATES, require_columns
 from planner.errors import InputError, MissingFileError
 from planner.privacy import private_folder
 from planner.register import clean_nik, nik_problem
 from planner.tables import read_own_csv, read_table, write_csv
 
-STATES = ("unrecorded", "recorded", "not_found")
 REASONS = ("moved", "died", "other_nik")
-STATE_COLUMNS = ["state", "not_found_reason", "week"]
 #: words offices write in a "not found" list -> reason
 REASON_WORDS = {
     "moved": "moved", "pindah": "moved", "pindah domisili": "moved", "pindah alamat": "moved",

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planner.contracts import KINDS
 from planner.errors import InputError, ScenarioError
 
 from planner.contracts import HHMM, hhmm_to_minutes  # noqa: F401  (one HH:MM parser; re-exported)
@@ -55,7 +56,7 @@ class RegisterConfig(_Strict):
         return self
 
 
-SiteKind = Literal["kantor_camat", "kantor_lurah", "sekolah", "lainnya", "balai"]
+SiteKind = Literal[KINDS]  # type: ignore[valid-type]  # the kinds contracts.SITE_KINDS names
 
 
 class SitesConfig(_Strict):

@@ -19,15 +19,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from planner.contracts import HHMM, KINDS, SITE_COLUMNS, site_id_suffix
 from planner.errors import InputError
 from planner.tables import read_table
 
 log = logging.getLogger(__name__)
 
 WGS84 = "EPSG:4326"
-KINDS = ("kantor_camat", "kantor_lurah", "sekolah", "lainnya", "balai")
-COLUMNS = ["site_id", "name", "kind", "kode_kel", "kode_kec", "open_days", "open_from", "open_to",
-           "max_days", "geometry"]
+COLUMNS = SITE_COLUMNS
 DEFAULT_HOURS = ("08:00", "16:00")
 OFFICE_DAYS = "01234"  # government offices open Monday-Friday
 BALAI_DAYS = "012345"  # a community hall can host a Saturday session
@@ -55,9 +54,7 @@ _KIND_ALIASES = {
     "balai desa": "kantor_lurah", "kantor desa": "kantor_lurah", "desa": "kantor_lurah",
     "school": "sekolah", "other": "lainnya", "lain": "lainnya",
 }
-_ID_SUFFIX = {"kantor_camat": "camat", "kantor_lurah": "lurah", "sekolah": "sekolah", "lainnya": "lain",
-              "balai": "balai"}
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_HHMM = re.compile(HHMM)
 
 
 def load_sites(
@@ -285,7 +282,7 @@ def _assign_ids(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     given = frame["site_id"].notna() & (frame["site_id"].astype(str) != "")
     area = frame["kode_kel"].where(frame["kind"] != "kantor_camat", frame["kode_kec"])
     area = area.fillna(frame["kode_kec"]).fillna("nocode")
-    base = area.astype(str) + "-" + frame["kind"].map(_ID_SUFFIX)
+    base = area.astype(str) + "-" + frame["kind"].map(site_id_suffix)
     frame["_base"] = base
     frame["_order"] = range(len(frame))
     frame = frame.sort_values(["_base", "name", "_order"], kind="stable")

@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from scipy.spatial import Delaunay
 
 from planner.areas import AreaSet
+from planner.contracts import SITE_COLUMNS
 from planner.errors import InputError
 from planner.synth_register import make_register
 
@@ -580,7 +581,7 @@ def _population(spec: CitySize, seeds, cells, density: _Density, kel: pd.DataFra
 
 
 # ---- candidate session sites -------------------------------------------------------------------
-_SITE_COLUMNS = ["site_id", "name", "kind", "kode_kel", "kode_kec", "open_days", "open_from", "open_to", "max_days"]
+_SITE_COLUMNS = [c for c in SITE_COLUMNS if c != "geometry"]
 
 
 def _sites(seeds, cells, kel: pd.DataFrame, kec: pd.DataFrame, rng):

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.contracts import GEOCODE_COLUMNS
 from planner.privacy import private_folder
 from planner.tables import write_csv
 
 # ---- outputs ---------------------------------------------------------------------------------------
 BUCKETS = ["matched (kelurahan)", "matched (kecamatan)", "ambiguous", "unmatched", "invalid"]
-_RESULT_COLUMNS = ["row", "status", "level", "kode_kel", "kode_kec", "method", "score", "reason",
-                   "nik_kec_mismatch", "candidates"]
+_RESULT_COLUMNS = GEOCODE_COLUMNS
 
 
 def buckets(coded: pd.DataFrame) -> pd.Series:
