@@ -29,8 +29,9 @@ TRUTH = ["true_kode_kel", "true_kode_kec", "style", "true_names_kel", "true_name
 
 
 def _areas(which: str):
-    from benchmarks._data import BL_KELURAHAN, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA
     from planner.areas import load_areas
+
+    from benchmarks._data import BL_KELURAHAN, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA
 
     return load_areas(BL_KELURAHAN) if which == "bl" else load_areas(LAMPUNG_KELDESA, LAMPUNG_KECAMATAN, repair=True)
 
@@ -39,9 +40,10 @@ def child(mode: str, which: str, path: str, out: str) -> None:
     """Run one measured geocode in this (fresh) process and write the figures as JSON."""
     import pandas as pd
 
-    from benchmarks._data import GAZETTEER
     from planner.geocode import Gazetteer, geocode
     from planner.register import read_register
+
+    from benchmarks._data import GAZETTEER
 
     areas = _areas(which)
     gaz = Gazetteer.from_areas(areas, GAZETTEER)
@@ -93,8 +95,8 @@ def main() -> None:
 
     import numpy as np
     import pandas as pd
-
     from _results import write_section
+
     from planner.synth_register import make_register
 
     load = os.getloadavg()[0]

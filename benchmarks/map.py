@@ -14,12 +14,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._results import write_section  # noqa: E402
-from benchmarks._data import BL_KECAMATAN, BL_KELURAHAN, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA  # noqa: E402
-from planner.synth_plan import fake_plan  # noqa: E402
-
 from planner import maps, sheets  # noqa: E402
 from planner.areas import load_areas  # noqa: E402
+from planner.synth_plan import fake_plan  # noqa: E402
+
+from benchmarks._data import BL_KECAMATAN, BL_KELURAHAN, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA  # noqa: E402
+from benchmarks._results import write_section  # noqa: E402
 
 
 def measure(label: str, kel: Path, kec: Path, units: int, tolerance_m: float, out: Path) -> dict:

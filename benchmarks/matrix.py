@@ -20,13 +20,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._results import write_section  # noqa: E402
 from planner import network as nw  # noqa: E402
+
+from benchmarks._results import write_section  # noqa: E402
 
 SHARED = Path(os.environ.get("PLANNER_SHARED", REPO.parent / "shared")).resolve()
 GEO = SHARED / "geodata-sources"
@@ -35,7 +35,7 @@ KELURAHAN = GEO / "wilayah-boundaries-lampung" / "bandar_lampung" / "bandar_lamp
 
 
 def sample_points(n: int, seed: int = 1) -> gpd.GeoDataFrame:
-    """n random points inside the city's kelurahan (where sites and residents are), fixed seed."""
+    """N random points inside the city's kelurahan (where sites and residents are), fixed seed."""
     city = gpd.read_file(KELURAHAN).to_crs(4326).union_all()
     pts = gpd.GeoSeries([city], crs=4326).sample_points(n, rng=seed).explode(index_parts=False)
     return gpd.GeoDataFrame({"id": [f"p{i}" for i in range(len(pts))]}, geometry=pts.values, crs=4326)
@@ -43,7 +43,8 @@ def sample_points(n: int, seed: int = 1) -> gpd.GeoDataFrame:
 
 def time_matrix(G, pts, repeats: int) -> tuple[float, float, float]:
     """Seconds for the first call on a fresh graph (cold: includes preparing the router), median of
-    the next calls (warm), and peak traced memory (MiB) of one warm call."""
+    the next calls (warm), and peak traced memory (MiB) of one warm call.
+    """
     nw.clear_cache()
     start = time.perf_counter()
     nw.travel_matrix(pts, pts, G, "van")

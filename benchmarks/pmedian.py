@@ -34,12 +34,14 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._results import write_section  # noqa: E402
 from planner.placement import place  # noqa: E402
+
+from benchmarks._results import write_section  # noqa: E402
 from benchmarks.pmedian_model import solve_pmedian  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 from benchmarks._data import SHARED  # noqa: E402
+
 PMED = SHARED / "bench" / "orlib_pmed"
 LOG = Path(__file__).with_name(".pmedian-runs.jsonl")
 
@@ -76,8 +78,9 @@ def run_ours(cost, p, limit, solver="HIGHS", formulation="benders") -> dict:
 
 
 def run_spopt(cost, p, limit, wall_cap: float) -> dict:
-    """spopt in a child process, killed after `wall_cap` seconds: PuLP builds n^2 assignment
-    variables in Python, which on the largest instances takes minutes before CBC even starts."""
+    """Spopt in a child process, killed after `wall_cap` seconds: PuLP builds n^2 assignment
+    variables in Python, which on the largest instances takes minutes before CBC even starts.
+    """
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")

@@ -18,7 +18,7 @@ import dataclasses
 import heapq
 import math
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 from ortools.linear_solver import pywraplp
@@ -92,7 +92,7 @@ def solve_pmedian(cost: np.ndarray, p: int, time_limit_s: float = 10, *, solver:
                          solver, formulation)
 
 
-def _pmedian_benders(cost: np.ndarray, w: np.ndarray, p: int, time_limit_s: float) -> PMedianResult:
+def _pmedian_benders(cost: np.ndarray, w: np.ndarray, p: int, time_limit_s: float) -> PMedianResult:  # noqa: C901  (one generator/solver loop read top to bottom; splitting it scatters its state)
     """Branch-and-cut on the Benders master of the p-median (Fischetti, Ljubic & Sinnl 2017).
 
     Master LP: ``min sum_i theta_i`` over ``0 <= y <= 1``, ``sum y = p``, with optimality cuts
@@ -125,7 +125,8 @@ def _pmedian_benders(cost: np.ndarray, w: np.ndarray, p: int, time_limit_s: floa
 
     def threshold() -> float:
         """A bound above this proves nothing there beats the incumbent (integer data: nothing
-        reaches one unit below it). The small margin absorbs LP tolerances."""
+        reaches one unit below it). The small margin absorbs LP tolerances.
+        """
         margin = 1e-7 * max(1.0, abs(upper))
         return upper - 1.0 + min(margin, 0.5) if integral else upper - margin
 
@@ -134,7 +135,8 @@ def _pmedian_benders(cost: np.ndarray, w: np.ndarray, p: int, time_limit_s: floa
 
         Returns (status, bound, y, reduced costs); status "optimal", "pruned", "infeasible" or
         "stopped" (time limit). ``core`` turns on in-out stabilisation (cuts taken at the midpoint
-        of the LP point and the core point, when they cut off the LP point)."""
+        of the LP point and the core point, when they cut off the LP point).
+        """
         bound = -math.inf
         while True:
             status, value, y_lp, theta_lp, rc = master.solve()
@@ -300,7 +302,8 @@ def _build_radius(wrapper: _Solver, cost: np.ndarray, w: np.ndarray, p: int) -> 
     """Covering form: per demand point i with sorted distinct costs D1 < D2 < ..., z_k = 1 when no
     open site lies within D_k; cost = D1 + sum_k (D_{k+1} - D_k) z_k. Levels are chained
     (z_{k-1} <= z_k + sum of sites entering at level k) so every site appears once per point, and
-    levels beyond the (n - p + 1)-th nearest site are dropped (some open site is always that close)."""
+    levels beyond the (n - p + 1)-th nearest site are dropped (some open site is always that close).
+    """
     s = wrapper.solver
     n_i, n_j = cost.shape
     inf = s.infinity()

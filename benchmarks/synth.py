@@ -11,8 +11,9 @@ import time
 
 import numpy as np
 
-from benchmarks._results import write_section
 from planner.synth import SIZES, make_city
+
+from benchmarks._results import write_section
 
 REPEATS = {"toy": 5, "city": 3, "province": 2}
 

@@ -37,11 +37,12 @@ from ortools.constraint_solver import pywrapcp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from benchmarks._results import write_section  # noqa: E402
+from planner.routing import search_parameters  # noqa: E402
+
 from benchmarks._data import BENCH  # noqa: E402
+from benchmarks._results import write_section  # noqa: E402
 from benchmarks.vrptw_portfolio import VRPTW_CONFIGS as SEARCH_CONFIGS  # noqa: E402
 from benchmarks.vrptw_portfolio import VRPTW_PORTFOLIO, run_portfolio  # noqa: E402
-from planner.routing import search_parameters  # noqa: E402
 
 RAW = HERE / "solutions" / "raw.jsonl"
 SCALE = 10  # tenths: the DIMACS convention truncates every arc to one decimal
@@ -49,6 +50,8 @@ SCALE = 10  # tenths: the DIMACS convention truncates every arc to one decimal
 
 @dataclass
 class Instance:
+    """A Solomon/Gehring-Homberger VRPTW instance as arrays (depot at index 0)."""
+
     name: str
     n_vehicles: int
     capacity: int

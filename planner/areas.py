@@ -41,6 +41,7 @@ class AreaSet:
         return gpd.GeoDataFrame(points, geometry=self.kelurahan.representative_point(), crs=WGS84)
 
     def bounds_polygon(self):
+        """The area set's outline (union of kecamatan), for clipping roads and checking depots."""
         return shapely.union_all(self.kecamatan.geometry.values)
 
 
@@ -123,13 +124,16 @@ def check_hierarchy(kelurahan: pd.DataFrame, kecamatan: pd.DataFrame | None = No
     if kecamatan is not None:
         bad_kec = ~kecamatan["kode"].fillna("").str.match(KEC_CODE)
         if bad_kec.any():
-            problems.append(f"kecamatan: {int(bad_kec.sum())} code(s) not of the form PP.KK.CC: {_codes(kecamatan[bad_kec])}")
+            problems.append(f"kecamatan: {int(bad_kec.sum())} code(s) not of the form PP.KK.CC: "
+                            f"{_codes(kecamatan[bad_kec])}")
         dup_kec = kecamatan["kode"].duplicated(keep=False)
         if dup_kec.any():
-            problems.append(f"kecamatan: code(s) used more than once: {sorted(set(kecamatan.loc[dup_kec, 'kode']))[:8]}")
+            twice = sorted(set(kecamatan.loc[dup_kec, "kode"]))[:8]
+            problems.append(f"kecamatan: code(s) used more than once: {twice}")
         orphans = sorted(set(kelurahan["kode"].dropna().str[:8]) - set(kecamatan["kode"]))
         if orphans:
-            problems.append(f"kelurahan: {len(orphans)} kecamatan code(s) missing from the kecamatan layer: {orphans[:8]}")
+            problems.append(f"kelurahan: {len(orphans)} kecamatan code(s) missing from the kecamatan layer: "
+                            f"{orphans[:8]}")
     return problems
 
 

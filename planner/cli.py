@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
 
 import click
 import typer
@@ -101,10 +100,10 @@ def _print_notes(notes) -> None:
 def geocode(
     register: Path = typer.Argument(..., help="register CSV or XLSX"),
     areas: Path = typer.Option(..., "--areas", help="kelurahan/desa polygons"),
-    kecamatan: Optional[Path] = typer.Option(None, "--kecamatan", help="kecamatan polygons"),
+    kecamatan: Path | None = typer.Option(None, "--kecamatan", help="kecamatan polygons"),
     out: Path = typer.Option(..., "--out", help="output folder"),
-    gazetteer: Optional[Path] = typer.Option(None, "--gazetteer", help="official names CSV (kode, nama, level)"),
-    within: Optional[str] = typer.Option(None, "--within", help="keep only areas whose code starts with this"),
+    gazetteer: Path | None = typer.Option(None, "--gazetteer", help="official names CSV (kode, nama, level)"),
+    within: str | None = typer.Option(None, "--within", help="keep only areas whose code starts with this"),
     column: list[str] = typer.Option([], "--column", help="map a column: canonical=Header, e.g. alamat='Alamat KTP'"),
 ):
     """Geocode a register onto kelurahan and kecamatan; every row ends in one bucket."""
@@ -148,10 +147,10 @@ def geocode(
 @handled
 def network_build(
     out: Path = typer.Option(..., "--out", help="graph file (.graphml)"),
-    roads: Optional[Path] = typer.Option(None, "--roads", help="road line layer (e.g. BIG RBI JALAN_LN_50K)"),
-    osm: Optional[Path] = typer.Option(None, "--osm", help="local OSM XML file"),
+    roads: Path | None = typer.Option(None, "--roads", help="road line layer (e.g. BIG RBI JALAN_LN_50K)"),
+    osm: Path | None = typer.Option(None, "--osm", help="local OSM XML file"),
     online: bool = typer.Option(False, "--online", help="download from OpenStreetMap"),
-    areas: Optional[Path] = typer.Option(None, "--areas", help="polygons whose union bounds the network"),
+    areas: Path | None = typer.Option(None, "--areas", help="polygons whose union bounds the network"),
     class_column: str = typer.Option("REMARK", "--class-column", help="road class column of --roads"),
 ):
     """Build a routable road graph and cache it to disk."""
@@ -199,7 +198,7 @@ def network_build(
 @handled
 def network_matrix(
     points: Path = typer.Argument(..., help="points file (GeoJSON/CSV with id, lat, lon)"),
-    graph: Optional[Path] = typer.Option(None, "--graph", help="graph file; straight-line fallback without it"),
+    graph: Path | None = typer.Option(None, "--graph", help="graph file; straight-line fallback without it"),
     vehicle: str = typer.Option("van", "--vehicle"),
     out: Path = typer.Option(..., "--out", help="CSV of minutes and metres, long format"),
     max_snap_m: float = typer.Option(1000.0, "--max-snap-m", help="flag points farther than this from a road"),
@@ -253,9 +252,9 @@ def place(
 def route(
     scenario: Path = typer.Argument(...),
     out: Path = typer.Option(..., "--out"),
-    sessions: Optional[Path] = typer.Option(None, "--sessions", help="sessions.csv written by `planner place` "
+    sessions: Path | None = typer.Option(None, "--sessions", help="sessions.csv written by `planner place` "
                                                                      "(default: run placement first)"),
-    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="search seconds (default: scenario's)"),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="search seconds (default: scenario's)"),
 ):
     """Weekly routes for the units; writes schedule.csv/.xlsx and unscheduled.csv."""
     from planner import sheets
@@ -295,7 +294,7 @@ def map_(
     out: Path = typer.Option(..., "--out"),
     offline: bool = typer.Option(True, "--offline/--cdn", help="one self-contained file (default) or the small "
                                                               "online version that loads Leaflet from a CDN"),
-    gpkg: Optional[Path] = typer.Option(None, "--gpkg", help="also write the plan as a GeoPackage (QGIS)"),
+    gpkg: Path | None = typer.Option(None, "--gpkg", help="also write the plan as a GeoPackage (QGIS)"),
 ):
     """Render a saved plan as an interactive HTML map (aggregates only)."""
     from planner import maps
@@ -315,7 +314,7 @@ def sheets(
     plan: Path = typer.Argument(..., help="plan.json"),
     out: Path = typer.Option(..., "--out"),
     with_names: bool = typer.Option(False, "--with-names", help="put residents' names on day sheets"),
-    register: Optional[Path] = typer.Option(None, "--register",
+    register: Path | None = typer.Option(None, "--register",
                                             help="the register state the plan was made from (default: the plan's "
                                                  "folder/private/register-state.csv); needed with --with-names"),
 ):
@@ -368,9 +367,9 @@ def plan(
                                                               "online version"),
     with_names: bool = typer.Option(False, "--with-names",
                                     help="day sheets with residents' names for the teams (personal data)"),
-    state: Optional[Path] = typer.Option(None, "--state",
+    state: Path | None = typer.Option(None, "--state",
                                          help="last week's private/register-state.csv: plan the residents left"),
-    week_start: Optional[datetime] = typer.Option(None, "--week-start", formats=["%Y-%m-%d"],
+    week_start: datetime | None = typer.Option(None, "--week-start", formats=["%Y-%m-%d"],
                                                   help="Monday to plan (default: the scenario's, or the week "
                                                        "after the last one in --state)"),
     keep_private: bool = typer.Option(False, "--keep-private", help="keep the old OUT/private/ files this run "
@@ -441,11 +440,11 @@ def demo(
 def progress_(
     plan_path: Path = typer.Argument(..., metavar="PLAN", help="last week's plan.json"),
     recorded: Path = typer.Option(..., "--recorded", help="CSV/XLSX of NIKs recorded this week (column nik)"),
-    not_found: Optional[Path] = typer.Option(None, "--not-found",
+    not_found: Path | None = typer.Option(None, "--not-found",
                                              help="CSV/XLSX of NIKs not found (columns nik, reason: "
                                                   "moved/pindah, died/meninggal, other_nik/nik lain)"),
     out: Path = typer.Option(..., "--out", help="folder for next week's register state and gaps"),
-    state: Optional[Path] = typer.Option(None, "--state",
+    state: Path | None = typer.Option(None, "--state",
                                          help="register state (default: PLAN's folder/private/register-state.csv)"),
 ):
     """Mark this week's recorded and not-found residents, recompute the gaps, write next week's state."""
@@ -495,20 +494,19 @@ def forecast_(
     scenario: Path = typer.Argument(..., help="scenario TOML file"),
     until: datetime = typer.Option(..., "--until", formats=["%Y-%m-%d"], help="last date to simulate (YYYY-MM-DD)"),
     out: Path = typer.Option(Path("forecast-out"), "--out", help="output folder"),
-    units: Optional[str] = typer.Option(None, "--units", help="session units to compare, e.g. 2,4,6 "
+    units: str | None = typer.Option(None, "--units", help="session units to compare, e.g. 2,4,6 "
                                                                "(default: the scenario's)"),
-    saturday: Optional[bool] = typer.Option(None, "--saturday/--no-saturday", help="work Saturdays (default: "
+    saturday: bool | None = typer.Option(None, "--saturday/--no-saturday", help="work Saturdays (default: "
                                                                                    "the scenario's calendar)"),
-    target: Optional[float] = typer.Option(None, "--target", help="coverage to reach, e.g. 1.0 or 0.95"),
-    turnout: Optional[float] = typer.Option(None, "--turnout", help="share of invited residents who come"),
-    state: Optional[Path] = typer.Option(None, "--state", help="start from a register state (private/...csv)"),
+    target: float | None = typer.Option(None, "--target", help="coverage to reach, e.g. 1.0 or 0.95"),
+    turnout: float | None = typer.Option(None, "--turnout", help="share of invited residents who come"),
+    state: Path | None = typer.Option(None, "--state", help="start from a register state (private/...csv)"),
 ):
     """Simulate weeks of plans: the week each kelurahan and the city reach the target, and a chart."""
+    import re
 
     import pandas as pd
     from rich.table import Table
-
-    import re
 
     from planner import forecast as forecast_mod
     from planner import progress

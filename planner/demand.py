@@ -103,7 +103,8 @@ def gaps(geocoded: pd.DataFrame, areas, as_of: dt.date, election_date: dt.date |
 
 def gaps_by_kecamatan(gap: pd.DataFrame) -> pd.DataFrame:
     """The kelurahan gaps summed per kecamatan: ``[kode_kec, nama_kec, pemula, lansia, umum, home_visit,
-    unrecorded, kelurahan]`` (the last is how many kelurahan it has)."""
+    unrecorded, kelurahan]`` (the last is how many kelurahan it has).
+    """
     columns = CLASSES + ["unrecorded"]
     out = gap.groupby(["kode_kec", "nama_kec"], as_index=False)[columns].sum()
     out["kelurahan"] = gap.groupby(["kode_kec", "nama_kec"]).size().to_numpy()

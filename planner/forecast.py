@@ -28,8 +28,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,6 +57,7 @@ class Capacity:
 
     @property
     def unit_days(self) -> int:
+        """Unit-days per week at this fleet size."""
         return self.units * self.days
 
     @property
@@ -65,9 +66,10 @@ class Capacity:
         return self.unit_days * self.capacity_per_day + self.home_visits_per_week
 
     @classmethod
-    def from_scenario(cls, scenario, units: int | None = None, saturday: bool | None = None) -> "Capacity":
+    def from_scenario(cls, scenario, units: int | None = None, saturday: bool | None = None) -> Capacity:
         """A normal week of the scenario (holidays left out); `units` replaces the number of session
-        units, `saturday` the calendar's Saturday setting."""
+        units, `saturday` the calendar's Saturday setting.
+        """
         calendar = scenario.calendar.model_copy(update={"holidays": []})
         if saturday is not None:
             calendar = calendar.model_copy(update={"saturday": saturday})
@@ -288,7 +290,8 @@ def blangko_weeks(weekly: pd.DataFrame, blangko, *, start: dt.date, until: dt.da
     """Stock, use and shortfall by week for recordings pooled from several forecasts (e.g. all kab/kota).
 
     `weekly` holds ``week_start``, ``recorded``, ``recorded_pemula`` and optionally ``not_found_pemula``
-    (several rows per week are summed; feed the result to `election_risk`). Weeks continue after the last recording until the queue is printed or `until`.
+    (several rows per week are summed; feed the result to `election_risk`). Weeks continue after the
+    last recording until the queue is printed or `until`.
     """
     columns = [c for c in ("recorded", "recorded_pemula", "not_found_pemula") if c in weekly.columns]
     sums = weekly.groupby("week_start")[columns].sum()
@@ -337,7 +340,8 @@ def election_risk(pemula: int, weekly: pd.DataFrame, election_date: dt.date | No
 def _election(kel: pd.DataFrame, weekly: pd.DataFrame, election_date: dt.date | None, start: dt.date,
               ended: bool) -> dict:
     """`election_risk` of one forecast; ``complete`` is False when it stopped before the election with
-    work left (then ``at_risk`` counts everyone not printed by the forecast's end)."""
+    work left (then ``at_risk`` counts everyone not printed by the forecast's end).
+    """
     return election_risk(int(kel["pemula"].sum()), weekly, election_date, ended=ended)
 
 

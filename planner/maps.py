@@ -263,7 +263,7 @@ def route_stops(plan, areas) -> pd.DataFrame:
         return s.assign(visits=pd.Series(dtype=int))
     reps = _kelurahan_points(areas)
     rows = []
-    for (unit, day), group in s.groupby(["unit", "day"], sort=True):
+    for _, group in s.groupby(["unit", "day"], sort=True):
         group = group.sort_values("stop")
         last_kel, last = None, None
         for _, r in group.iterrows():

@@ -40,7 +40,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -200,15 +200,7 @@ def _build(
     n_i, n_c = demand.shape
     inf = s.infinity()
     usable = reach.any(axis=0) & (max_days > 0)
-    open_, days = {}, {}
-    for j in np.flatnonzero(usable):
-        open_[j] = s.BoolVar(f"open_{j}")
-        if max_days[j] > 1:
-            days[j] = s.IntVar(0, int(max_days[j]), f"days_{j}")
-            s.Add(days[j] >= open_[j])
-            s.Add(days[j] <= int(max_days[j]) * open_[j])
-        else:
-            days[j] = open_[j]
+    open_, days = _site_day_vars(s, np.flatnonzero(usable), max_days)
     x, by_demand = {}, {}
     site_rows = {j: [] for j in open_}
     for i in range(n_i):
@@ -236,19 +228,37 @@ def _build(
         for j, members in site_rows.items():
             row = s.RowConstraint(-inf, 0.0, f"cap_{j}")
             row.SetCoefficient(days[j], -float(capacity_per_day))
-            for i, c, var in members:
+            for i, _, var in members:
                 row.SetCoefficient(var, float(load[i, j]))
     row = s.RowConstraint(float(budget) if budget_exact else -inf, float(budget), "budget")
     for j in days:
         row.SetCoefficient(days[j], 1.0)
+    _set_objective(s, x, days, gain, np.broadcast_to(np.asarray(day_cost, dtype=float), max_days.shape))
+    return _Model(solver, x, open_, days)
+
+
+def _site_day_vars(s, sites, max_days) -> tuple[dict, dict]:
+    """``open_j`` and ``days_j`` per usable site, linked by ``open_j <= days_j <= D_j open_j``."""
+    open_, days = {}, {}
+    for j in sites:
+        open_[j] = s.BoolVar(f"open_{j}")
+        if max_days[j] > 1:
+            days[j] = s.IntVar(0, int(max_days[j]), f"days_{j}")
+            s.Add(days[j] >= open_[j])
+            s.Add(days[j] <= int(max_days[j]) * open_[j])
+        else:
+            days[j] = open_[j]
+    return open_, days
+
+
+def _set_objective(s, x: dict, days: dict, gain: np.ndarray, day_cost: np.ndarray) -> None:
+    """Maximise the gain of every assignment less the cost of each session-day."""
     objective = s.Objective()
     for (i, c, j), var in x.items():
         objective.SetCoefficient(var, float(gain[i, j, c]))
-    day_cost = np.broadcast_to(np.asarray(day_cost, dtype=float), max_days.shape)
     for j in days:
         objective.SetCoefficient(days[j], -float(day_cost[j]))
     objective.SetMaximization()
-    return _Model(solver, x, open_, days)
 
 
 # ---- place ------------------------------------------------------------------------------------
@@ -303,7 +313,8 @@ def place(
     if unit_days < 0 or capacity_per_day <= 0:
         raise InputError(f"unit_days must be >= 0 and capacity_per_day > 0 (got {unit_days}, {capacity_per_day})")
     if gaps["kode_kel"].duplicated().any():
-        raise InputError(f"gaps has duplicate kode_kel: {gaps.loc[gaps.kode_kel.duplicated(), 'kode_kel'].tolist()[:5]}")
+        twice = gaps.loc[gaps.kode_kel.duplicated(), "kode_kel"].tolist()[:5]
+        raise InputError(f"gaps has duplicate kode_kel: {twice}")
     minutes = _align(matrix, gaps["kode_kel"].tolist(), sites["site_id"].tolist())
 
     demand = np.rint(gaps[list(CLASSES)].fillna(0).to_numpy(dtype=float)).astype(np.int64)

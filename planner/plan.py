@@ -63,6 +63,7 @@ class Plan:
 
     # ---- persistence ------------------------------------------------------------------------
     def to_dict(self) -> dict:
+        """The plan as JSON-ready data (tables as column lists); `from_dict` reads it back."""
         def table(frame: pd.DataFrame) -> dict:
             return json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
 
@@ -80,13 +81,15 @@ class Plan:
         }
 
     def save(self, path: str | Path) -> Path:
+        """Write plan.json (UTF-8, sorted keys) and return its path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Plan":
+    def load(cls, path: str | Path) -> Plan:
+        """Read a plan.json written by `save`; a file that is not one raises PlanFileError."""
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

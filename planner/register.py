@@ -432,7 +432,7 @@ _DMS = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:°|º|deg|d)?\s*(?:(\d+(?:[.,]\
 
 
 def _coordinate(text: str) -> float:
-    """One coordinate: '-5.43', '-5,43', '5.43 LS', '105.26 BT', '5°25\'48" LS' -> decimal degrees."""
+    """One coordinate: '-5.43', '-5,43', '5.43 LS', '105.26 BT', '5°25'48" LS' -> decimal degrees."""
     if not text:
         return np.nan
     found = _DMS.match(text)

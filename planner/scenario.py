@@ -17,10 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from planner.contracts import KINDS
+from planner.contracts import HHMM, KINDS, hhmm_to_minutes  # noqa: F401  (one HH:MM parser; re-exported)
 from planner.errors import InputError, ScenarioError
-
-from planner.contracts import HHMM, hhmm_to_minutes  # noqa: F401  (one HH:MM parser; re-exported)
 
 
 class _Strict(BaseModel):
@@ -28,6 +26,8 @@ class _Strict(BaseModel):
 
 
 class AreasConfig(_Strict):
+    """[areas]: kelurahan/kecamatan boundary files and their code/name columns."""
+
     kelurahan: Path = Field(description="kelurahan/desa polygons (GeoJSON, GeoPackage, Shapefile)")
     kecamatan: Path | None = Field(None, description="kecamatan polygons; derived from kelurahan codes when absent")
     layer: str | None = None
@@ -39,12 +39,16 @@ class AreasConfig(_Strict):
 
 
 class SyntheticRegister(_Strict):
+    """[register.synthetic]: a generated register (no personal data) sized by population."""
+
     residents: int = Field(gt=0)
     population: Path | None = Field(None, description="CSV with kode_kec and jumlah: residents spread by it")
     population_vintage: str | None = None
 
 
 class RegisterConfig(_Strict):
+    """[register]: the office's name list, or a synthetic one."""
+
     path: Path | None = None
     columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> column in the file")
     synthetic: SyntheticRegister | None = None
@@ -60,13 +64,18 @@ SiteKind = Literal[KINDS]  # type: ignore[valid-type]  # the kinds contracts.SIT
 
 
 class SitesConfig(_Strict):
+    """[sites]: candidate session venues and how many days each may host."""
+
     path: Path | None = Field(None, description="points file (e.g. BIG RBI PEMERINTAHAN) or CSV name,kind,lat,lon")
     kinds: list[SiteKind] = Field(default_factory=lambda: ["kantor_camat", "kantor_lurah"])
-    fallback_balai: bool = Field(True, description="add a 'balai' site at the representative point of kelurahan without a site")
+    fallback_balai: bool = Field(True, description="add a 'balai' site at the representative point of kelurahan "
+                                                 "without a site")
     max_days_per_site: int = Field(5, ge=1)
 
 
 class RoadsConfig(_Strict):
+    """[roads]: where the road network comes from and where its graph is cached."""
+
     source: Literal["lines", "osm", "online", "graphml", "none"] = "none"
     path: Path | None = None
     cache: Path | None = None
@@ -79,12 +88,16 @@ class RoadsConfig(_Strict):
 
 
 class Depot(_Strict):
+    """A named point a unit starts and ends its day at."""
+
     name: str
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
 
 
 class UnitGroup(_Strict):
+    """[[units]]: a group of identical units (vans, motorbike teams, stationed operators)."""
+
     name: str = "Unit"
     count: int = Field(1, ge=1, le=200)
     depot: Depot
@@ -95,6 +108,8 @@ class UnitGroup(_Strict):
 
 
 class CalendarConfig(_Strict):
+    """[calendar]: the week to plan, working hours, breaks and holidays."""
+
     week_start: dt.date
     days: int = Field(5, ge=1, le=14, description="working days Mon-Fri from week_start (Saturday via 'saturday')")
     saturday: bool = False
@@ -143,6 +158,8 @@ class CalendarConfig(_Strict):
 
 
 class PlacementConfig(_Strict):
+    """[placement]: travel limits, turnout decay and class weights."""
+
     max_travel_min: int = Field(45, gt=0, description="longest trip a resident is asked to make to a session")
     weights: dict[str, float] = Field(default_factory=lambda: {"pemula": 3.0, "lansia": 2.0, "umum": 1.0})
     turnout_half_min: float = Field(30.0, gt=0, description="travel minutes at which turnout halves")
@@ -150,6 +167,8 @@ class PlacementConfig(_Strict):
 
 
 class BlangkoDelivery(_Strict):
+    """One expected delivery of blank cards."""
+
     date: dt.date
     count: int = Field(ge=0)
 
@@ -193,7 +212,8 @@ def shared_folder(start: Path | None = None) -> Path:
 
 def resolve_path(value: str | Path, base_dir: Path) -> Path:
     """The one rule for a path in a scenario file: ``${shared}`` expanded, ``~`` expanded, relative
-    paths against the scenario's folder."""
+    paths against the scenario's folder.
+    """
     text = str(value)
     if SHARED_TOKEN in text:
         text = text.replace(SHARED_TOKEN, str(shared_folder(base_dir)))
@@ -206,6 +226,8 @@ warnings.filterwarnings("ignore", message='Field name "register"', category=User
 
 
 class Scenario(_Strict):
+    """One planning scenario: everything a run needs, read from a TOML file."""
+
     name: str
     seed: int = 42
     time_budget_s: float = Field(30, gt=0)
@@ -237,6 +259,8 @@ class Scenario(_Strict):
 
 
 class Problem(BaseModel):
+    """One problem found in a scenario file: file, key and what was expected."""
+
     file: str
     key: str
     message: str

@@ -73,7 +73,7 @@ def write_schedule_csv(plan, path: str | Path) -> Path:
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    r"""Excel sheet names: at most 31 characters, none of []:*?/\, unique."""
     base = re.sub(r"[\[\]:*?/\\]", "-", str(name)).strip("'") or "Unit"
     base = base[:31]
     candidate, i = base, 2
@@ -85,6 +85,7 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 
 def gap_table(plan) -> pd.DataFrame:
+    """Gaps per kelurahan with Indonesian headers, for the workbook."""
     g = plan.gaps.copy()
     cols = {"kode_kel": "Kode kelurahan", "nama_kel": "Kelurahan", "kode_kec": "Kode kecamatan",
             "nama_kec": "Kecamatan", "pemula": "Pemilih pemula", "lansia": "Lansia", "umum": "Umum",

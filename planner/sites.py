@@ -44,7 +44,8 @@ _EXCLUDED_REMARKS = {
 }
 _NAME_KIND = [
     (re.compile(r"^kantor camat\b", re.I), "kantor_camat"),
-    (re.compile(r"^(kantor (kepala )?(desa|lurah|kelurahan|pekon|kampung)|(gedung )?balai (desa|pekon|kampung|kelurahan))\b",
+    (re.compile(r"^(kantor (kepala )?(desa|lurah|kelurahan|pekon|kampung)"
+                r"|(gedung )?balai (desa|pekon|kampung|kelurahan))\b",
                 re.I), "kantor_lurah"),
     (re.compile(r"^(sd|sdn|smp|smpn|sma|sman|smk|smkn|mi|mts|ma|man|sekolah)\b", re.I), "sekolah"),
 ]
@@ -150,7 +151,8 @@ def add_fallback_sites(sites: gpd.GeoDataFrame, kelurahan: gpd.GeoDataFrame, max
     out = out.reset_index(drop=True)
     out.attrs = dict(sites.attrs)
     if out["site_id"].duplicated().any():
-        raise InputError(f"duplicate site_id after adding balai sites: {out.loc[out.site_id.duplicated(), 'site_id'].tolist()}")
+        twice = out.loc[out.site_id.duplicated(), "site_id"].tolist()
+        raise InputError(f"duplicate site_id after adding balai sites: {twice}")
     return out
 
 

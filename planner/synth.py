@@ -105,15 +105,18 @@ class CitySize:
 
     @property
     def total_population(self) -> int:
+        """Residents of the generated area (urban or rural density per kelurahan)."""
         per_area = 3_400 if self.rural else 8_500
         return int(self.population if self.population is not None else per_area * self.kelurahan)
 
     @property
     def area_km2(self) -> float:
+        """Land area of the generated area."""
         return self.kelurahan * (self.km2_per_area or (13.5 if self.rural else 1.6))
 
     @property
     def n_road_nodes(self) -> int:
+        """Road junctions to generate."""
         return int(self.road_nodes or max(200, (8 if self.rural else 25) * self.kelurahan))
 
 
@@ -348,7 +351,7 @@ class _Density:
         return np.hypot(xy[:, 0], xy[:, 1]) < self.edge(np.arctan2(xy[:, 1], xy[:, 0]))
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """n points inside the outline, drawn from the mixture (rejection sampling)."""
+        """N points inside the outline, drawn from the mixture (rejection sampling)."""
         out = []
         have = 0
         town_p = self.towns[:, 3] / self.towns[:, 3].sum()
@@ -467,7 +470,7 @@ def _grow_regions(adjacency: sparse.coo_matrix, xy: np.ndarray, k: int, rng: np.
 
 
 # ---- codes and names ---------------------------------------------------------------------------
-def _codes_and_names(spec: CitySize, seeds, kec_of, kab_of, kec_xy, rng):
+def _codes_and_names(spec: CitySize, seeds, kec_of, kab_of, kec_xy, rng):  # noqa: C901  (one generator/solver loop read top to bottom; splitting it scatters its state)
     """Kemendagri-style codes (province 99) and plausible, fictional Indonesian names.
 
     Returns the kelurahan table (one row per cell, in cell order) and the kecamatan table (one

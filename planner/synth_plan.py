@@ -21,6 +21,7 @@ from planner.plan import Plan
 def fake_plan(areas, *, seed: int = 0, units: int = 3, days: int = 5, name: str = "Uji Bandar Lampung",
               week_start: dt.date = dt.date(2026, 11, 23), kel_names: dict | None = None,
               unit_names: list[str] | None = None, depot=None) -> Plan:
+    """A realistic Plan for tests and demos: gaps, sessions, routes and job ids as the stages make them."""
     rng = np.random.default_rng(seed)
     kel = areas.kelurahan.reset_index(drop=True)
     if kel_names:
@@ -83,7 +84,8 @@ def fake_plan(areas, *, seed: int = 0, units: int = 3, days: int = 5, name: str 
                 elif kind == "session":
                     i = chosen[ref]
                     lon, lat = sites.loc[i, "lon"], sites.loc[i, "lat"]
-                    sid, nm, kk, kc = sites.loc[i, "site_id"], sites.loc[i, "name"], kel.loc[i, "kode"], kel.loc[i, "kode_kec"]
+                    sid, nm = sites.loc[i, "site_id"], sites.loc[i, "name"]
+                    kk, kc = kel.loc[i, "kode"], kel.loc[i, "kode_kec"]
                     job = session_job_id(sid, 0, half=False)
                 else:
                     lon = pts.x[ref] + rng.normal(0, 0.002)
@@ -101,7 +103,7 @@ def fake_plan(areas, *, seed: int = 0, units: int = 3, days: int = 5, name: str 
                              "start": f"{date.isoformat()}T{arrival // 60:02d}:{arrival % 60:02d}",
                              "end": f"{date.isoformat()}T{(arrival + dur) // 60:02d}:{(arrival + dur) % 60:02d}",
                              "travel_min": travel, "travel_km": round(km, 2),
-                             "expected_recordings": 43.0 if kind == "session" else (1.0 if kind == "home_visit" else 0.0)})
+                             "expected_recordings": {"session": 43.0, "home_visit": 1.0}.get(kind, 0.0)})
                 clock, here, stop = arrival + dur, (lon, lat), stop + 1
     schedule = pd.DataFrame(rows)
     left = sessions.iloc[used:]

@@ -144,7 +144,7 @@ def _points_in(kelurahan: gpd.GeoDataFrame, codes: np.ndarray,
     return lon, lat
 
 
-def make_register(kelurahan: gpd.GeoDataFrame, residents: pd.Series, seed: int, as_of: dt.date,
+def make_register(kelurahan: gpd.GeoDataFrame, residents: pd.Series, seed: int, as_of: dt.date,  # noqa: C901
                   election_date: dt.date | None = None, styles: dict | None = None) -> pd.DataFrame:
     """A register of unrecorded residents with messy addresses and TRUTH columns.
 
@@ -384,7 +384,7 @@ def _population_weights(kel, population_csv: Path, vintage: str | None) -> tuple
     counts = pd.to_numeric(table[value].astype(str).str.replace(r"[.,\s](?=\d{3}\b)", "", regex=True),
                            errors="coerce")
     kec_codes = kel["kode_kec"].astype(str)
-    for level, width in (("kecamatan", 8), ("kab/kota", 5)):
+    for width in (8, 5):  # kecamatan, then kab/kota codes
         ours = kec_codes.str[:width]
         rows = codes.str.len() == width
         if rows.any() and set(ours) <= set(codes[rows]):

@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from conftest import BL_KELURAHAN
 from planner import demand
 from planner.areas import load_areas
 from planner.geocode import geocode
 from planner.synth_register import make_register
+
+from conftest import BL_KELURAHAN
 
 AS_OF = dt.date(2026, 11, 23)
 ELECTION = dt.date(2027, 2, 14)

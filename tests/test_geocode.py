@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import BL_KELURAHAN, GAZETTEER, GEO, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA
-from planner.areas import load_areas
 from planner import geocode as geocoding
+from planner.areas import load_areas
 from planner.geocode import Gazetteer, geocode, name_key, reduce_address
 from planner.synth_register import STYLES, make_register
+
+from conftest import BL_KELURAHAN, GAZETTEER, GEO, LAMPUNG_KECAMATAN, LAMPUNG_KELDESA
 
 TRUTH = ["true_kode_kel", "true_kode_kec", "style", "true_names_kel", "true_names_kec"]
 AS_OF = dt.date(2026, 11, 23)
@@ -179,7 +180,8 @@ def test_duplicate_names_need_their_kecamatan(province, prov_gaz):
     assert alone["status"] == "ambiguous" and alone["candidates"].count("Sidodadi") == len(sidodadi)
     for _, desa in sidodadi.head(4).iterrows():
         row = one(province, prov_gaz, kelurahan="Sidodadi", kecamatan=desa["nama_kec"])
-        expected_kel = desa["kode"] if (kel[kel["nama_kec"] == desa["nama_kec"]]["nama"] == "Sidodadi").sum() == 1 else ""
+        unique = (kel[kel["nama_kec"] == desa["nama_kec"]]["nama"] == "Sidodadi").sum() == 1
+        expected_kel = desa["kode"] if unique else ""
         if expected_kel:
             assert row["kode_kel"] == expected_kel, row["reason"]
     # a kelurahan named with a kecamatan it is not in is not matched to that kelurahan
@@ -258,7 +260,8 @@ def fictional_areas():
 
     from planner.areas import AreaSet
 
-    names = {"99.71.01": ["Sukamaju", "Tanjung Mulya", "Way Contoh"], "99.71.02": ["Sukamaju", "Bumi Asri II", "Kotabaru Indah"]}
+    names = {"99.71.01": ["Sukamaju", "Tanjung Mulya", "Way Contoh"],
+             "99.71.02": ["Sukamaju", "Bumi Asri II", "Kotabaru Indah"]}
     kec_names = {"99.71.01": "Contoh Utara", "99.71.02": "Teluk Contoh"}
     rows = []
     for k, (kec, kels) in enumerate(names.items()):

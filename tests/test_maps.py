@@ -9,10 +9,11 @@ import re
 import geopandas as gpd
 import pytest
 
-from conftest import BL_KECAMATAN, BL_KELURAHAN
 from planner import maps
 from planner.areas import load_areas
 from planner.synth_plan import fake_plan
+
+from conftest import BL_KECAMATAN, BL_KELURAHAN
 
 XSS_KEL = "<img src=x onerror=\"window.__xss_kel=1\">"
 XSS_KEC = "</script><script>window.__xss_kec=1</script>"
@@ -24,7 +25,7 @@ JINJA_RUN = "{{ cycler.__init__.__globals__.os.mkdir('JINJA_RAN') }}"
 
 
 def _unescaped_json(text: str) -> str:
-    """folium writes strings with <, > and & as \\u escapes; undo that to look for the markup."""
+    r"""Folium writes strings with <, > and & as \u escapes; undo that to look for the markup."""
     return text.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
 
 
@@ -281,7 +282,7 @@ def test_jinja_names_show_literally_in_the_browser(written, artifacts):
 
 # ---- personal data ----------------------------------------------------------------------------
 def _shared_text(folder) -> str:
-    """Every byte of every file under folder as text, xlsx unzipped, JSON \\u escapes undone."""
+    r"""Every byte of every file under folder as text, xlsx unzipped, JSON \u escapes undone."""
     import zipfile
 
     parts = []

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from planner import outputs, sheets
+from planner import outputs
 from planner.errors import InputError
 from planner.pipeline import run_demo
 
@@ -131,7 +131,8 @@ def test_named_sheets_follow_the_register_state_over_two_weeks(tmp_path):
     stops = week2.plan.schedule[week2.plan.schedule["job_kind"] == "home_visit"]
     assert len(stops)
     by_row = advanced.set_index("row")
-    text = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "s2" / "private" / "lembar-harian-nama").glob("*.html"))
+    named = tmp_path / "s2" / "private" / "lembar-harian-nama"
+    text = "".join(p.read_text(encoding="utf-8") for p in named.glob("*.html"))
     for job, kel in zip(stops["job_id"], stops["kode_kel"]):
         person = by_row.loc[int(job[4:])]
         assert person["state"] == "unrecorded" and person["kode_kel"] == kel

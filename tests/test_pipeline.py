@@ -56,8 +56,9 @@ def test_demo_is_deterministic(demo_out, tmp_path):
 
 @pytest.mark.browser
 def test_demo_map_opens_without_javascript_errors(demo_out, artifacts):
-    from browser import Browser
     from test_maps import _cdn, _real_errors
+
+    from browser import Browser
 
     with Browser(serve=_cdn()) as b:
         b.open((demo_out / "map.html").resolve().as_uri())

@@ -13,9 +13,10 @@ import pytest
 
 from planner.network import travel_matrix
 from planner.placement import CLASSES, place, place_from_scenario, turnout
-from benchmarks.pmedian_model import solve_pmedian
 from planner.sites import add_fallback_sites, load_sites
 from tests.conftest import BENCH, BL_KELURAHAN, BL_POPULATION, GOV_OFFICES, REPO
+
+from benchmarks.pmedian_model import solve_pmedian
 
 SCENARIO = REPO / "scenarios" / "bandar-lampung.toml"
 WEEK = [dt.date(2026, 11, 23) + dt.timedelta(days=k) for k in range(5)]
@@ -110,7 +111,8 @@ def test_halving_the_budget_keeps_first_time_voters(gaps, sites, matrix):
 
 def test_solver_without_a_plan_falls_back_to_a_greedy_fill(gaps, sites, matrix, monkeypatch):
     """#14.2: HiGHS stopping at its time limit before any incumbent gave a RuntimeError; now a
-    greedy fill answers, keeps every invariant, stays close to the optimum and says it was cut."""
+    greedy fill answers, keeps every invariant, stays close to the optimum and says it was cut.
+    """
     from planner import placement
 
     best = place(gaps, sites, matrix, unit_days=60, capacity_per_day=50, working_dates=WEEK)
@@ -246,7 +248,8 @@ def test_pmedian_orlib_pmed1_optimum():
 
 def test_pmedian_benders_branches_and_matches_brute_force(monkeypatch):
     """Random clustered instances (non-square, weighted, p = 1-4): the branch-and-cut proves the
-    brute-force optimum, and some of them need the tree (a node with a fixed site)."""
+    brute-force optimum, and some of them need the tree (a node with a fixed site).
+    """
     from benchmarks import pmedian_model as pmedian
 
     branched = []

@@ -119,7 +119,8 @@ def test_unusable_files_raise_clear_errors(tmp_path):
 
 def test_very_long_line_is_refused_while_streaming(tmp_path):
     """A 64 MB line (stand-in for the 1 GB case: the check streams 16 MiB chunks, memory does not grow
-    with the line) is refused with the line number, before pandas tries to hold it."""
+    with the line) is refused with the line number, before pandas tries to hold it.
+    """
     path = tmp_path / "long.csv"
     with open(path, "wb") as handle:
         handle.write(b"nik,alamat\n1871014508990003,Jl. A\n1871014508990003,")

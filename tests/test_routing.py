@@ -1,5 +1,6 @@
 """Weekly routes on the real Bandar Lampung scenario (kantor camat sites, real kelurahan), with an
-independent re-check of every time window, duration, break, holiday and depot in the output."""
+independent re-check of every time window, duration, break, holiday and depot in the output.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def test_week_schedule_passes_the_independent_check(city):
     assert (paused.size() == 2).any()
     # ... and expects fewer recordings than a full day: only its working minutes count
     per_day = sessions.set_index("site_id")["exp_total"] / sessions.set_index("site_id")["session_days"]
-    for (_, job_id), parts in paused:
+    for _, parts in paused:
         if len(parts) == 2:
             worked = (_minutes(parts["end"]) - _minutes(parts["start"])).sum()
             site = parts["site_id"].iloc[0]
@@ -120,7 +121,8 @@ def test_checker_catches_broken_schedules(city):
     holiday = good.copy()
     first_day = holiday["date"] == holiday["date"].min()
     for col in ("date", "arrival", "start", "end"):
-        holiday.loc[first_day, col] = holiday.loc[first_day, col].str.replace(holiday["date"].min(), WEDNESDAY.isoformat())
+        moved = holiday.loc[first_day, col].str.replace(holiday["date"].min(), WEDNESDAY.isoformat())
+        holiday.loc[first_day, col] = moved
     assert any("non-working day" in p for p in problems(holiday))
     prayer = good.copy()
     fri = prayer.index[(prayer["date"] == FRIDAY.isoformat()) & (prayer["job_kind"] == "session")][0]

@@ -8,12 +8,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import BL_KECAMATAN, BL_KELURAHAN
 from planner import fmt, sheets
-from planner.contracts import SCHEDULE_COLUMNS
 from planner.areas import load_areas
+from planner.contracts import SCHEDULE_COLUMNS
 from planner.plan import Plan
 from planner.synth_plan import fake_plan
+
+from conftest import BL_KECAMATAN, BL_KELURAHAN
 
 
 @pytest.fixture(scope="module")

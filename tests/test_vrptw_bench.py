@@ -7,9 +7,10 @@ from functools import partial
 
 import pytest
 
+from tests.conftest import BENCH
+
 from benchmarks import vrptw
 from benchmarks.vrptw_portfolio import VRPTW_PORTFOLIO, run_portfolio
-from tests.conftest import BENCH
 
 R101 = BENCH / "solomon" / "instances" / "R101.txt"
 

@@ -11,5 +11,5 @@ from planner.geocode.names import name_key, reduce_address
 from planner.geocode.report import BUCKETS, buckets, fit_warnings, summary, write_outputs
 from planner.geocode.resolver import Match, Resolver
 
-__all__ = ["BUCKETS", "STEPS", "Gazetteer", "Match", "Resolver", "buckets", "fit_warnings", "geocode", "name_key", "reduce_address",
-           "summary", "write_outputs"]
+__all__ = ["BUCKETS", "STEPS", "Gazetteer", "Match", "Resolver", "buckets", "fit_warnings", "geocode", "name_key",
+           "reduce_address", "summary", "write_outputs"]

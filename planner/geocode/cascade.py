@@ -251,7 +251,8 @@ def doubt_foreign_rows(ctx: Context, rows: Rows) -> None:
     names a kab/kota or kecamatan the area set does not have, the resident most likely lives there,
     so the row becomes ``ambiguous`` with both facts in the reason. In a register whose NIKs mostly
     come from elsewhere (over `FOREIGN_SHARE`: the list belongs to another kab/kota) a name match
-    with such a NIK is doubted even when the address names nothing else. A NIK from elsewhere alone stays a match (people move; ``nik_kec_mismatch`` says so).
+    with such a NIK is doubted even when the address names nothing else. A NIK from elsewhere alone
+    stays a match (people move; ``nik_kec_mismatch`` says so).
     """
     kab_codes = {str(k)[:5] for k in ctx.areas.kecamatan["kode"]}
     nik_kab = np.array([k[:5] for k in ctx.nik_kec], dtype=object)

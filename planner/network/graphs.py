@@ -309,7 +309,7 @@ def _finish_osm(G: nx.MultiDiGraph, source: str) -> nx.MultiDiGraph:
 
 
 def _first(value):
-    """osmnx keeps a list where simplification merged ways of several classes: use the first."""
+    """Osmnx keeps a list where simplification merged ways of several classes: use the first."""
     return value[0] if isinstance(value, list) else value
 
 

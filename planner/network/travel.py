@@ -36,7 +36,8 @@ def _as_points(points, what: str) -> gpd.GeoDataFrame:
     points = points.to_crs(4326)
     bad = points.geometry.isna() | points.geometry.is_empty | (points.geom_type != "Point")
     if bad.any():
-        raise NetworkError(f"{what}: {int(bad.sum())} rows are not points (ids {points.loc[bad, 'id'].head(5).tolist()})")
+        ids = points.loc[bad, "id"].head(5).tolist()
+        raise NetworkError(f"{what}: {int(bad.sum())} rows are not points (ids {ids})")
     ids = points["id"].astype(str)
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
@@ -83,7 +84,7 @@ class _Router:
     metres: np.ndarray
 
 
-_ROUTERS: "weakref.WeakKeyDictionary[nx.MultiDiGraph, dict]" = weakref.WeakKeyDictionary()
+_ROUTERS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict] = weakref.WeakKeyDictionary()
 
 
 def clear_cache() -> None:
@@ -105,9 +106,10 @@ def _router(G: nx.MultiDiGraph, vehicle: str | None) -> _Router:
     nodes = np.array(list(G.nodes))
     index = {n: i for i, n in enumerate(nodes)}
     rows = []
-    for u, v, k, d in G.edges(keys=True, data=True):
+    for u, v, _, d in G.edges(keys=True, data=True):
         if attr not in d:
-            raise NetworkError(f"graph edges lack '{attr}'; build graphs with planner.network or call add_vehicle_speeds")
+            raise NetworkError(f"graph edges lack '{attr}'; build graphs with planner.network or call "
+                               "add_vehicle_speeds")
         t = float(d[attr])
         if not math.isfinite(t):
             continue
@@ -329,7 +331,8 @@ def _virtual_edges(router: _Router, snapped: pd.DataFrame, offroad_kph: float):
 
     def add(src, dst, sec, met):
         ok = np.isfinite(sec)  # 0 x inf (point at the end of a road it may not use) is NaN: dropped
-        us.append(src[ok]); vs.append(dst[ok]); ts.append(sec[ok]); ms.append(met[ok])
+        for out, values in ((us, src), (vs, dst), (ts, sec), (ms, met)):
+            out.append(values[ok])
 
     with np.errstate(invalid="ignore"):
         add(p, b, (1 - f) * fwd + off_s, (1 - f) * L + off_m)   # point -> b along the road

@@ -27,9 +27,8 @@ def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.D
     `home_visit_minutes` long; no session or home visit overlapping the Friday break; each job once.
     With `matrix_fn` (as for `route`), every hop's `travel_min` is recomputed from the coordinates.
     """
-    problems: list[str] = []
     if schedule is None or len(schedule) == 0:
-        return problems
+        return []
     missing = [c for c in SCHEDULE_COLUMNS if c not in schedule.columns]
     if missing:
         return [f"schedule lacks columns {missing}"]
@@ -37,78 +36,10 @@ def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.D
     for col in ("arrival", "start", "end"):
         s[col] = pd.to_datetime(s[col], format="%Y-%m-%dT%H:%M")
     s["day"] = pd.to_datetime(s["date"]).dt.date
-    working = set(calendar.working_dates())
-    day_start, day_end = hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(calendar.day_end)
-    fbreak = friday_break(calendar)
-    depots = {}
-    if units is not None:
-        for name, group in unit_names(units):
-            depots[name] = (group.depot.lon, group.depot.lat)
-    site_by_id = None if sites is None else sites.set_index(sites["site_id"].astype(str))
-
-    def minute(ts) -> int:
-        return ts.hour * 60 + ts.minute
-
+    rules = _Rules(calendar, sites, units, travel_reserve_min)
     for (unit, day), g in s.sort_values("stop").groupby(["unit", "day"], sort=True):
-        where = f"{unit} {day}"
-        if day not in working:
-            problems.append(f"{where}: stops on a non-working day (holiday, weekend or outside the horizon)")
-        if (g["start"].dt.date != day).any() or (g["end"].dt.date != day).any():
-            problems.append(f"{where}: times on another date than the row's date")
-        first, last = g.iloc[0], g.iloc[-1]
-        if first["job_kind"] != "depot" or last["job_kind"] != "depot" or len(g) < 3:
-            problems.append(f"{where}: route must start and end with a depot row around at least one job")
-        elif (first["lon"], first["lat"]) != (last["lon"], last["lat"]):
-            problems.append(f"{where}: starts and ends at different depots")
-        elif unit in depots and not np.allclose((first["lon"], first["lat"]), depots[unit]):
-            problems.append(f"{where}: depot {first['lon']},{first['lat']} is not the unit's depot {depots[unit]}")
-        if minute(first["start"]) < day_start:
-            problems.append(f"{where}: leaves the depot at {first['start']:%H:%M} before {calendar.day_start}")
-        if minute(last["arrival"]) > day_end:
-            problems.append(f"{where}: back at the depot at {last['arrival']:%H:%M} after {calendar.day_end}")
-        prev = None
-        for _, row in g.iterrows():
-            if row["start"] < row["arrival"] or row["end"] < row["start"]:
-                problems.append(f"{where} stop {row['stop']}: arrival <= start <= end violated")
-            if prev is not None and row["arrival"] < prev["end"] + pd.Timedelta(minutes=float(row["travel_min"])):
-                problems.append(f"{where} stop {row['stop']}: arrives before the previous stop ends plus travel")
-            prev = row
-            if row["job_kind"] == "depot":
-                continue
-            if fbreak is not None and day.weekday() == 4:
-                if minute(row["start"]) < fbreak[1] and minute(row["end"]) > fbreak[0]:
-                    problems.append(f"{where} stop {row['stop']}: {row['job_kind']} overlaps the Friday break")
-            if row["job_kind"] == "home_visit":
-                if (row["end"] - row["start"]) != pd.Timedelta(minutes=calendar.home_visit_minutes):
-                    problems.append(f"{where} stop {row['stop']}: home visit is not {calendar.home_visit_minutes} min")
-            elif row["job_kind"] == "session" and site_by_id is not None:
-                site = site_by_id.loc[str(row["site_id"])] if str(row["site_id"]) in site_by_id.index else None
-                if site is None:
-                    problems.append(f"{where} stop {row['stop']}: unknown site {row['site_id']}")
-                    continue
-                if str(day.weekday()) not in str(site["open_days"]):
-                    problems.append(f"{where} stop {row['stop']}: site {row['site_id']} closed on that weekday")
-                if (minute(row["start"]) < hhmm_to_minutes(site["open_from"])
-                        or minute(row["end"]) > hhmm_to_minutes(site["open_to"])):
-                    problems.append(f"{where} stop {row['stop']}: session outside the site's hours "
-                                    f"{site['open_from']}-{site['open_to']}")
-        if site_by_id is None:
-            continue
-        for job_id, rows in g[g["job_kind"] == "session"].groupby("job_id"):
-            site = site_by_id.loc[str(rows["site_id"].iloc[0])] if str(rows["site_id"].iloc[0]) in site_by_id.index else None
-            if site is None:
-                continue
-            length = session_minutes(calendar, site["open_from"], site["open_to"], travel_reserve_min)
-            work = int(((rows["end"] - rows["start"]).dt.total_seconds() // 60).sum())
-            if len(rows) == 2 and fbreak is not None and calendar.session == "full":
-                a, b = rows.iloc[0], rows.iloc[1]
-                if minute(a["end"]) != fbreak[0] or minute(b["start"]) != fbreak[1] or b["stop"] != a["stop"] + 1:
-                    problems.append(f"{where} {job_id}: a session in two parts must pause exactly for the break")
-                length -= fbreak[1] - fbreak[0]
-            elif len(rows) != 1:
-                problems.append(f"{where} {job_id}: session in {len(rows)} parts")
-            if work != length:
-                problems.append(f"{where} {job_id}: session works {work} min, expected {length}")
+        rules.unit_day(str(unit), day, g)
+    problems = rules.problems
     if matrix_fn is not None:
         problems += _check_travel(s, matrix_fn)
     jobs = s[s["job_kind"] != "depot"].groupby("job_id")[["unit", "day"]].nunique()
@@ -116,6 +47,107 @@ def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.D
     if twice:
         problems.append(f"jobs scheduled more than once: {twice[:5]}")
     return problems
+
+
+def _minute(ts) -> int:
+    return ts.hour * 60 + ts.minute
+
+
+class _Rules:
+    """The calendar, depots and sites a schedule is checked against; problems collect here."""
+
+    def __init__(self, calendar: CalendarConfig, sites, units, travel_reserve_min: int):
+        self.calendar = calendar
+        self.working = set(calendar.working_dates())
+        self.day_start, self.day_end = hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(calendar.day_end)
+        self.fbreak = friday_break(calendar)
+        self.depots = {name: (g.depot.lon, g.depot.lat) for name, g in unit_names(units)} if units else {}
+        self.sites = None if sites is None else sites.set_index(sites["site_id"].astype(str))
+        self.travel_reserve_min = travel_reserve_min
+        self.problems: list[str] = []
+
+    def site(self, site_id):
+        """The site's row, or None when unknown."""
+        site_id = str(site_id)
+        return self.sites.loc[site_id] if site_id in self.sites.index else None
+
+    def unit_day(self, unit: str, day, g: pd.DataFrame) -> None:
+        """One unit's day: date, depot frame, forward times, each stop, session lengths."""
+        where = f"{unit} {day}"
+        if day not in self.working:
+            self.problems.append(f"{where}: stops on a non-working day (holiday, weekend or outside the horizon)")
+        if (g["start"].dt.date != day).any() or (g["end"].dt.date != day).any():
+            self.problems.append(f"{where}: times on another date than the row's date")
+        self.depot_frame(where, unit, g)
+        prev = None
+        for _, row in g.iterrows():
+            if row["start"] < row["arrival"] or row["end"] < row["start"]:
+                self.problems.append(f"{where} stop {row['stop']}: arrival <= start <= end violated")
+            if prev is not None and row["arrival"] < prev["end"] + pd.Timedelta(minutes=float(row["travel_min"])):
+                self.problems.append(f"{where} stop {row['stop']}: arrives before the previous stop ends plus travel")
+            prev = row
+            if row["job_kind"] != "depot":
+                self.stop(f"{where} stop {row['stop']}", day, row)
+        if self.sites is not None:
+            for job_id, rows in g[g["job_kind"] == "session"].groupby("job_id"):
+                self.session_length(f"{where} {job_id}", rows)
+
+    def depot_frame(self, where: str, unit: str, g: pd.DataFrame) -> None:
+        """The day starts and ends at the unit's depot, inside the working hours."""
+        first, last = g.iloc[0], g.iloc[-1]
+        if first["job_kind"] != "depot" or last["job_kind"] != "depot" or len(g) < 3:
+            self.problems.append(f"{where}: route must start and end with a depot row around at least one job")
+        elif (first["lon"], first["lat"]) != (last["lon"], last["lat"]):
+            self.problems.append(f"{where}: starts and ends at different depots")
+        elif unit in self.depots and not np.allclose((first["lon"], first["lat"]), self.depots[unit]):
+            self.problems.append(f"{where}: depot {first['lon']},{first['lat']} is not the unit's depot "
+                                 f"{self.depots[unit]}")
+        if _minute(first["start"]) < self.day_start:
+            self.problems.append(f"{where}: leaves the depot at {first['start']:%H:%M} before "
+                                 f"{self.calendar.day_start}")
+        if _minute(last["arrival"]) > self.day_end:
+            self.problems.append(f"{where}: back at the depot at {last['arrival']:%H:%M} after "
+                                 f"{self.calendar.day_end}")
+
+    def stop(self, where: str, day, row) -> None:
+        """A session or home visit: the Friday break, a visit's length, the site's days and hours."""
+        fbreak = self.fbreak
+        if fbreak is not None and day.weekday() == 4:
+            if _minute(row["start"]) < fbreak[1] and _minute(row["end"]) > fbreak[0]:
+                self.problems.append(f"{where}: {row['job_kind']} overlaps the Friday break")
+        if row["job_kind"] == "home_visit":
+            if (row["end"] - row["start"]) != pd.Timedelta(minutes=self.calendar.home_visit_minutes):
+                self.problems.append(f"{where}: home visit is not {self.calendar.home_visit_minutes} min")
+            return
+        if row["job_kind"] != "session" or self.sites is None:
+            return
+        site = self.site(row["site_id"])
+        if site is None:
+            self.problems.append(f"{where}: unknown site {row['site_id']}")
+            return
+        if str(day.weekday()) not in str(site["open_days"]):
+            self.problems.append(f"{where}: site {row['site_id']} closed on that weekday")
+        if (_minute(row["start"]) < hhmm_to_minutes(site["open_from"])
+                or _minute(row["end"]) > hhmm_to_minutes(site["open_to"])):
+            self.problems.append(f"{where}: session outside the site's hours {site['open_from']}-{site['open_to']}")
+
+    def session_length(self, where: str, rows: pd.DataFrame) -> None:
+        """A session works exactly its length, in one part or two around the Friday break."""
+        site = self.site(rows["site_id"].iloc[0])
+        if site is None:
+            return
+        fbreak = self.fbreak
+        length = session_minutes(self.calendar, site["open_from"], site["open_to"], self.travel_reserve_min)
+        work = int(((rows["end"] - rows["start"]).dt.total_seconds() // 60).sum())
+        if len(rows) == 2 and fbreak is not None and self.calendar.session == "full":
+            a, b = rows.iloc[0], rows.iloc[1]
+            if _minute(a["end"]) != fbreak[0] or _minute(b["start"]) != fbreak[1] or b["stop"] != a["stop"] + 1:
+                self.problems.append(f"{where}: a session in two parts must pause exactly for the break")
+            length -= fbreak[1] - fbreak[0]
+        elif len(rows) != 1:
+            self.problems.append(f"{where}: session in {len(rows)} parts")
+        if work != length:
+            self.problems.append(f"{where}: session works {work} min, expected {length}")
 
 
 def _check_travel(s: pd.DataFrame, matrix_fn) -> list[str]:

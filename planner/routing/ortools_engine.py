@@ -47,6 +47,7 @@ class SearchConfig:
     extra: dict = field(default_factory=dict)
 
     def describe(self) -> str:
+        """One line for reports: first-solution strategy + metaheuristic (+ options)."""
         text = f"{self.first_solution} + {self.metaheuristic}"
         if self.neighbors_ratio < 1:
             text += f", LS neighbours {self.neighbors_ratio:g} (min {self.min_neighbors})"
@@ -178,7 +179,8 @@ def descent(problem: WeekProblem, config: str | SearchConfig, seconds: float) ->
     took = time.perf_counter() - started
     found = assignment is not None
     return {"config": config if isinstance(config, str) else config.describe(), "seconds": round(took, 2),
-            "objective": int(assignment.ObjectiveValue()) if found else None, "cut_by_time_limit": took >= 0.98 * seconds,
+            "objective": int(assignment.ObjectiveValue()) if found else None,
+            "cut_by_time_limit": took >= 0.98 * seconds,
             "routes": _extract(problem, assignment, manager, model, time_dim, n_dep) if found else None}
 
 

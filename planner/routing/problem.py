@@ -109,6 +109,7 @@ def session_minutes(calendar: CalendarConfig, open_from: str = "00:00", open_to:
 
 
 def friday_break(calendar: CalendarConfig) -> tuple[int, int] | None:
+    """Friday prayer break as (start, end) minutes of the day, or None."""
     if calendar.friday_break is None:
         return None
     return hhmm_to_minutes(calendar.friday_break[0]), hhmm_to_minutes(calendar.friday_break[1])
@@ -147,6 +148,7 @@ def _day_windows(date: dt.date, lo: int, hi: int, duration: int, pausable: bool,
 
 
 def unit_names(units: list[UnitGroup]) -> list[tuple[str, UnitGroup]]:
+    """One name per unit ("Van 1", "Van 2", ...) with its group, in scenario order."""
     names = []
     for group in units:
         for i in range(group.count):
@@ -275,6 +277,7 @@ class Points:
         self._index: dict[str, int] = {}
 
     def index_of(self, key: str, geom) -> int:
+        """Matrix index of a place, added on first use."""
         if key not in self._index:
             self._index[key] = len(self.ids)
             self.ids.append(key)
@@ -282,6 +285,7 @@ class Points:
         return self._index[key]
 
     def frame(self) -> gpd.GeoDataFrame:
+        """The places in index order, as travel_matrix points."""
         return gpd.GeoDataFrame({"id": self.ids}, geometry=self.geoms, crs="EPSG:4326")
 
 
@@ -293,7 +297,7 @@ def _first_start(windows, t: int) -> int | None:
 
 
 def _fits_alone(job: Job, veh: Vehicle, minutes: np.ndarray) -> bool:
-    """Can `veh` do this job as its only stop (start -> job -> end inside its shift)?"""
+    """Whether `veh` can do this job as its only stop (start -> job -> end inside its shift)."""
     base = veh.day * DAY
     out, back = int(minutes[veh.depot, job.point]), int(minutes[job.point, veh.end])
     start = _first_start([(a, b) for a, b in job.windows if base <= a < base + DAY], veh.shift_start + out)
