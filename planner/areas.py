@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -69,6 +70,10 @@ def _read(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
         frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types; the user needs the message, not the class
         raise AreaError([f"{what}: cannot read {path} as a polygon layer ({exc})"]) from exc
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns \
+            or frame.geometry.isna().all():
+        raise AreaError([f"{what}: {path} holds no geometry (a plain table?); give the polygons as GeoJSON, "
+                         "GeoPackage or Shapefile"])
     if frame.crs is None:
         minx, miny, maxx, maxy = frame.total_bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
@@ -135,6 +140,31 @@ def check_hierarchy(kelurahan: pd.DataFrame, kecamatan: pd.DataFrame | None = No
             problems.append(f"kelurahan: {len(orphans)} kecamatan code(s) missing from the kecamatan layer: "
                             f"{orphans[:8]}")
     return problems
+
+
+def overlap_warnings(kelurahan: gpd.GeoDataFrame, share: float = 0.01) -> list[str]:
+    """Kelurahan pairs whose polygons overlap by more than `share` of the smaller one.
+
+    Digitised boundaries touch and overlap by slivers; a real overlap means a point (a resident's
+    coordinates, a site) can fall in two kelurahan, and the first one wins silently.
+    """
+    metric = kelurahan.to_crs(kelurahan.estimate_utm_crs()) if len(kelurahan) else kelurahan
+    left, right = metric.sindex.query(metric.geometry, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return []
+    geoms = metric.geometry.values
+    common = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
+    bad = common > share * np.maximum(smaller, 1e-9)
+    if not bad.any():
+        return []
+    codes = kelurahan["kode"].astype(str).to_numpy()
+    examples = [f"{codes[a]} & {codes[b]} ({100 * c / m:.0f}%)"
+                for a, b, c, m in zip(left[bad][:5], right[bad][:5], common[bad][:5], smaller[bad][:5])]
+    return [f"{int(bad.sum())} pair(s) of kelurahan overlap by more than {100 * share:g}% of the smaller one, "
+            f"e.g. {', '.join(examples)}: a point there belongs to the first kelurahan found; fix the boundaries"]
 
 
 def derive_kecamatan(kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -227,7 +257,7 @@ def load_areas(
         out["nama_kec"] = out["kode_kec"].map(names)
     else:
         out["nama_kec"] = out["nama_kec"].fillna(out["kode_kec"].map(names))
-    warnings = []
+    warnings = overlap_warnings(out)
     empty_kec = sorted(set(kec["kode"]) - set(out["kode_kec"]))
     if empty_kec:
         warnings.append(f"{len(empty_kec)} kecamatan have no kelurahan polygon: {empty_kec[:8]}")

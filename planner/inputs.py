@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.areas import AreaSet, load_areas
-from planner.errors import InputError, MissingFileError, NetworkError
+from planner.errors import InputError, MissingFileError, NetworkError, PlannerError
 from planner.scenario import Scenario
 
 #: Hosts tried (a few seconds at most) before downloading roads from OpenStreetMap.
@@ -69,10 +69,8 @@ def scenario_graph(scenario: Scenario, areas: AreaSet, roads: gpd.GeoDataFrame |
         graph = network.graph_from_lines(roads)
     elif cfg.source == "lines":
         graph = network.graph_from_lines(_read_lines(source))
-    elif cfg.source == "osm":
-        graph = network.graph_from_osm_xml(source)
-    elif cfg.source == "graphml":
-        graph = network.load_graph(source)
+    elif cfg.source in ("osm", "graphml"):
+        graph = _read_graph_file(source, cfg.source)
     else:
         require_internet("roads.source = \"online\"")
         graph = network.graph_from_polygon(areas.bounds_polygon())
@@ -81,6 +79,24 @@ def scenario_graph(scenario: Scenario, areas: AreaSet, roads: gpd.GeoDataFrame |
         network.save_graph(graph, cache)
         _stamp_path(cache).write_text(json.dumps(stamp), encoding="utf-8")
     return graph
+
+
+def _read_graph_file(source: Path | None, kind: str):
+    """A graph from an OSM extract or a saved GraphML/GeoPackage graph, or one clear NetworkError."""
+    from planner import network
+
+    if source is None or not source.exists():
+        raise MissingFileError(source, f"roads file (roads.path, roads.source = \"{kind}\")")
+    read = network.graph_from_osm_xml if kind == "osm" else network.load_graph
+    try:
+        return read(source)
+    except PlannerError:
+        raise
+    except Exception as exc:  # XML, GDAL and key errors of many kinds: the file is not what it claims
+        expected = "an OpenStreetMap extract (.osm, .osm.bz2, .osm.pbf)" if kind == "osm" else \
+            "a graph saved by planner (.graphml or .gpkg)"
+        raise NetworkError(f"roads.path {source}: cannot read it as {expected} ({type(exc).__name__}: "
+                           f"{str(exc)[:200]})") from None
 
 
 def _stamp(source_kind: str, source: Path | None) -> dict:

@@ -97,8 +97,17 @@ class Plan:
             raise PlanFileError(f"plan file not found: {path}") from None
         except json.JSONDecodeError as exc:
             raise PlanFileError(f"{path} is not a plan file (invalid JSON: {exc})") from None
-        if data.get("format") != "planner-plan":
+        if not isinstance(data, dict) or data.get("format") != "planner-plan":
             raise PlanFileError(f"{path} is not a plan file written by planner")
+        try:
+            return cls._from_data(data, path)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)[:200]
+            raise PlanFileError(f"{path} is a damaged plan file ({what}); write it again with `planner plan`") \
+                from None
+
+    @classmethod
+    def _from_data(cls, data: dict, path: Path) -> Plan:
 
         def table(spec: dict) -> pd.DataFrame:
             frame = pd.DataFrame(spec["data"], columns=spec["columns"])

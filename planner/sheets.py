@@ -20,6 +20,7 @@ from planner.contracts import SCHEDULE_COLUMNS, row_of_visit, visit_of_job
 from planner.errors import InputError
 from planner.fmt import HARI, hari_tanggal
 from planner.plan import schedule_frames as plan_frames
+from planner.tables import write_csv, xlsx_text_cells
 
 KEGIATAN = {"depot": "Kantor (depo)", "session": "Sesi perekaman", "home_visit": "Kunjungan rumah"}
 
@@ -68,8 +69,7 @@ def write_schedule_csv(plan, path: str | Path) -> Path:
     out = s[SCHEDULE_COLUMNS].copy()
     out["date"] = s["day"].map(lambda d: d.isoformat())
     out["arrival"], out["start"], out["end"] = s["arrival_hm"], s["start_hm"], s["end_hm"]
-    out.to_csv(path, index=False)
-    return path
+    return write_csv(out, path)
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -129,6 +129,7 @@ def write_schedule_xlsx(plan, path: str | Path) -> Path:
         for name, frame in sheets:
             frame.to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
+            xlsx_text_cells(ws)  # names from input data stay text, never formulas
             ws.freeze_panes = "A2"
             for cell in ws[1]:
                 cell.font = Font(bold=True)

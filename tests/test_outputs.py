@@ -147,3 +147,45 @@ def test_named_sheets_follow_the_register_state_over_two_weeks(tmp_path):
     assert result.exit_code == 2 and "not the register this plan was made from" in " ".join(result.output.split())
     meta = json.loads((tmp_path / "minggu-2" / "plan.json").read_text(encoding="utf-8"))["meta"]
     assert meta["register"]["from_state"] is True
+
+
+HOSTILE = ["=HYPERLINK(\"http://x\",\"klik\")", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "+1+1", "\t=1"]
+
+
+def test_no_written_cell_is_a_live_formula(demo, tmp_path):
+    """#14.5: names from input data beginning like a formula are text in every CSV and XLSX written."""
+    import copy
+    import csv
+
+    import openpyxl
+
+    from planner.tables import looks_like_formula
+
+    hostile = copy.copy(demo)
+    plan = hostile.plan = copy.deepcopy(demo.plan)
+    for k, name in enumerate(HOSTILE):
+        plan.gaps.loc[k, "nama_kel"] = name
+        if k < len(plan.sessions):
+            plan.sessions.loc[k, "name"] = name
+    plan.schedule["name"] = plan.schedule["name"].where(plan.schedule.index % 2 == 0, HOSTILE[1])
+    plan.schedule["unit"] = plan.schedule["unit"].replace({plan.schedule["unit"].iloc[0]: "=1+1"})
+    out = tmp_path / "out"
+    outputs.write_outputs(hostile, out)
+    risky = ("=", "+", "-", "@", "\t", "\r")
+    found = set()
+    for path in out.rglob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    assert not (cell.startswith(risky) and looks_like_formula(cell.lstrip())), (path.name, cell)
+                    found |= {h for h in HOSTILE if cell == "'" + h}
+    for path in out.rglob("*.xlsx"):
+        book = openpyxl.load_workbook(path)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (path.name, sheet.title, cell.coordinate, cell.value)
+                    if isinstance(cell.value, str):
+                        assert not (cell.value.startswith(risky) and looks_like_formula(cell.value.lstrip()))
+                        found |= {h for h in HOSTILE if cell.value == "'" + h}
+    assert {HOSTILE[0], HOSTILE[1]} <= found  # the names are there, guarded, not dropped
