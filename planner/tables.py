@@ -118,7 +118,10 @@ def _read_csv(path: Path, what: str, free_text) -> tuple[pd.DataFrame, ReadRepor
     records = _records(lines, delimiter)
     if not records:
         raise InputError(f"{what} {path}: no header row found")
-    width = Counter(len(f) for _, f, _ in records if any(x.strip() for x in f)).most_common(1)[0][0]
+    widths = Counter(len(f) for _, f, _ in records if any(x.strip() for x in f))
+    if not widths:
+        raise InputError(f"{what} {path}: every line is empty; expected a header row and one row per line")
+    width = widths.most_common(1)[0][0]
     start = next(k for k, (_, f, _) in enumerate(records) if len(f) == width)
     if start:
         report.notes.append(f"{start} line(s) above the header skipped (a title?)")

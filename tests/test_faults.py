@@ -150,3 +150,14 @@ def test_every_planner_error_is_an_input_or_solver_error():
         cls = getattr(errors, name)
         if isinstance(cls, type) and issubclass(cls, PlannerError) and cls is not PlannerError:
             assert issubclass(cls, (errors.InputError, errors.SolverError)), name
+
+
+def test_a_list_of_empty_cells_is_explained(tmp_path):
+    """Found by tests/test_fuzz.py: a list whose every cell is empty gave an IndexError."""
+    from planner.errors import InputError
+    from planner.progress import read_list
+
+    path = tmp_path / "list.csv"
+    path.write_text('"";\r\n"";\r\n', encoding="utf-8")
+    with pytest.raises(InputError, match="every line is empty"):
+        read_list(path)
