@@ -38,7 +38,8 @@ def test_demo_writes_the_four_outputs(demo_out):
     assert plan.kpis["session_days_scheduled"] > 0
     assert set(plan.schedule.loc[plan.schedule.job_kind == "session", "site_id"]) <= set(plan.sessions.site_id)
     # every register row ended in exactly one bucket
-    assert sum(plan.meta["geocode"].values()) > 0
+    assert set(plan.meta["geocode"]) <= {"matched", "ambiguous", "unmatched", "invalid"}
+    assert sum(plan.meta["geocode"].values()) == plan.kpis["register_rows"] > 0
     # the plan reloads with its areas, which are the fictional city's
     areas = plan.load_areas()
     assert areas.kelurahan["kode"].str.startswith("99.").all()
@@ -83,6 +84,20 @@ def test_bandar_lampung_plan_on_real_boundaries(tmp_path):
     assert "kantor_camat" in kinds
     for name in ("map.html", "schedule.xlsx", "schedule.csv", "plan.json"):
         assert (out / name).exists()
+
+    # #16: the CLI is no second orchestrator: the public API writes the same plan.json, byte for byte
+    import planner
+
+    api = tmp_path / "api"
+    planner.write_outputs(planner.run(planner.load_scenario(REPO / "scenarios" / "bandar-lampung.toml")), api)
+
+    def without_timings(path):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["meta"].pop("timings")
+        return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+    assert plan.meta["routing"]["reproducible"]  # else the two searches could differ legitimately
+    assert without_timings(out / "plan.json") == without_timings(api / "plan.json")
 
 
 def test_home_visits_beyond_the_weeks_capacity_wait_with_a_reason():
