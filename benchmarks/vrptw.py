@@ -135,6 +135,37 @@ def solve(inst: Instance, config: str, time_limit_s: float) -> tuple[list[list[i
     return routes, seconds, cpu
 
 
+PYVRP_SEEDS = ("pyvrp-seed1", "pyvrp-seed2")  # `pyvrp`: two seeds side by side, best kept
+
+
+def solve_pyvrp(inst: Instance, config: str, time_limit_s: float) -> tuple[list[list[int]] | None, float, float]:
+    """Solve with PyVRP (the engine planner.routing.pyvrp_engine uses) from the seed in `config`'s name.
+
+    Same convention as `solve`: arcs in truncated tenths, service and windows scaled to tenths, the
+    file's fleet as the limit, distance only; wall-clock limit.
+    """
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    dist = inst.arc_tenths()
+    locations = [pyvrp.Location(x=float(x), y=float(y)) for x, y in inst.xy]
+    depot = pyvrp.Depot(location=0, tw_early=int(inst.ready[0]) * SCALE, tw_late=int(inst.due[0]) * SCALE)
+    clients = [pyvrp.Client(location=i, delivery=[int(inst.demand[i])], service_duration=int(inst.service[i]) * SCALE,
+                            tw_early=int(inst.ready[i]) * SCALE, tw_late=int(inst.due[i]) * SCALE)
+               for i in range(1, len(inst.demand))]
+    fleet = pyvrp.VehicleType(num_available=inst.n_vehicles, capacity=[inst.capacity],
+                              tw_early=int(inst.ready[0]) * SCALE, tw_late=int(inst.due[0]) * SCALE)
+    data = pyvrp.ProblemData(locations, clients, [depot], [fleet], [dist], [dist])
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = pyvrp.solve(data, stop=MaxRuntime(time_limit_s), seed=int(config.rsplit("seed", 1)[-1]),
+                         display=False, collect_stats=False)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if not result.best.is_feasible():
+        return None, seconds, cpu
+    routes = [[a.idx + 1 for a in route.schedule() if a.is_client()] for route in result.best.routes()]
+    return [r for r in routes if r], seconds, cpu
+
+
 def check_solution(inst: Instance, routes: list[list[int]]) -> tuple[float, list[str]]:
     """Independent re-check (no OR-Tools): total truncated distance and every violated rule."""
     problems, total = [], 0.0
@@ -235,17 +266,18 @@ def run(args) -> None:
     # instance); single configs: one process per instance, `--jobs` at a time, each timing itself.
     with (ProcessPoolExecutor(size, mp_context=spawn) as warm,
           ProcessPoolExecutor(args.jobs, mp_context=spawn) as single):
-        if "portfolio" in args.configs:
+        if {"portfolio", "pyvrp"} & set(args.configs):
             list(warm.map(_warm_up, range(size)))  # start the workers before any clock runs
         for limit in args.limits:
             insts = [read_instance(path) for path in instance_paths(args.set, args.instances)]
             for config in args.configs:
-                if config == "portfolio":
+                if config in ("portfolio", "pyvrp"):
+                    searches, fn = (VRPTW_PORTFOLIO, solve) if config == "portfolio" else (PYVRP_SEEDS, solve_pyvrp)
                     for inst in insts:
                         t0 = time.perf_counter()
-                        best, results = run_portfolio(partial(solve, inst), VRPTW_PORTFOLIO, limit,
+                        best, results = run_portfolio(partial(fn, inst), searches, limit,
                                                       partial(_score, inst), pool=warm, workers=size)
-                        routes = results[VRPTW_PORTFOLIO.index(best)][0]
+                        routes = results[searches.index(best)][0]
                         cpu = float(np.mean([r[2] for r in results]))
                         _record(args, bks, inst, config, limit, routes, time.perf_counter() - t0, cpu,
                                 winner=best, processes=size)
@@ -403,7 +435,7 @@ def main(argv=None) -> None:
     ap.add_argument("--report-only", action="store_true", help="rebuild RESULTS.md from raw records")
     args = ap.parse_args(argv)
     for c in args.configs:
-        if c not in SEARCH_CONFIGS and c != "portfolio":
+        if c not in SEARCH_CONFIGS and c not in ("portfolio", "pyvrp"):
             raise SystemExit(f"unknown config '{c}'; expected one of {sorted(SEARCH_CONFIGS)}")
     if args.report_only:
         report()

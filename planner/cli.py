@@ -79,13 +79,22 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML file")):
     raise typer.Exit(1)
 
 
-def _load(scenario: Path):
-    from planner.scenario import ScenarioError, load
+ENGINE_OPTION = typer.Option(None, "--engine", help="routing engine: ortools or pyvrp (default: the scenario's "
+                                                    "[routing] engine)")
+
+
+def _load(scenario: Path, engine: str | None = None):
+    from planner.scenario import RoutingConfig, ScenarioError, load
 
     try:
-        return load(scenario)
+        loaded = load(scenario)
     except ScenarioError as exc:
         fail(f"{scenario} cannot be used:\n{exc}")
+    if engine is not None:
+        if engine not in ("ortools", "pyvrp"):
+            fail(f"--engine {engine}: expected ortools or pyvrp")
+        loaded = loaded.model_copy(update={"routing": RoutingConfig(engine=engine)})
+    return loaded
 
 
 def _print_notes(notes) -> None:
@@ -255,6 +264,7 @@ def route(
     sessions: Path | None = typer.Option(None, "--sessions", help="sessions.csv written by `planner place` "
                                                                      "(default: run placement first)"),
     time_limit: float | None = typer.Option(None, "--time-limit", help="search seconds (default: scenario's)"),
+    engine: str | None = ENGINE_OPTION,
 ):
     """Weekly routes for the units; writes schedule.csv/.xlsx and unscheduled.csv."""
     from planner import sheets
@@ -262,7 +272,7 @@ def route(
     from planner.routing import check_schedule
     from planner.tables import read_table, write_csv
 
-    loaded = _load(scenario)
+    loaded = _load(scenario, engine)
     if time_limit is not None:
         loaded = loaded.model_copy(update={"time_budget_s": time_limit})
     given = None
@@ -374,6 +384,7 @@ def plan(
                                                        "after the last one in --state)"),
     keep_private: bool = typer.Option(False, "--keep-private", help="keep the old OUT/private/ files this run "
                                                                     "does not rewrite"),
+    engine: str | None = ENGINE_OPTION,
 ):
     """Run every stage for a scenario: map.html, schedule.xlsx/.csv, plan.json, plan.gpkg, day sheets.
 
@@ -382,7 +393,7 @@ def plan(
     from planner import outputs, progress
     from planner.pipeline import run
 
-    loaded = _load(scenario)
+    loaded = _load(scenario, engine)
     outputs.check_target(out)
     outputs.check_state_kept(out, state)
     previous = progress.read_state(state) if state is not None else None

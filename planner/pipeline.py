@@ -195,9 +195,11 @@ def _routing(r: Run, console, given) -> None:
         return network.travel_matrix(points, points, graph=graph, vehicle=vehicle)
 
     week_visits, later_visits = routing.weeks_home_visits(r.home_visits, r.scenario.units, r.scenario.calendar)
-    with _step(console, r.timings, "weekly routes (OR-Tools)"):
+    engine = {"ortools": "OR-Tools", "pyvrp": "PyVRP"}[r.scenario.routing.engine]
+    with _step(console, r.timings, f"weekly routes ({engine})"):
         r.routes = routing.route(r.placement.sessions, r.sites, week_visits, r.scenario.units, r.scenario.calendar,
-                                 matrix_fn, time_limit_s=r.scenario.time_budget_s, seed=r.scenario.seed)
+                                 matrix_fn, time_limit_s=r.scenario.time_budget_s, seed=r.scenario.seed,
+                                 engine=r.scenario.routing.engine)
     if len(later_visits):
         r.routes.unscheduled = pd.concat([r.routes.unscheduled, later_visits], ignore_index=True)
     if not r.routes.stats.get("reproducible", True):

@@ -166,6 +166,12 @@ class PlacementConfig(_Strict):
     travel_penalty: float = Field(0.001, ge=0)
 
 
+class RoutingConfig(_Strict):
+    """[routing]: which engine searches the week's routes (both honour the same rules)."""
+
+    engine: Literal["ortools", "pyvrp"] = Field("ortools", description="routing engine")
+
+
 class BlangkoDelivery(_Strict):
     """One expected delivery of blank cards."""
 
@@ -239,6 +245,7 @@ class Scenario(_Strict):
     units: list[UnitGroup] = Field(min_length=1)
     calendar: CalendarConfig
     placement: PlacementConfig = Field(default_factory=PlacementConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
     blangko: BlangkoConfig | None = None
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
     base_dir: Path = Field(Path("."), exclude=True)

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from planner.cli import app
 from planner.scenario import ScenarioError, load, validate_file
+from tests.conftest import SHARED
 
 REPO = Path(__file__).resolve().parents[1]
 BL = REPO / "scenarios" / "bandar-lampung.toml"
@@ -45,7 +46,7 @@ def test_load_raises_with_every_problem():
 
 def write(tmp_path, text):
     path = tmp_path / "s.toml"
-    base = BL.read_text().replace("../../shared", str(REPO.parent / "shared"))
+    base = BL.read_text().replace("${shared}", str(SHARED))
     path.write_text(base + text)
     return path
 
@@ -72,7 +73,7 @@ def test_calendar_saturday_and_holiday(tmp_path):
 
 def test_friday_break_must_end_after_start(tmp_path):
     text = BL.read_text().replace('friday_break = ["11:30", "13:00"]', 'friday_break = ["13:00", "11:30"]')
-    text = text.replace("../../shared", str(REPO.parent / "shared"))
+    text = text.replace("${shared}", str(SHARED))
     path = tmp_path / "s.toml"
     path.write_text(text)
     _, problems = validate_file(path)
@@ -95,3 +96,12 @@ def test_shared_token_follows_planner_shared(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ScenarioError, match="PLANNER_SHARED"):
         shared_folder(tmp_path)
+
+
+def test_routing_engine_setting_is_optional_and_checked(tmp_path):
+    """Old scenario files (no [routing]) keep working; a known engine is accepted, a typo named."""
+    assert load(BL).routing.engine == "ortools"
+    scenario, problems = validate_file(write(tmp_path, '\n[routing]\nengine = "pyvrp"\n'))
+    assert problems == [] and scenario.routing.engine == "pyvrp"
+    _, problems = validate_file(write(tmp_path, '\n[routing]\nengine = "vroom"\n'))
+    assert [p.key for p in problems] == ["routing.engine"]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from planner.contracts import SCHEDULE_COLUMNS, UNSCHEDULED_COLUMNS
 from planner.errors import InputError
-from planner.routing import ortools_engine
+from planner.routing import ortools_engine, pyvrp_engine
 from planner.routing.checker import check_schedule
 from planner.routing.home_visits import weeks_home_visits
 from planner.routing.ortools_engine import SEARCH_CONFIGS, WEEKLY_PORTFOLIO, SearchConfig, search_parameters
@@ -24,7 +24,7 @@ from planner.routing.render import Routes, render
 from planner.scenario import CalendarConfig, UnitGroup
 
 #: name -> solve(problem, time_limit_s, *, config, workers, progress) -> Solution
-ENGINES = {"ortools": ortools_engine.solve}
+ENGINES = {"ortools": ortools_engine.solve, "pyvrp": pyvrp_engine.solve}
 
 __all__ = ["DAY", "ENGINES", "SCHEDULE_COLUMNS", "SEARCH_CONFIGS", "SESSION_PENALTY", "UNSCHEDULED_COLUMNS",
            "VISIT_PENALTY", "WEEKLY_PORTFOLIO", "Routes", "SearchConfig", "WeekProblem", "build_week",

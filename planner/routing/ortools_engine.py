@@ -147,6 +147,10 @@ def _build_model(problem: WeekProblem):
                 cumul.RemoveInterval(b + 1, c - 1)
         model.AddDisjunction([index], job.penalty)
         model.VehicleVar(index).SetValues([-1] + sorted(set(job.vehicles)))
+    # a home-visit team does at most its capacity_per_day visits on each day
+    visits = model.RegisterUnaryTransitVector([0] * n_dep + [int(j.kind == "home_visit") for j in jobs])
+    model.AddDimensionWithVehicleCapacity(
+        visits, 0, [int(v.group.capacity_per_day) if v.group.home_visits else 0 for v in vehicles], True, "Visits")
     for v, veh in enumerate(vehicles):
         for index in (model.Start(v), model.End(v)):
             time_dim.CumulVar(index).SetRange(veh.shift_start, veh.shift_end)
