@@ -161,3 +161,18 @@ def test_a_list_of_empty_cells_is_explained(tmp_path):
     path.write_text('"";\r\n"";\r\n', encoding="utf-8")
     with pytest.raises(InputError, match="every line is empty"):
         read_list(path)
+
+
+def test_a_depot_far_from_every_area_is_refused(tmp_path):
+    """#14.9: a depot 100+ km off (lat without its minus sign) planned nothing and said 'unserved 0'."""
+    from tests.conftest import SHARED
+
+    text = SCENARIO.read_text().replace("${shared}", str(SHARED)).replace("lat = -5.4295736", "lat = 5.4295736")
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code != 0 and "2 problem(s)" in result.output  # both units share the depot
+    assert "units.0.depot" in result.output and "units.1.depot" in result.output
+    result = CliRunner().invoke(app, ["plan", str(path), "--out", str(tmp_path / "out")])
+    assert "km from the nearest kelurahan" in one_line_error(result)
+    assert not (tmp_path / "out").exists()

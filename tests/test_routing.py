@@ -206,6 +206,15 @@ def test_same_inputs_same_plan(city):
     pd.testing.assert_frame_equal(routes.unscheduled, again.unscheduled)
 
 
+def test_a_cut_search_says_so_and_still_keeps_every_rule(city):
+    """#14.9: a tiny budget gives a plan that may differ run to run: the stats (and plan.json) say so."""
+    scenario, calendar, sites, sessions, visits, routes = city
+    rushed = routing.route(sessions, sites, visits, scenario.units, calendar, straight_line, time_limit_s=0.2, seed=1)
+    assert rushed.stats["cut"] and not rushed.stats["reproducible"]
+    assert "time budget" in rushed.stats["reproducible_why"]
+    assert routing.check_schedule(rushed.schedule, calendar, sites, units=scenario.units) == []
+
+
 def test_priority_decides_what_fits_and_empty_week_is_explained(city):
     scenario, calendar, sites, sessions, visits, routes = city
     one_day = calendar.model_copy(update={"days": 1, "saturday": False, "holidays": []})
