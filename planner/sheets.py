@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.contracts import SCHEDULE_COLUMNS, row_of_visit, visit_of_job
+from planner.contracts import SCHEDULE_COLUMNS, UNSCHEDULED_COLUMNS, UNSERVED_COLUMNS, row_of_visit, visit_of_job
 from planner.errors import InputError
 from planner.fmt import HARI, hari_tanggal
 from planner.plan import schedule_frames as plan_frames
@@ -111,19 +111,13 @@ def write_schedule_xlsx(plan, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     table = schedule_table(plan)
-    kpis = pd.DataFrame({"Ukuran": list((plan.kpis or {}).keys()), "Nilai": list((plan.kpis or {}).values())})
-    head = pd.DataFrame({"Ukuran": ["Rencana", "Minggu mulai"], "Nilai": [plan.name, hari_tanggal(plan.week_start)]})
-    sheets: list[tuple[str, pd.DataFrame]] = [("Ringkasan", pd.concat([head, kpis], ignore_index=True))]
+    sheets: list[tuple[str, pd.DataFrame]] = [("Ringkasan", summary_table(plan))]
     used = {"ringkasan", "kesenjangan", "tidak terjadwal", "tidak terlayani"}
     for unit, frame in table.groupby("Unit", sort=False):
         sheets.append((_sheet_name(unit, used), frame.drop(columns="Unit")))
     sheets.append(("Kesenjangan", gap_table(plan)))
-    unscheduled = plan.unscheduled if len(plan.unscheduled) else pd.DataFrame(
-        columns=["job_id", "job_kind", "site_id", "kode_kel", "reason"])
-    sheets.append(("Tidak terjadwal", unscheduled))
-    unserved = plan.unserved if len(plan.unserved) else pd.DataFrame(
-        columns=["kode_kel", "kode_kec", "klass", "residents", "reason"])
-    sheets.append(("Tidak terlayani", unserved))
+    sheets.append(("Tidak terjadwal", _readable(plan, plan.unscheduled, UNSCHEDULED_COLUMNS)))
+    sheets.append(("Tidak terlayani", _readable(plan, plan.unserved, UNSERVED_COLUMNS)))
 
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets:
@@ -148,7 +142,60 @@ def write_schedule_xlsx(plan, path: str | Path) -> Path:
                         cell.number_format = "HH:MM"
             if len(frame):
                 ws.auto_filter.ref = ws.dimensions
+            _print_setup(ws)
     return path
+
+
+#: KPI keys of `plan.kpis` (stable English identifiers) -> what the office reads.
+KPI_LABELS = {
+    "unrecorded": "Belum rekam (warga)", "pemula": "Pemilih pemula belum rekam", "lansia": "Lansia belum rekam",
+    "home_visit_demand": "Perlu kunjungan rumah", "kelurahan_with_gap": "Kelurahan/desa dengan kesenjangan",
+    "session_days_planned": "Hari sesi direncanakan", "sessions_scheduled": "Sesi terjadwal",
+    "session_days_scheduled": "Hari sesi terjadwal", "expected_recordings_planned": "Perkiraan perekaman (rencana)",
+    "expected_recordings_scheduled": "Perkiraan perekaman (terjadwal)",
+    "home_visits_scheduled": "Kunjungan rumah terjadwal", "unit_days_used": "Hari kerja unit terpakai",
+    "travel_km": "Jarak tempuh (km)", "unserved_residents": "Warga belum terlayani minggu ini",
+    "unscheduled_jobs": "Tugas tidak terjadwal", "register_rows": "Baris daftar nama",
+    "placed_in_kelurahan": "Ditemukan sampai kelurahan/desa",
+    "placed_in_kecamatan_only": "Ditemukan sampai kecamatan saja",
+    "not_placed": "Tidak dapat ditempatkan",
+}
+_KIND = {"session": "Sesi perekaman", "home_visit": "Kunjungan rumah", "depot": "Kantor"}
+_CLASS = {"pemula": "Pemilih pemula", "lansia": "Lansia", "umum": "Umum", "home_visit": "Kunjungan rumah"}
+_HEADERS = {"job_id": "Kode tugas", "job_kind": "Jenis", "site_id": "Kode lokasi", "kode_kel": "Kode kel/desa",
+            "kode_kec": "Kode kecamatan", "klass": "Kelompok", "residents": "Warga", "reason": "Alasan"}
+
+
+def summary_table(plan) -> pd.DataFrame:
+    """The Ringkasan sheet: the week, every KPI under its Indonesian name, and the plan's notes."""
+    rows = [("Rencana", plan.name), ("Minggu mulai", hari_tanggal(plan.week_start)),
+            ("Hari kerja", len(plan.working_dates)), ("Unit", sum(int(u.get("count", 1)) for u in plan.units))]
+    rows += [(KPI_LABELS.get(key, key), value) for key, value in (plan.kpis or {}).items()]
+    rows += [("Catatan", note) for note in (plan.meta or {}).get("notes", [])]
+    return pd.DataFrame(rows, columns=["Ukuran", "Nilai"])
+
+
+def _readable(plan, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A contract table with Indonesian headers and values, and the kelurahan's name beside its code."""
+    out = (frame if len(frame) else pd.DataFrame(columns=columns)).copy()
+    kel, _ = _kel_names(plan)
+    if "kode_kel" in out:
+        out.insert(out.columns.get_loc("kode_kel") + 1, "Kelurahan/desa", out["kode_kel"].astype(str).map(kel))
+    if "job_kind" in out:
+        out["job_kind"] = out["job_kind"].map(_KIND).fillna(out["job_kind"])
+    if "klass" in out:
+        out["klass"] = out["klass"].map(_CLASS).fillna(out["klass"])
+    return out.rename(columns=_HEADERS)
+
+
+def _print_setup(ws) -> None:
+    """Landscape, one page wide, header row repeated on every printed page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
 
 # ---- day sheets ------------------------------------------------------------------------------

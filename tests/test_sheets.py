@@ -64,6 +64,27 @@ def test_schedule_xlsx(plan, tmp_path):
     assert gaps["Belum rekam"].is_monotonic_decreasing
     unscheduled = pd.read_excel(path, sheet_name="Tidak terjadwal")
     assert len(unscheduled) == len(plan.unscheduled)
+    assert list(unscheduled.columns)[:3] == ["Kode tugas", "Jenis", "Kode lokasi"]
+    assert "Kelurahan/desa" in unscheduled.columns and "Alasan" in unscheduled.columns
+
+
+def test_workbook_reads_in_bahasa_and_prints(plan, tmp_path):
+    """#15: the Ringkasan names every KPI in Bahasa; every sheet prints landscape, one page wide,
+    with its header row repeated.
+    """
+    import re
+
+    path = sheets.write_schedule_xlsx(plan, tmp_path / "schedule.xlsx")
+    summary = pd.read_excel(path, sheet_name="Ringkasan")
+    labels = summary["Ukuran"].astype(str).tolist()
+    assert "Minggu mulai" in labels and "Hari sesi direncanakan" in labels
+    assert not [label for label in labels if re.fullmatch(r"[a-z]+(_[a-z]+)+", label)]  # no snake_case keys left
+    assert len(summary) >= len(plan.kpis) + 4
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
 
 
 def test_schedule_csv_round_trip(plan, tmp_path):
