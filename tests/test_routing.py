@@ -231,6 +231,19 @@ def test_priority_decides_what_fits_and_empty_week_is_explained(city):
     assert len(r.schedule) == 0 and r.unscheduled["reason"].str.startswith("no working day").all()
 
 
+def test_first_time_voters_decide_which_session_fits(city):
+    """One van, one day, two sites: the one whose residents are pemula (weight 3) beats a bigger umum one."""
+    scenario, calendar, sites, sessions, visits, routes = city
+    one_day = calendar.model_copy(update={"days": 1, "saturday": False, "holidays": []})
+    van = [scenario.units[0].model_copy(update={"count": 1})]
+    two = sessions.head(2).assign(session_days=1, exp_pemula=[0.0, 30.0], exp_lansia=0.0, exp_umum=[60.0, 0.0],
+                                  exp_total=[60.0, 30.0])
+    r = routing.route(two, sites, None, van, one_day, straight_line, time_limit_s=5)
+    assert r.schedule.loc[r.schedule["job_kind"] == "session", "site_id"].tolist() == [two["site_id"].iloc[1]]
+    assert r.unscheduled["site_id"].tolist() == [two["site_id"].iloc[0]]
+    assert r.unscheduled["reason"].str.len().gt(0).all()
+
+
 def test_home_visit_time_windows_are_kept(city):
     scenario, calendar, sites, sessions, visits, routes = city
     motor = [g for g in scenario.units if g.home_visits]

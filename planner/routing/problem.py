@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from planner.contracts import is_hhmm, require_columns, session_job_id, visit_job_id
+from planner.contracts import DEFAULT_WEIGHTS, is_hhmm, require_columns, session_job_id, visit_job_id
 from planner.errors import InputError
 from planner.scenario import CalendarConfig, UnitGroup, hhmm_to_minutes
 
@@ -196,13 +196,14 @@ def _session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, 
                 windows += [(day * DAY + a, day * DAY + b) for a, b in w]
         point = points.index_of(f"site:{row['site_id']}", site.geometry)
         exp_total = float(row.get("exp_total", 0) or 0)
+        worth = _weighted_expected(row, exp_total)
         for k in range(n_jobs):
             job = Job(
                 job_id=session_job_id(row["site_id"], k, half=calendar.session != "full"), kind="session",
                 point=point, service=max(duration, 0),
                 windows=windows, vehicles=[v for v in session_vehicles if vehicles[v].date in open_dates],
-                # earlier session-days of a site and busier sites are kept first
-                penalty=(SESSION_PENALTY + int(100 * exp_total / n_jobs) + 1000 * (n_jobs - k)) * _priority(row),
+                # earlier session-days of a site and sites worth more (first-time voters count triple) first
+                penalty=(SESSION_PENALTY + int(100 * worth / n_jobs) + 1000 * (n_jobs - k)) * _priority(row),
                 expected=exp_total / n_jobs, site_id=str(row["site_id"]), name=str(site["name"]),
                 kode_kel=_text(site.get("kode_kel")), kode_kec=_text(site.get("kode_kec")),
                 lon=float(site.geometry.x), lat=float(site.geometry.y), pausable=pausable,
@@ -252,6 +253,17 @@ def _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points):
             job.reason = "its time window leaves no room for a visit on any working day"
         jobs.append(job)
     return jobs
+
+
+def _weighted_expected(row, exp_total: float) -> float:
+    """Expected recordings weighted by class priority (`DEFAULT_WEIGHTS`), as placement values them.
+
+    Without the per-class columns (a hand-written sessions file) the plain total counts.
+    """
+    columns = [f"exp_{c}" for c in DEFAULT_WEIGHTS]
+    if not all(c in row.index for c in columns):
+        return exp_total
+    return float(sum(DEFAULT_WEIGHTS[c] * float(row[f"exp_{c}"] or 0) for c in DEFAULT_WEIGHTS))
 
 
 def _priority(row) -> int:
