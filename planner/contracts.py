@@ -74,6 +74,9 @@ SCHEDULE_COLUMNS = ["unit", "vehicle", "date", "stop", "job_id", "job_kind", "si
                     "kode_kec", "lon", "lat", "arrival", "start", "end", "travel_min", "travel_km",
                     "expected_recordings"]
 JOB_KINDS = ("depot", "session", "home_visit")
+#: One row per driven leg (legs.road_legs): `order` is the stop (legs.route_stops) it arrives at, `method`
+#: "network" (road path) or "straight_line" (no graph or no connection), `path` an encoded polyline.
+LEG_COLUMNS = ["unit", "date", "order", "method", "path"]
 #: Jobs routing could not fit, with the reason.
 UNSCHEDULED_COLUMNS = ["job_id", "job_kind", "site_id", "kode_kel", "reason"]
 #: Columns the weekly loop adds to the geocoded register (progress.py; personal data).

@@ -29,6 +29,7 @@ from planner.contracts import SITE_KINDS
 from planner.errors import InputError
 from planner.fmt import hari_tanggal, minutes_text
 from planner.fmt import number as _number
+from planner.legs import kelurahan_points, route_stops  # noqa: F401  (route_stops: part of maps' API)
 from planner.plan import schedule_frames as plan_frames
 
 STATIC = Path(__file__).with_name("static")
@@ -101,8 +102,10 @@ def _inert_inputs(plan, areas):
 
     from planner.plan import TABLES
 
-    plan = dataclasses.replace(plan, name=_inert(plan.name), kpis=dict(plan.kpis),
-                               **{t: _inert_frame(getattr(plan, t)) for t in TABLES})
+    tables = {t: _inert_frame(getattr(plan, t)) for t in TABLES}
+    if "path" in plan.legs:  # encoded polylines are planner's own output, and braces are part of the code
+        tables["legs"]["path"] = plan.legs["path"].to_numpy()
+    plan = dataclasses.replace(plan, name=_inert(plan.name), kpis=dict(plan.kpis), **tables)
     areas = dataclasses.replace(areas, kelurahan=_inert_frame(areas.kelurahan),
                                 kecamatan=_inert_frame(areas.kecamatan))
     return plan, areas
@@ -252,47 +255,6 @@ def unit_colours(plan) -> dict[str, str]:
     return {u: UNIT_COLOURS[i % len(UNIT_COLOURS)] for i, u in enumerate(units)}
 
 
-def route_stops(plan, areas) -> pd.DataFrame:
-    """Each unit-day's stops in order, home visits merged per kelurahan at its representative point.
-
-    A home-visit stop sits near a resident's house; the map and GeoPackage show only how many
-    visits a unit makes in a kelurahan, so consecutive visits in one kelurahan become one stop.
-    """
-    s = plan_frames(plan)["schedule"]
-    if s.empty:
-        return s.assign(visits=pd.Series(dtype=int))
-    reps = _kelurahan_points(areas)
-    rows = []
-    for _, group in s.groupby(["unit", "day"], sort=True):
-        group = group.sort_values("stop")
-        last_kel, last = None, None
-        for _, r in group.iterrows():
-            if r["job_kind"] == "home_visit":
-                kel = str(r["kode_kel"])
-                if last is not None and last_kel == kel:
-                    last["visits"] += 1
-                    last["end"] = r["end"]
-                    last["travel_min"] += r["travel_min"]
-                    last["travel_km"] += r["travel_km"]
-                    continue
-                lon, lat = reps.get(kel, (r["lon"], r["lat"]))
-                last = {**r.to_dict(), "lon": lon, "lat": lat, "name": "", "visits": 1}
-                last_kel = kel
-                rows.append(last)
-            else:
-                last_kel, last = None, None
-                rows.append({**r.to_dict(), "visits": 0})
-    out = pd.DataFrame(rows)
-    out["order"] = out.groupby(["unit", "day"]).cumcount()
-    return out
-
-
-def _kelurahan_points(areas) -> dict[str, tuple[float, float]]:
-    pts = areas.kelurahan.geometry.representative_point()
-    return {str(k): (p.x, p.y) for k, p in zip(areas.kelurahan["kode"], pts)}
-
-
-# ---- the map ---------------------------------------------------------------------------------
 def plan_map(plan, areas, *, tolerance_m: float | None = None, tiles: str | None = "OpenStreetMap") -> folium.Map:
     """Build the shareable map of a plan.
 
@@ -333,7 +295,7 @@ def plan_map(plan, areas, *, tolerance_m: float | None = None, tiles: str | None
     colours = unit_colours(plan)
     stops = route_stops(plan, areas)
     _session_layer(m, plan, stops, colours)
-    _route_layers(m, stops, colours)
+    _route_layers(m, stops, colours, plan.legs)
     _home_visit_layer(m, stops, areas)
     _title(m, plan)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
@@ -439,12 +401,14 @@ def _session_layer(m: folium.Map, plan, stops: pd.DataFrame, colours: dict) -> N
                                     tooltip=folium.Tooltip(tip, sticky=False)).add_to(lgroup)
 
 
-def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict) -> None:
+def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict, legs: pd.DataFrame | None = None) -> None:
+    """One layer per unit-day: its legs along the roads (dashed where only a straight chord is known)."""
     if stops.empty:
         return
     depots = folium.FeatureGroup(name="Kantor (depo)").add_to(m)
     seen = set()
     first_day = stops["day"].min()
+    paths = _leg_index(legs)
     for (unit, day), g in stops.groupby(["unit", "day"], sort=True):
         g = g.sort_values("order")
         colour = colours.get(str(unit), "#333")
@@ -453,10 +417,17 @@ def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict) -> None:
         # only the first day is drawn at start: all days at once hide each other; the rest are one tap away
         group = folium.FeatureGroup(name=f"<span style='color:{colour}'>■</span> {name}",
                                     show=day == first_day).add_to(m)
-        folium.PolyLine(g[["lat", "lon"]].values.tolist(), color=colour, weight=4, opacity=0.85,
-                        tooltip=folium.Tooltip(f"<div class='plan-tip'><b>{name}</b><br>{len(g) - 2} tujuan, "
-                                               f"{km:.1f} km, {minutes_text(mins)} perjalanan</div>",
-                                               sticky=True)).add_to(group)
+        tip = (f"<div class='plan-tip'><b>{name}</b><br>{len(g) - 2} tujuan, {km:.1f} km, "
+               f"{minutes_text(mins)} perjalanan</div>")
+        legs = _day_legs(str(unit), day, g, paths)
+        for method in ("network", "straight_line"):  # one line per kind: solid along roads, dashed chords
+            lines = [[(lat, lon) for lon, lat in coords] for kind, coords in legs if kind == method]
+            if not lines:
+                continue
+            note = "" if method == "network" else "<br>(garis putus-putus: jalan tidak diketahui)"
+            folium.PolyLine(lines, color=colour, weight=4, opacity=0.85,
+                            dash_array=None if method == "network" else "6 8",
+                            tooltip=folium.Tooltip(tip.replace("</div>", f"{note}</div>"), sticky=True)).add_to(group)
         number = 0
         for r in g.itertuples():
             if r.job_kind == "depot":
@@ -478,12 +449,28 @@ def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict) -> None:
                 class_name=""), tooltip=folium.Tooltip(tip, sticky=False), z_index_offset=1000).add_to(group)
 
 
+def _day_legs(unit: str, day, g: pd.DataFrame, paths: dict) -> list[tuple[str, list]]:
+    """A unit-day's legs in order: the stored road path, or the straight chord where there is none."""
+    points = g[["lon", "lat"]].to_numpy().tolist()
+    return [paths.get((unit, day.isoformat(), int(g["order"].iloc[k])), ("straight_line", [points[k - 1], points[k]]))
+            for k in range(1, len(points)) if points[k - 1] != points[k]]
+
+
+def _leg_index(legs: pd.DataFrame | None) -> dict:
+    """(unit, date, order) -> (method, [(lon, lat), ...]) from the plan's encoded road paths."""
+    if legs is None or legs.empty:
+        return {}
+    from planner.legs import decode
+
+    return {(str(r.unit), str(r.date), int(r.order)): (r.method, decode(r.path)) for r in legs.itertuples()}
+
+
 def _home_visit_layer(m: folium.Map, stops: pd.DataFrame, areas) -> None:
     """Home visits as counts per kelurahan, clustered; a cluster shows the sum of its counts."""
     if stops.empty or not (stops["job_kind"] == "home_visit").any():
         return
     visits = stops[stops["job_kind"] == "home_visit"].groupby("kode_kel")["visits"].sum()
-    points = _kelurahan_points(areas)
+    points = kelurahan_points(areas)
     names = dict(zip(areas.kelurahan["kode"].astype(str), areas.kelurahan["nama"]))
     sum_counts = """function (cluster) {
         var n = 0;
@@ -585,13 +572,16 @@ def write_geopackage(plan, areas, path: str | Path) -> Path:
                          crs="EPSG:4326").to_file(path, layer="sessions", driver="GPKG")
     stops = route_stops(plan, areas)
     if len(stops):
-        rows = []
+        rows, paths = [], _leg_index(plan.legs)
         for (unit, day), g in stops.groupby(["unit", "day"], sort=True):
             g = g.sort_values("order")
+            legs = _day_legs(str(unit), day, g, paths)
+            coords = [c for _, leg in legs for c in leg]
             rows.append({"unit": str(unit), "date": str(day), "stops": int((g["job_kind"] != "depot").sum()),
                          "home_visits": int(g["visits"].sum()),
                          "expected_recordings": float(g["expected_recordings"].fillna(0).sum()),
                          "travel_km": float(g["travel_km"].sum()), "travel_min": float(g["travel_min"].sum()),
-                         "geometry": shapely.LineString(g[["lon", "lat"]].values)})
+                         "along_roads": all(method == "network" for method, _ in legs),
+                         "geometry": shapely.LineString(coords if len(coords) > 1 else coords * 2)})
         gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326").to_file(path, layer="routes", driver="GPKG")
     return path

@@ -22,6 +22,7 @@ from rich.console import Console
 from planner.areas import AreaSet
 from planner.errors import InputError
 from planner.inputs import scenario_areas, scenario_graph, scenario_register, scenario_sites
+from planner.legs import road_legs, route_stops
 from planner.plan import Plan
 from planner.scenario import Scenario
 
@@ -236,6 +237,8 @@ def _plan(r: Run, console, given) -> None:
                   unserved=r.placement.unserved, schedule=r.routes.schedule, unscheduled=r.routes.unscheduled,
                   units=[u.model_dump(mode="json") for u in s.units], areas_ref=ref, meta=meta)
     r.plan.kpis.update(register_kpis(r.register))
+    with _step(console, r.timings, "road paths of the routes"):
+        r.plan.legs = road_legs(route_stops(r.plan, r.areas), r.graph)
 
 
 # ---- helpers ------------------------------------------------------------------------------------

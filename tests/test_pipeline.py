@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -85,6 +86,9 @@ def test_bandar_lampung_plan_on_real_boundaries(tmp_path):
     for name in ("map.html", "schedule.xlsx", "schedule.csv", "plan.json"):
         assert (out / name).exists()
 
+    # #13: each leg follows the roads the plan was computed on, stored in the plan (no graph needed to draw it)
+    _legs_follow_the_graph(plan)
+
     # #16: the CLI is no second orchestrator: the public API writes the same plan.json, byte for byte
     import planner
 
@@ -122,3 +126,31 @@ def test_register_kpis_account_for_every_row(demo_out):
     plan = Plan.load(demo_out / "plan.json")
     k = plan.kpis
     assert k["placed_in_kelurahan"] + k["placed_in_kecamatan_only"] + k["not_placed"] == k["register_rows"]
+
+
+def _legs_follow_the_graph(plan):
+    import osmnx as ox
+    import shapely
+
+    from planner.inputs import scenario_graph
+    from planner.legs import decode
+    from planner.scenario import load
+
+    legs = plan.legs
+    assert len(legs) and (legs["method"] == "network").mean() > 0.9
+    lines = [decode(p) for p in legs["path"]]
+    stops = int((plan.schedule["job_kind"] != "depot").sum())
+    assert sum(len(c) for c in lines) > 10 * stops  # the road's vertices, not just the stops
+    scenario = load(REPO / "scenarios" / "bandar-lampung.toml")
+    graph = scenario_graph(scenario, plan.load_areas())
+    edges = ox.graph_to_gdfs(graph, nodes=False).to_crs(32748)
+    tree = shapely.STRtree(edges.geometry.values)
+    to_utm = gpd.GeoSeries.from_xy([0], [0], crs=4326).to_crs(32748).crs
+    for method, coords in zip(legs["method"], lines):
+        chord = gpd.GeoSeries([shapely.LineString([coords[0], coords[-1]])], crs=4326).to_crs(to_utm).length[0]
+        path = gpd.GeoSeries([shapely.LineString(coords)], crs=4326).to_crs(to_utm)
+        assert path.length[0] >= chord - 0.5
+        if method == "network" and len(coords) > 2:
+            inner = gpd.GeoSeries(gpd.points_from_xy(*zip(*coords[1:-1])), crs=4326).to_crs(to_utm)
+            _, distance = tree.query_nearest(inner.values, return_distance=True)
+            assert distance.max() < 1.0  # every bend is on a road of the graph
