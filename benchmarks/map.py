@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from planner import maps, sheets  # noqa: E402
+from planner import exports, maps, sheets  # noqa: E402
 from planner.areas import load_areas  # noqa: E402
 from planner.synth_plan import fake_plan  # noqa: E402
 
@@ -33,7 +33,7 @@ def measure(label: str, kel: Path, kec: Path, units: int, tolerance_m: float, ou
     m = maps.plan_map(plan, areas, tolerance_m=tolerance_m)
     offline = maps.save_map(m, out / f"{label}_offline.html", offline=True)
     t3 = time.perf_counter()
-    gpkg = maps.write_geopackage(plan, areas, out / f"{label}.gpkg")
+    gpkg = exports.write_geopackage(plan, areas, out / f"{label}.gpkg")
     t4 = time.perf_counter()
     sheets.write_schedule_xlsx(plan, out / f"{label}.xlsx")
     pages = sheets.write_day_sheets(plan, out / f"{label}_days")

@@ -307,14 +307,14 @@ def map_(
     gpkg: Path | None = typer.Option(None, "--gpkg", help="also write the plan as a GeoPackage (QGIS)"),
 ):
     """Render a saved plan as an interactive HTML map (aggregates only)."""
-    from planner import maps
+    from planner import exports, maps
     from planner.plan import Plan
 
     loaded = Plan.load(plan)
     areas = loaded.load_areas()
     path = maps.save_map(maps.plan_map(loaded, areas), out, offline=offline)
     if gpkg is not None:
-        console.print(f"GeoPackage: {maps.write_geopackage(loaded, areas, gpkg)}")
+        console.print(f"GeoPackage: {exports.write_geopackage(loaded, areas, gpkg)}")
     console.print(f"map: {path} ({path.stat().st_size / 2**20:.1f} MB{'' if offline else ', needs internet'})")
 
 

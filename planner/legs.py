@@ -84,6 +84,20 @@ def road_legs(stops: pd.DataFrame, graph: nx.MultiDiGraph | None) -> pd.DataFram
     return pd.DataFrame(rows, columns=LEG_COLUMNS)
 
 
+def day_legs(unit: str, day, g: pd.DataFrame, paths: dict) -> list[tuple[str, list]]:
+    """A unit-day's legs in order: the stored road path, or the straight chord where there is none."""
+    points = g[["lon", "lat"]].to_numpy().tolist()
+    return [paths.get((unit, day.isoformat(), int(g["order"].iloc[k])), ("straight_line", [points[k - 1], points[k]]))
+            for k in range(1, len(points)) if points[k - 1] != points[k]]
+
+
+def leg_index(legs: pd.DataFrame | None) -> dict:
+    """(unit, date, order) -> (method, [(lon, lat), ...]) from the plan's encoded road paths."""
+    if legs is None or legs.empty:
+        return {}
+    return {(str(r.unit), str(r.date), int(r.order)): (r.method, decode(r.path)) for r in legs.itertuples()}
+
+
 def encode(coords) -> str:
     """(lon, lat) pairs as an encoded polyline."""
     return polyline.encode([(lat, lon) for lon, lat in coords], PRECISION)

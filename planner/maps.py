@@ -29,7 +29,7 @@ from planner.contracts import SITE_KINDS
 from planner.errors import InputError
 from planner.fmt import hari_tanggal, minutes_text
 from planner.fmt import number as _number
-from planner.legs import kelurahan_points, route_stops  # noqa: F401  (route_stops: part of maps' API)
+from planner.legs import day_legs, kelurahan_points, leg_index, route_stops
 from planner.plan import schedule_frames as plan_frames
 
 STATIC = Path(__file__).with_name("static")
@@ -408,7 +408,7 @@ def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict, legs: pd.Da
     depots = folium.FeatureGroup(name="Kantor (depo)").add_to(m)
     seen = set()
     first_day = stops["day"].min()
-    paths = _leg_index(legs)
+    paths = leg_index(legs)
     for (unit, day), g in stops.groupby(["unit", "day"], sort=True):
         g = g.sort_values("order")
         colour = colours.get(str(unit), "#333")
@@ -419,7 +419,7 @@ def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict, legs: pd.Da
                                     show=day == first_day).add_to(m)
         tip = (f"<div class='plan-tip'><b>{name}</b><br>{len(g) - 2} tujuan, {km:.1f} km, "
                f"{minutes_text(mins)} perjalanan</div>")
-        legs = _day_legs(str(unit), day, g, paths)
+        legs = day_legs(str(unit), day, g, paths)
         for method in ("network", "straight_line"):  # one line per kind: solid along roads, dashed chords
             lines = [[(lat, lon) for lon, lat in coords] for kind, coords in legs if kind == method]
             if not lines:
@@ -447,22 +447,6 @@ def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict, legs: pd.Da
             folium.Marker([r.lat, r.lon], icon=folium.DivIcon(
                 html=f"<div class='stop-num' style='background:{colour}'>{number}</div>", icon_size=(0, 0),
                 class_name=""), tooltip=folium.Tooltip(tip, sticky=False), z_index_offset=1000).add_to(group)
-
-
-def _day_legs(unit: str, day, g: pd.DataFrame, paths: dict) -> list[tuple[str, list]]:
-    """A unit-day's legs in order: the stored road path, or the straight chord where there is none."""
-    points = g[["lon", "lat"]].to_numpy().tolist()
-    return [paths.get((unit, day.isoformat(), int(g["order"].iloc[k])), ("straight_line", [points[k - 1], points[k]]))
-            for k in range(1, len(points)) if points[k - 1] != points[k]]
-
-
-def _leg_index(legs: pd.DataFrame | None) -> dict:
-    """(unit, date, order) -> (method, [(lon, lat), ...]) from the plan's encoded road paths."""
-    if legs is None or legs.empty:
-        return {}
-    from planner.legs import decode
-
-    return {(str(r.unit), str(r.date), int(r.order)): (r.method, decode(r.path)) for r in legs.itertuples()}
 
 
 def _home_visit_layer(m: folium.Map, stops: pd.DataFrame, areas) -> None:
@@ -545,43 +529,4 @@ def save_map(m: folium.Map, path: str | Path, offline: bool = False) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(m, offline=offline), encoding="utf-8")
-    return path
-
-
-def write_geopackage(plan, areas, path: str | Path) -> Path:
-    """The plan for QGIS users: layers kelurahan (gaps), sites, sessions, routes.
-
-    Routes pass through home visits only at the kelurahan's representative point (see `route_stops`).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
-    gaps = area_gaps(plan, areas)
-    gaps.to_file(path, layer="kelurahan", driver="GPKG")
-    if len(plan.sites):
-        sites = gpd.GeoDataFrame(plan.sites.drop(columns=["lon", "lat"]),
-                                 geometry=gpd.points_from_xy(plan.sites["lon"], plan.sites["lat"]), crs="EPSG:4326")
-        sites.to_file(path, layer="sites", driver="GPKG")
-    sessions = plan_frames(plan)["sessions"]
-    if len(sessions):
-        table = sessions[["unit", "date", "site_id", "name", "kode_kel", "kode_kec", "start", "end",
-                          "expected_recordings"]].copy()
-        table["date"] = table["date"].astype(str)
-        gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(sessions["lon"], sessions["lat"]),
-                         crs="EPSG:4326").to_file(path, layer="sessions", driver="GPKG")
-    stops = route_stops(plan, areas)
-    if len(stops):
-        rows, paths = [], _leg_index(plan.legs)
-        for (unit, day), g in stops.groupby(["unit", "day"], sort=True):
-            g = g.sort_values("order")
-            legs = _day_legs(str(unit), day, g, paths)
-            coords = [c for _, leg in legs for c in leg]
-            rows.append({"unit": str(unit), "date": str(day), "stops": int((g["job_kind"] != "depot").sum()),
-                         "home_visits": int(g["visits"].sum()),
-                         "expected_recordings": float(g["expected_recordings"].fillna(0).sum()),
-                         "travel_km": float(g["travel_km"].sum()), "travel_min": float(g["travel_min"].sum()),
-                         "along_roads": all(method == "network" for method, _ in legs),
-                         "geometry": shapely.LineString(coords if len(coords) > 1 else coords * 2)})
-        gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326").to_file(path, layer="routes", driver="GPKG")
     return path

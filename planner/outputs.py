@@ -93,7 +93,7 @@ def write_outputs(result, out: str | Path, *, offline: bool = True, with_names: 
 
 
 def _write_all(result, folder: Path, *, offline: bool, with_names: bool) -> dict[str, Path]:
-    from planner import maps, sheets
+    from planner import exports, maps, sheets
     from planner.progress import save_private
     from planner.tables import write_csv
 
@@ -108,7 +108,9 @@ def _write_all(result, folder: Path, *, offline: bool, with_names: bool) -> dict
     for table in ("sessions", "unserved", "unscheduled"):  # aggregates and job ids only
         paths[table] = write_csv(getattr(plan, table), folder / f"{table}.csv")
     paths["map"] = maps.save_map(maps.plan_map(plan, result.areas), folder / "map.html", offline=offline)
-    paths["gpkg"] = maps.write_geopackage(plan, result.areas, folder / "plan.gpkg")
+    paths["gpkg"] = exports.write_geopackage(plan, result.areas, folder / "plan.gpkg")
+    paths["kml"] = exports.write_kml(plan, result.areas, folder / "kml")["minggu"]
+    exports.write_gpx(plan, result.areas, folder / "gpx")
     paths["day_sheets"] = sheets.write_day_sheets(plan, folder / "lembar-harian")[0]
     if with_names:
         named = private_folder(folder) / "lembar-harian-nama"

@@ -9,7 +9,7 @@ import re
 import geopandas as gpd
 import pytest
 
-from planner import maps
+from planner import exports, maps
 from planner.areas import load_areas
 from planner.synth_plan import fake_plan
 
@@ -143,7 +143,7 @@ def test_plan_on_other_areas_is_refused(plan, areas):
 
 
 def test_geopackage_layers(plan, areas, tmp_path):
-    path = maps.write_geopackage(plan, areas, tmp_path / "plan.gpkg")
+    path = exports.write_geopackage(plan, areas, tmp_path / "plan.gpkg")
     kel = gpd.read_file(path, layer="kelurahan")
     assert len(kel) == len(areas.kelurahan)
     assert kel["unrecorded"].sum() == plan.gaps["unrecorded"].sum()
@@ -325,3 +325,29 @@ def test_shared_outputs_hold_no_personal_data(tmp_path):
         sheets.write_day_sheets(result.plan, tmp_path / "team", register=register)
         team = _shared_text(tmp_path / "team")
         assert [n for n in names if n in team]
+
+
+def test_kml_and_gpx_carry_each_unit_day_and_nothing_personal(plan, areas, tmp_path):
+    """#13: KML for Organic Maps / OsmAnd / Google My Maps, GPX for navigators, one per unit-day + the week."""
+    import xml.etree.ElementTree as ET
+
+    kml = exports.write_kml(plan, areas, tmp_path / "kml")
+    gpx = exports.write_gpx(plan, areas, tmp_path / "gpx")
+    unit_days = plan.schedule[["unit", "date"]].drop_duplicates()
+    assert len(kml) == len(unit_days) + 1 and len(gpx) == len(unit_days)
+    ns = {"k": exports.KML_NS, "g": exports.GPX_NS}
+    week = ET.parse(kml["minggu"]).getroot()
+    assert week.tag == f"{{{exports.KML_NS}}}kml"
+    folders = week.findall("k:Document/k:Folder", ns)
+    assert len(folders) == len(unit_days)
+    stops = maps.route_stops(plan, areas)
+    assert len(week.findall(".//k:Point", ns)) == int((stops["job_kind"] != "depot").sum())
+    for line in week.findall(".//k:LineString/k:coordinates", ns):
+        pairs = [tuple(map(float, p.split(","))) for p in line.text.split()]
+        assert len(pairs) >= 2 and all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in pairs)
+    one = ET.parse(next(p for k, p in gpx.items())).getroot()
+    assert one.findall("g:wpt", ns) and len(one.findall(".//g:trkpt", ns)) >= 2
+    visits = plan.schedule[plan.schedule["job_kind"] == "home_visit"]
+    text = "".join(p.read_text(encoding="utf-8") for p in [*kml.values(), *gpx.values()])
+    for lon, lat in zip(visits["lon"].head(20), visits["lat"].head(20)):
+        assert f"{lon:.6f},{lat:.6f}" not in text  # a home visit shows at its kelurahan's point, never a house
