@@ -31,6 +31,7 @@ from planner.network.graphs import (  # noqa: F401
     graph_from_osm_pbf,
     graph_from_osm_xml,
     graph_from_polygon,
+    line_classes,
     load_graph,
     save_graph,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "UNREACHABLE_M",
     "TravelMatrix",
     "graph_from_lines",
+    "line_classes",
     "graph_from_osm_xml",
     "graph_from_osm_pbf",
     "graph_from_polygon",

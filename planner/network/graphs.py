@@ -31,6 +31,30 @@ RBI_CLASSES: dict[str, str] = {
     "Jalan Setapak": "path",
 }
 
+#: Road function classes of spatial plans (RTRW/RDTR layers, ``NAMOBJ``), e.g. Kota Bengkulu's RDTR:
+#: arteri/kolektor/lokal/lingkungan, primer (between towns) or sekunder (inside a town).
+PLAN_CLASSES: dict[str, str] = {
+    "Jalan Tol": "motorway",
+    "Jalan Arteri Primer": "trunk",
+    "Jalan Arteri Sekunder": "primary",
+    "Jalan Kolektor Primer": "secondary",
+    "Jalan Kolektor Sekunder": "secondary",
+    "Jalan Lokal Primer": "tertiary",
+    "Jalan Lokal Sekunder": "tertiary",
+    "Jalan Lingkungan Primer": "residential",
+    "Jalan Lingkungan Sekunder": "residential",
+}
+
+
+def line_classes(lines: gpd.GeoDataFrame) -> tuple[str, dict[str, str]]:
+    """The class column of a road line layer and its class table: RBI ``REMARK`` or a plan's ``NAMOBJ``."""
+    if "REMARK" in lines.columns and set(lines["REMARK"].dropna()) & set(RBI_CLASSES):
+        return "REMARK", RBI_CLASSES
+    if "NAMOBJ" in lines.columns and set(lines["NAMOBJ"].dropna()) & set(PLAN_CLASSES):
+        return "NAMOBJ", PLAN_CLASSES
+    return "REMARK", RBI_CLASSES
+
+
 #: Typical door-to-door speeds (km/h) by OSM ``highway`` class as (van, motorbike). They are urban
 #: averages with traffic, junctions and market crowds, not speed limits: a van crosses Bandar Lampung
 #: on an arterial at roughly 40 km/h, a motorbike weaves a little faster on every class. ``None``

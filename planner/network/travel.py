@@ -256,9 +256,12 @@ def travel_matrix(origins, destinations, graph: nx.MultiDiGraph | None = None, v
     vehicle
         "van" or "motorbike".
     circuity
-        Road distance / straight distance, only for the fallback.
+        Road distance / straight distance, for the fallback: with no graph for every pair; with a
+        graph for points farther than ``max_snap_m`` from it (a partial road layer), whose stretch
+        to the road is then driven and whose pairs take the straight line when that is shorter.
     max_snap_m
-        Points farther than this from a usable road are flagged in ``origin_far``/``destination_far``.
+        Points farther than this from a usable road are flagged in ``origin_far``/``destination_far``
+        and their travel times are estimates (see ``circuity``; ``notes["estimated_pairs"]``).
     offroad_kph
         Speed between a point and its road (pass a driving speed if the last stretch is ridden).
     chunk
@@ -296,35 +299,56 @@ def travel_matrix(origins, destinations, graph: nx.MultiDiGraph | None = None, v
     unique_pts = allpts.iloc[first].reset_index(drop=True)
     snapped = _snap(router, unique_pts)
     n_nodes, n_pts = len(router.nodes), len(unique_pts)
-    u, v, t, m = _virtual_edges(router, snapped, offroad_kph)
+    snap_all = snapped["snap_m"].to_numpy()
+    far_pt = snap_all > max_snap_m
+    # A point beyond the network's reach (a partial road layer) is driven to, not walked: its stretch
+    # to the road is straight line x circuity at the fallback speed, and see below.
+    drive = STRAIGHT_LINE_KPH[vehicle] / 3.6
+    u, v, t, m = _virtual_edges(router, snapped.assign(
+        off_s=np.where(far_pt, snap_all * circuity / drive, snap_all / (offroad_kph / 3.6)),
+        off_m=np.where(far_pt, snap_all * circuity, snap_all)))
     o_idx = n_nodes + inverse[: len(orig)]
     d_idx = n_nodes + inverse[len(orig):]
     seconds, metres = _many_to_many(u, v, t, m, n_nodes + n_pts, o_idx, d_idx, chunk, progress)
     reachable = np.isfinite(seconds)
+    snap_m = snap_all
+    o_far, d_far = far_pt[inverse[: len(orig)]], far_pt[inverse[len(orig):]]
+    estimated = o_far[:, None] | d_far[None, :]
+    if estimated.any():
+        # Between points the network does not reach, the straight line x circuity is the better guess
+        # when it is shorter than going round by the mapped roads.
+        line_m = _haversine_m(orig.geometry.x.to_numpy()[:, None], orig.geometry.y.to_numpy()[:, None],
+                              dest.geometry.x.to_numpy()[None, :], dest.geometry.y.to_numpy()[None, :]) * circuity
+        line_s = line_m / drive
+        better = estimated & (~reachable | (line_s < seconds))
+        seconds = np.where(better, line_s, seconds)
+        metres = np.where(better, line_m, metres)
+        reachable = reachable | estimated
     minutes = np.where(reachable, _minutes(np.where(reachable, seconds, 0)), UNREACHABLE_MIN).astype(np.int32)
     metres = np.where(reachable, np.round(np.where(reachable, metres, 0)), UNREACHABLE_M).astype(np.int64)
-    snap_m = snapped["snap_m"].to_numpy()
     return TravelMatrix(
         minutes=minutes, metres=metres, origins=orig["id"].tolist(), destinations=dest["id"].tolist(),
         method="network", vehicle=vehicle, reachable=reachable,
         origin_far=snap_m[inverse[: len(orig)]] > max_snap_m, destination_far=snap_m[inverse[len(orig):]] > max_snap_m,
         origin_snap_m=snap_m[inverse[: len(orig)]], destination_snap_m=snap_m[inverse[len(orig):]],
-        notes={"offroad_kph": offroad_kph, "max_snap_m": max_snap_m},
+        notes={"offroad_kph": offroad_kph, "max_snap_m": max_snap_m, "circuity": circuity,
+               "estimated_pairs": int(estimated.sum())},
     )
 
 
-def _virtual_edges(router: _Router, snapped: pd.DataFrame, offroad_kph: float):
+def _virtual_edges(router: _Router, snapped: pd.DataFrame):
     """Graph edges plus edges joining each point's virtual node to the ends of its road.
 
-    Leaving or reaching a point costs its off-road stretch, so a virtual node is never a shortcut.
-    Points on the same road are also joined directly, along the road, in the allowed directions.
+    Leaving or reaching a point costs its off-road stretch (`off_s` seconds, `off_m` metres per
+    point), so a virtual node is never a shortcut. Points on the same road are also joined
+    directly, along the road, in the allowed directions.
     """
     n = len(router.nodes)
     p = n + np.arange(len(snapped))
     piece = snapped["piece"].to_numpy()
     f = snapped["frac"].to_numpy()
-    off_s = snapped["snap_m"].to_numpy() / (offroad_kph / 3.6)
-    off_m = snapped["snap_m"].to_numpy()
+    off_s = snapped["off_s"].to_numpy()
+    off_m = snapped["off_m"].to_numpy()
     a, b, L = router.a[piece], router.b[piece], router.length[piece]
     fwd, bwd = router.fwd[piece], router.bwd[piece]
     us, vs, ts, ms = [router.u], [router.v], [router.time], [router.metres]
