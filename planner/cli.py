@@ -268,7 +268,7 @@ def route(
 ):
     """Weekly routes for the units; writes schedule.csv/.xlsx and unscheduled.csv."""
     from planner import sheets
-    from planner.pipeline import run
+    from planner.pipeline import routing_units, run
     from planner.routing import check_schedule
     from planner.tables import read_table, write_csv
 
@@ -285,7 +285,8 @@ def route(
     sheets.write_schedule_csv(result.plan, out / "schedule.csv")
     sheets.write_schedule_xlsx(result.plan, out / "schedule.xlsx")
     write_csv(routes.unscheduled, out / "unscheduled.csv")
-    problems = check_schedule(routes.schedule, loaded.calendar, result.sites, units=loaded.units)
+    problems = check_schedule(routes.schedule, loaded.calendar, result.sites, units=routing_units(loaded, result.sites),
+                              min_session_min=loaded.placement.min_session_min)
     jobs = routes.schedule[routes.schedule["job_kind"] != "depot"]
     console.print(f"[green]✓[/] {jobs['job_id'].nunique()} jobs on "
                   f"{routes.schedule[['unit', 'date']].drop_duplicates().shape[0]} unit-days, "

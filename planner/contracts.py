@@ -64,7 +64,7 @@ SITE_COLUMNS = ["site_id", "name", "kind", "kode_kel", "kode_kec", "open_days", 
                 "max_days", "geometry"]
 #: Session-days per site (placement.place).
 SESSION_COLUMNS = ["site_id", "name", "kind", "kode_kel", "kode_kec", "session_days", "exp_pemula", "exp_lansia",
-                   "exp_umum", "exp_total", "capacity"]
+                   "exp_umum", "exp_total", "capacity", "unit_group"]
 #: Which kelurahan's residents go to which site (placement.place).
 ASSIGNMENT_COLUMNS = ["kode_kel", "site_id", "travel_min", *SESSION_CLASSES, "exp_total"]
 #: Residents placement could not serve, with the reason.

@@ -68,7 +68,9 @@ def scenario_graph(scenario: Scenario, areas: AreaSet, roads: gpd.GeoDataFrame |
     if roads is not None:
         graph = network.graph_from_lines(roads)
     elif cfg.source == "lines":
-        graph = network.graph_from_lines(_read_lines(source))
+        lines = _read_lines(source)
+        column, classes = network.line_classes(lines)
+        graph = network.graph_from_lines(lines, column, classes=classes)
     elif cfg.source in ("osm", "graphml"):
         graph = _read_graph_file(source, cfg.source)
     else:
@@ -166,13 +168,19 @@ def scenario_sites(scenario: Scenario, areas: AreaSet) -> gpd.GeoDataFrame:
     cfg = scenario.sites
     prefix = scenario.areas.within or _common_prefix(areas.kelurahan["kode"])
     empty = gpd.GeoDataFrame({c: [] for c in ("site_id", "kode_kel")}, geometry=[], crs="EPSG:4326")
-    found = (sites_mod.load_sites(scenario.resolve(cfg.path), kinds=cfg.kinds, within=prefix,
+    kinds = list(dict.fromkeys([*cfg.kinds, *(post.kind for post in scenario.posts)]))
+    found = (sites_mod.load_sites(scenario.resolve(cfg.path), kinds=kinds, within=prefix,
                                   kelurahan=areas.kelurahan, max_days=cfg.max_days_per_site)
              if cfg.path is not None else empty)
     if cfg.fallback_balai or not len(found):
         found = sites_mod.add_fallback_sites(found, areas.kelurahan, max_days=cfg.max_days_per_site)
     if not len(found):
         raise InputError("sites: no candidate site in the areas; give sites.path or set sites.fallback_balai = true")
+    if scenario.posts:
+        from planner.posts import post_sites, with_post_hours
+
+        found = with_post_hours(scenario, found)
+        post_sites(scenario, found)  # a post kind with no site is an error naming the block
     return found
 
 

@@ -18,7 +18,7 @@ import polyline
 from scipy.spatial import cKDTree
 
 from planner.contracts import LEG_COLUMNS
-from planner.plan import schedule_frames
+from planner.plan import schedule_frames, stationed_units
 
 PRECISION = 5
 SIMPLIFY_DEG = 5e-5  # ~5 m
@@ -29,8 +29,10 @@ def route_stops(plan, areas) -> pd.DataFrame:
 
     A home-visit stop sits near a resident's house; the map and GeoPackage show only how many
     visits a unit makes in a kelurahan, so consecutive visits in one kelurahan become one stop.
+    Stationed units (posts) have no route: their sessions are on the map as sessions.
     """
     s = schedule_frames(plan)["schedule"]
+    s = s[~s["unit"].isin(stationed_units(plan))]
     if s.empty:
         return s.assign(visits=pd.Series(dtype=int))
     reps = kelurahan_points(areas)

@@ -16,14 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from rich.console import Console
+from shapely.geometry import Point
 
 from planner.areas import AreaSet
 from planner.errors import InputError
 from planner.inputs import scenario_areas, scenario_graph, scenario_register, scenario_sites
 from planner.legs import road_legs, route_stops
 from planner.plan import Plan
+from planner.posts import post_sessions, post_units
 from planner.scenario import Scenario
 
 __all__ = ["STAGES", "Run", "demo_scenario", "next_monday", "place_stage", "register_kpis", "run", "run_demo",
@@ -51,6 +54,8 @@ class Run:
     graph: object | None = None
     sites: gpd.GeoDataFrame | None = None
     matrix: object | None = None
+    depot_times: dict | None = None  # session group index -> (minutes depot->site, site->depot), per site
+    office_min: object | None = None  # per kelurahan: minutes to the nearest office (depot) or post
     placement: object | None = None
     routes: object | None = None
     plan: Plan | None = None
@@ -168,10 +173,21 @@ def _sites(r: Run, console, given) -> None:
 def _travel(r: Run, console, given) -> None:
     from planner import network
 
+    detour = r.scenario.roads.detour
     with _step(console, r.timings, "travel times"):
         origins = r.areas.representative_points().rename(columns={"kode": "id"})[["id", "geometry"]]
-        r.matrix = network.travel_matrix(origins, r.sites.rename(columns={"site_id": "id"})[["id", "geometry"]],
-                                         graph=r.graph, vehicle="van")
+        targets = r.sites.rename(columns={"site_id": "id"})[["id", "geometry"]]
+        r.matrix = network.travel_matrix(origins, targets, graph=r.graph, vehicle="van", circuity=detour)
+        r.depot_times, depots = {}, []
+        for g, group in enumerate(r.scenario.units):
+            depot = gpd.GeoDataFrame({"id": [f"depot-{g}"]}, geometry=[Point(group.depot.lon, group.depot.lat)],
+                                     crs="EPSG:4326")
+            depots.append(depot)
+            if group.sessions:
+                out = network.travel_matrix(depot, targets, graph=r.graph, vehicle=group.vehicle, circuity=detour)
+                back = network.travel_matrix(targets, depot, graph=r.graph, vehicle=group.vehicle, circuity=detour)
+                r.depot_times[g] = (_minutes_or_inf(out)[0], _minutes_or_inf(back)[:, 0])
+        r.office_min = _office_minutes(r, origins, depots, detour)
 
 
 def _placement(r: Run, console, given) -> None:
@@ -180,8 +196,10 @@ def _placement(r: Run, console, given) -> None:
     if given["sessions"] is not None:
         r.placement = placement.given_sessions(given["sessions"], r.sites)
         return
+    posts = post_sessions(r.scenario, r.sites) if r.scenario.posts else None
     with _step(console, r.timings, "session placement (OR-Tools)"):
-        r.placement = placement.place_from_scenario(r.scenario, r.gaps, r.sites, r.matrix, solver=given["solver"])
+        r.placement = placement.place_from_scenario(r.scenario, r.gaps, r.sites, r.matrix, solver=given["solver"],
+                                                    depot_times=r.depot_times, posts=posts, office_min=r.office_min)
     note = r.placement.note()
     if note:
         r.notes.append(note)
@@ -193,14 +211,15 @@ def _routing(r: Run, console, given) -> None:
     graph = r.graph
 
     def matrix_fn(points: gpd.GeoDataFrame, vehicle: str):
-        return network.travel_matrix(points, points, graph=graph, vehicle=vehicle)
+        return network.travel_matrix(points, points, graph=graph, vehicle=vehicle, circuity=r.scenario.roads.detour)
 
     week_visits, later_visits = routing.weeks_home_visits(r.home_visits, r.scenario.units, r.scenario.calendar)
     engine = {"ortools": "OR-Tools", "pyvrp": "PyVRP"}[r.scenario.routing.engine]
     with _step(console, r.timings, f"weekly routes ({engine})"):
-        r.routes = routing.route(r.placement.sessions, r.sites, week_visits, r.scenario.units, r.scenario.calendar,
-                                 matrix_fn, time_limit_s=r.scenario.time_budget_s, seed=r.scenario.seed,
-                                 engine=r.scenario.routing.engine)
+        r.routes = routing.route(r.placement.sessions, r.sites, week_visits, routing_units(r.scenario, r.sites),
+                                 r.scenario.calendar, matrix_fn, time_limit_s=r.scenario.time_budget_s,
+                                 seed=r.scenario.seed, engine=r.scenario.routing.engine,
+                                 min_session_min=r.scenario.placement.min_session_min)
     if len(later_visits):
         r.routes.unscheduled = pd.concat([r.routes.unscheduled, later_visits], ignore_index=True)
     if not r.routes.stats.get("reproducible", True):
@@ -235,13 +254,42 @@ def _plan(r: Run, console, given) -> None:
     r.plan = Plan(name=s.name, week_start=s.calendar.week_start, working_dates=s.calendar.working_dates(),
                   gaps=r.gaps, sites=r.sites, sessions=r.placement.sessions, assignment=r.placement.assignment,
                   unserved=r.placement.unserved, schedule=r.routes.schedule, unscheduled=r.routes.unscheduled,
-                  units=[u.model_dump(mode="json") for u in s.units], areas_ref=ref, meta=meta)
+                  units=[u.model_dump(mode="json") for u in routing_units(s, r.sites)], areas_ref=ref, meta=meta)
     r.plan.kpis.update(register_kpis(r.register))
     with _step(console, r.timings, "road paths of the routes"):
         r.plan.legs = road_legs(route_stops(r.plan, r.areas), r.graph)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+def routing_units(scenario: Scenario, sites: gpd.GeoDataFrame) -> list:
+    """The scenario's unit groups and one unit per post: everyone routing schedules."""
+    return [*scenario.units, *post_units(scenario, sites)] if scenario.posts else list(scenario.units)
+
+
+def _minutes_or_inf(matrix) -> np.ndarray:
+    minutes = np.asarray(matrix.minutes, dtype=float)
+    return np.where(matrix.reachable, minutes, np.inf) if matrix.reachable is not None else minutes
+
+
+def _office_minutes(r: Run, origins: gpd.GeoDataFrame, depots: list, detour: float) -> np.ndarray:
+    """Minutes from each kelurahan (gaps order) to its nearest office (a depot) or post site."""
+    from planner import network
+
+    columns = []
+    if depots:
+        points = pd.concat(depots, ignore_index=True)
+        columns.append(_minutes_or_inf(network.travel_matrix(origins, points, graph=r.graph, vehicle="van",
+                                                             circuity=detour)))
+    if r.scenario.posts:
+        kinds = {p.kind for p in r.scenario.posts}
+        at = r.sites["kind"].isin(kinds).to_numpy()
+        columns.append(_minutes_or_inf(r.matrix)[:, at])
+    if not columns:
+        return np.zeros(len(origins))
+    nearest = pd.Series(np.hstack(columns).min(axis=1), index=origins["id"].astype(str))
+    return nearest.reindex(r.gaps["kode_kel"].astype(str)).to_numpy() if r.gaps is not None else nearest.to_numpy()
+
+
 def place_stage(scenario: Scenario, **kwargs) -> Run:
     """`run` up to session placement: what `planner place` needs and routing starts from."""
     return run(scenario, until="placement", **kwargs)

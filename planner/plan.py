@@ -171,6 +171,11 @@ def schedule_frames(plan) -> dict[str, pd.DataFrame]:
             "visits": s[s["job_kind"] == "home_visit"].reset_index(drop=True)}
 
 
+def stationed_units(plan) -> set[str]:
+    """Names of the plan's stationed units (posts): they record at their own site and never travel."""
+    return {str(u.get("name")) for u in (plan.units or []) if isinstance(u, dict) and u.get("stationed")}
+
+
 def _sum(frame: pd.DataFrame, column: str) -> float:
     return float(frame[column].sum()) if column in frame and len(frame) else 0.0
 

@@ -79,6 +79,8 @@ class RoadsConfig(_Strict):
     source: Literal["lines", "osm", "online", "graphml", "none"] = "none"
     path: Path | None = None
     cache: Path | None = None
+    detour: float = Field(1.3, ge=1.0, le=5.0, description="road distance over straight distance, where no "
+                          "road network reaches (no roads file, or points off a partial one)")
 
     @model_validator(mode="after")
     def _path_needed(self):
@@ -105,6 +107,34 @@ class UnitGroup(_Strict):
     vehicle: Literal["van", "motorbike"] = "van"
     sessions: bool = Field(True, description="this group holds recording sessions at sites")
     home_visits: bool = Field(False, description="this group visits the sick, disabled and elderly at home")
+    stationed: bool = Field(False, description="records at its depot and never travels (what [[posts]] "
+                            "creates: one stationed unit per post site)")
+
+
+class PostGroup(_Strict):
+    """[[posts]]: an operator stationed at every site of one kind for the whole horizon (no travel).
+
+    "One operator at each of the 20 kantor camat" is one block; each post records from opening to
+    closing on the site's open days, and no mobile unit holds a session at a post's site.
+    """
+
+    name: str = "Operator"
+    kind: SiteKind = Field(description="every site of this kind gets a post, e.g. 'kantor_camat'")
+    capacity_per_day: int = Field(30, gt=0, description="recordings one post takes in a full day")
+    hours: tuple[str, str] | None = Field(None, description="the post's opening hours [from, to] (default: the "
+                                          "site's own)")
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value):
+        if value is None:
+            return value
+        for part in value:
+            if not re.match(HHMM, part):
+                raise InputError(f"'{part}' is not a time HH:MM")
+        if hhmm_to_minutes(value[0]) >= hhmm_to_minutes(value[1]):
+            raise InputError("post hours must end after they start")
+        return value
 
 
 class CalendarConfig(_Strict):
@@ -164,6 +194,11 @@ class PlacementConfig(_Strict):
     weights: dict[str, float] = Field(default_factory=lambda: {"pemula": 3.0, "lansia": 2.0, "umum": 1.0})
     turnout_half_min: float = Field(30.0, gt=0, description="travel minutes at which turnout halves")
     travel_penalty: float = Field(0.001, ge=0)
+    min_session_min: int = Field(180, ge=0, le=1440, description="a unit is sent to a site only if it can record "
+                                 "there at least this long and still be back by day_end (full-day sessions)")
+    remoteness_weight: float = Field(0.0, ge=0, description="each hour a kelurahan lies from the office (or the "
+                                     "nearest post) adds this much to its residents' priority multiplier "
+                                     "(Duklink: outlying kelurahan first); capped at 4 hours")
 
 
 class RoutingConfig(_Strict):
@@ -242,13 +277,20 @@ class Scenario(_Strict):
     register: RegisterConfig
     sites: SitesConfig = Field(default_factory=SitesConfig)
     roads: RoadsConfig = Field(default_factory=RoadsConfig)
-    units: list[UnitGroup] = Field(min_length=1)
+    units: list[UnitGroup] = Field(default_factory=list)
+    posts: list[PostGroup] = Field(default_factory=list)
     calendar: CalendarConfig
     placement: PlacementConfig = Field(default_factory=PlacementConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     blangko: BlangkoConfig | None = None
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
     base_dir: Path = Field(Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _someone_works(self):
+        if not self.units and not self.posts:
+            raise InputError("give at least one [[units]] group or one [[posts]] block: nobody would work")
+        return self
 
     def resolve(self, path: Path | None) -> Path | None:
         """A path from the file, made absolute against the scenario's folder (``${shared}`` expanded)."""

@@ -20,6 +20,7 @@ from planner.contracts import SCHEDULE_COLUMNS, UNSCHEDULED_COLUMNS, UNSERVED_CO
 from planner.errors import InputError
 from planner.fmt import HARI, hari_tanggal
 from planner.plan import schedule_frames as plan_frames
+from planner.plan import stationed_units
 from planner.tables import write_csv, xlsx_text_cells
 
 KEGIATAN = {"depot": "Kantor (depo)", "session": "Sesi perekaman", "home_visit": "Kunjungan rumah"}
@@ -112,9 +113,12 @@ def write_schedule_xlsx(plan, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = schedule_table(plan)
     sheets: list[tuple[str, pd.DataFrame]] = [("Ringkasan", summary_table(plan))]
-    used = {"ringkasan", "kesenjangan", "tidak terjadwal", "tidak terlayani"}
-    for unit, frame in table.groupby("Unit", sort=False):
+    used = {"ringkasan", "kesenjangan", "tidak terjadwal", "tidak terlayani", "pos perekaman"}
+    posts = stationed_units(plan)
+    for unit, frame in table[~table["Unit"].isin(posts)].groupby("Unit", sort=False):
         sheets.append((_sheet_name(unit, used), frame.drop(columns="Unit")))
+    if posts:  # twenty operators at their kantor camat: one sheet, one row per post-day
+        sheets.append(("Pos perekaman", table[table["Unit"].isin(posts)]))
     sheets.append(("Kesenjangan", gap_table(plan)))
     sheets.append(("Tidak terjadwal", _readable(plan, plan.unscheduled, UNSCHEDULED_COLUMNS)))
     sheets.append(("Tidak terlayani", _readable(plan, plan.unserved, UNSERVED_COLUMNS)))
@@ -295,6 +299,7 @@ def write_day_sheets(plan, out_dir: str | Path, register: pd.DataFrame | None = 
     out_dir.mkdir(parents=True, exist_ok=True)
     frames = plan_frames(plan)
     s = frames["schedule"]
+    s = s[~s["unit"].isin(stationed_units(plan))]  # a post works at its own office: the workbook lists it
     kel, kec = _kel_names(plan)
     residents = _residents_by_stop(frames["visits"], register) if register is not None else {}
     pages: list[Path] = []

@@ -88,10 +88,13 @@ def test_week_schedule_passes_the_independent_check(city):
         if len(parts) == 2:
             worked = (_minutes(parts["end"]) - _minutes(parts["start"])).sum()
             site = parts["site_id"].iloc[0]
-            hours = sites.set_index("site_id").loc[site]
-            full = routing.session_minutes(calendar, hours["open_from"], hours["open_to"])
-            assert worked == full - 90  # the 11:30-13:00 break
-            assert parts["expected_recordings"].sum() == pytest.approx(per_day[site] * worked / full, abs=0.02)
+            span = _minutes(parts["end"]).iloc[-1] - _minutes(parts["start"]).iloc[0]
+            assert worked == span - 90  # the 11:30-13:00 break
+            # the session ran from arrival to the last minute that gets the van home by 16:00
+            day = s[(s["unit"] == parts["unit"].iloc[0]) & (s["date"] == FRIDAY.isoformat())]
+            assert _minutes(parts["start"]).iloc[0] == _minutes(day["arrival"]).iloc[1]
+            assert _minutes(parts["end"]).iloc[-1] + day["travel_min"].iloc[-1] == 16 * 60
+            assert parts["expected_recordings"].sum() == pytest.approx(per_day[site] * worked / span, abs=0.02)
 
 
 def test_every_job_is_scheduled_or_listed_with_a_reason(city):

@@ -20,7 +20,8 @@ from planner.routing.checker import check_schedule
 from planner.routing.home_visits import weeks_home_visits
 from planner.routing.ortools_engine import SEARCH_CONFIGS, WEEKLY_PORTFOLIO, SearchConfig, search_parameters
 from planner.routing.problem import DAY, SESSION_PENALTY, VISIT_PENALTY, WeekProblem, build_week, session_minutes
-from planner.routing.render import Routes, render
+from planner.routing.render import Routes, merge_routes, render
+from planner.routing.stationed import split_stationed, stationed_solution
 from planner.scenario import CalendarConfig, UnitGroup
 
 #: name -> solve(problem, time_limit_s, *, config, workers, progress) -> Solution
@@ -34,8 +35,8 @@ __all__ = ["DAY", "ENGINES", "SCHEDULE_COLUMNS", "SEARCH_CONFIGS", "SESSION_PENA
 def route(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataFrame | None,
           units: list[UnitGroup], calendar: CalendarConfig, matrix_fn=None, *, matrices: dict | None = None,
           time_limit_s: float = 10, seed: int = 0, config: str | SearchConfig | None = None,
-          travel_reserve_min: int = 60, progress: bool = False, engine: str = "ortools",
-          workers: int | None = None) -> Routes:
+          travel_reserve_min: int = 60, min_session_min: int = 0, progress: bool = False,
+          engine: str = "ortools", workers: int | None = None) -> Routes:
     """Turn the week's session-days and home visits into each unit's day-by-day itinerary.
 
     One OR-Tools routing model for the whole week: a vehicle per unit per working day (start and end
@@ -49,7 +50,8 @@ def route(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataF
 
     Parameters
     ----------
-    sessions : placement sessions ``[site_id, session_days, exp_total, ...]`` (optional ``priority``,
+    sessions : placement sessions ``[site_id, session_days, exp_total, ...]`` (optional ``unit_group``,
+        the group that holds them, as placement chose; optional ``priority``,
         an integer >= 1 multiplying the cost of leaving a job out); one job per session-day
         (two half-day jobs per session-day when ``calendar.session == "half"``). Session-days of one
         site may go to different units and days.
@@ -70,26 +72,35 @@ def route(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataF
         is rendered and checked the same way.
     workers : processes for the engine's independent searches (default: the machine's cores when
         the week is large enough to gain from it).
-    travel_reserve_min : minutes of the working day kept for travel when sizing a session (see
-        `session_minutes`): 8:00-16:00 gives a 420-minute full session or two 180-minute halves.
+    travel_reserve_min : minutes of the working day kept for travel when sizing a half-day session
+        (see `session_minutes`: 8:00-16:00 gives two 180-minute halves). A full-day session runs from
+        arrival until the unit must leave to be back by day_end (`planner.reach.session_shape`).
+    min_session_min : a full-day session recording less than this (a long drive) is not offered.
 
     Returns
     -------
     Routes with `schedule` and `unscheduled` in the contract's columns.
     """
     problem = build_week(sessions, sites, home_visits, units, calendar, matrix_fn, matrices=matrices,
-                         travel_reserve_min=travel_reserve_min, seed=seed)
+                         travel_reserve_min=travel_reserve_min, min_session_min=min_session_min, seed=seed)
     return solve_week(problem, time_limit_s=time_limit_s, config=config, progress=progress, engine=engine,
                       workers=workers)
 
 
 def solve_week(problem: WeekProblem, *, time_limit_s: float = 10, config=None, progress: bool = False,
                engine: str = "ortools", workers: int | None = None) -> Routes:
-    """Search an already built week with an engine and render the result."""
+    """Search an already built week with an engine and render the result.
+
+    Stationed units (posts) need no search: their sessions are laid out first (`stationed_solution`)
+    and only the mobile units' week goes to the engine; the two schedules are rendered alike.
+    """
     if engine not in ENGINES:
         raise InputError(f"unknown routing engine {engine!r}; expected one of {sorted(ENGINES)}")
-    if not problem.active or not problem.vehicles:
-        return render(problem, None)
-    kwargs = {"config": config} if config is not None else {}
-    solution = ENGINES[engine](problem, time_limit_s, workers=workers, progress=progress, **kwargs)
-    return render(problem, solution)
+    posts, mobile = split_stationed(problem)
+    fixed = render(posts, stationed_solution(posts)) if posts.jobs else None
+    if not mobile.active or not mobile.vehicles:
+        routes = render(mobile, None)
+    else:
+        kwargs = {"config": config} if config is not None else {}
+        routes = render(mobile, ENGINES[engine](mobile, time_limit_s, workers=workers, progress=progress, **kwargs))
+    return routes if fixed is None else merge_routes(fixed, routes)

@@ -11,19 +11,22 @@ import numpy as np
 import pandas as pd
 
 from planner.contracts import SCHEDULE_COLUMNS
-from planner.routing.problem import friday_break, session_minutes, unit_names
+from planner.reach import friday_break, session_minutes
+from planner.routing.problem import unit_names
 from planner.scenario import CalendarConfig, UnitGroup, hhmm_to_minutes
 
 
 def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.DataFrame | None = None, *,
                    units: list[UnitGroup] | None = None, travel_reserve_min: int = 60,
-                   matrix_fn=None) -> list[str]:
+                   min_session_min: int = 0, matrix_fn=None) -> list[str]:
     """Every rule a schedule breaks, re-derived from the calendar and sites without the solver.
 
     Checks: stops only on working dates (no holiday, Saturday only when on); each unit-day starts and
     ends at its depot inside the working hours; times run forward with the travel time between stops;
-    sessions inside their site's opening days and hours and exactly one session length long (a full
-    Friday session loses the prayer break, which it must contain whole); home visits exactly
+    sessions inside their site's opening days and hours; a full-day session starts on arrival (or at
+    opening), records at least `min_session_min` and ends when the unit must leave to be back by
+    day_end (or at closing), pausing for the whole Friday break if it spans it; a half-day session
+    lasts exactly its fixed length; home visits exactly
     `home_visit_minutes` long; no session or home visit overlapping the Friday break; each job once.
     With `matrix_fn` (as for `route`), every hop's `travel_min` is recomputed from the coordinates.
     """
@@ -36,7 +39,7 @@ def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.D
     for col in ("arrival", "start", "end"):
         s[col] = pd.to_datetime(s[col], format="%Y-%m-%dT%H:%M")
     s["day"] = pd.to_datetime(s["date"]).dt.date
-    rules = _Rules(calendar, sites, units, travel_reserve_min)
+    rules = _Rules(calendar, sites, units, travel_reserve_min, min_session_min)
     for (unit, day), g in s.sort_values("stop").groupby(["unit", "day"], sort=True):
         rules.unit_day(str(unit), day, g)
     problems = rules.problems
@@ -56,7 +59,7 @@ def _minute(ts) -> int:
 class _Rules:
     """The calendar, depots and sites a schedule is checked against; problems collect here."""
 
-    def __init__(self, calendar: CalendarConfig, sites, units, travel_reserve_min: int):
+    def __init__(self, calendar: CalendarConfig, sites, units, travel_reserve_min: int, min_session_min: int = 0):
         self.calendar = calendar
         self.working = set(calendar.working_dates())
         self.day_start, self.day_end = hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(calendar.day_end)
@@ -64,6 +67,7 @@ class _Rules:
         self.depots = {name: (g.depot.lon, g.depot.lat) for name, g in unit_names(units)} if units else {}
         self.sites = None if sites is None else sites.set_index(sites["site_id"].astype(str))
         self.travel_reserve_min = travel_reserve_min
+        self.min_session_min = min_session_min
         self.problems: list[str] = []
 
     def site(self, site_id):
@@ -90,7 +94,7 @@ class _Rules:
                 self.stop(f"{where} stop {row['stop']}", day, row)
         if self.sites is not None:
             for job_id, rows in g[g["job_kind"] == "session"].groupby("job_id"):
-                self.session_length(f"{where} {job_id}", rows)
+                self.session_length(f"{where} {job_id}", rows, g)
 
     def depot_frame(self, where: str, unit: str, g: pd.DataFrame) -> None:
         """The day starts and ends at the unit's depot, inside the working hours."""
@@ -131,23 +135,42 @@ class _Rules:
                 or _minute(row["end"]) > hhmm_to_minutes(site["open_to"])):
             self.problems.append(f"{where}: session outside the site's hours {site['open_from']}-{site['open_to']}")
 
-    def session_length(self, where: str, rows: pd.DataFrame) -> None:
-        """A session works exactly its length, in one part or two around the Friday break."""
+    def session_length(self, where: str, rows: pd.DataFrame, day: pd.DataFrame) -> None:
+        """A session works its length, in one part or two around the Friday break.
+
+        Full day: from arrival (or opening) to the last minute that still gets the unit to its
+        next stop by day_end (or closing), at least `min_session_min`; half day: exactly
+        `session_minutes`.
+        """
         site = self.site(rows["site_id"].iloc[0])
         if site is None:
             return
         fbreak = self.fbreak
-        length = session_minutes(self.calendar, site["open_from"], site["open_to"], self.travel_reserve_min)
+        full = self.calendar.session == "full"
         work = int(((rows["end"] - rows["start"]).dt.total_seconds() // 60).sum())
-        if len(rows) == 2 and fbreak is not None and self.calendar.session == "full":
+        if len(rows) == 2 and fbreak is not None and full:
             a, b = rows.iloc[0], rows.iloc[1]
             if _minute(a["end"]) != fbreak[0] or _minute(b["start"]) != fbreak[1] or b["stop"] != a["stop"] + 1:
                 self.problems.append(f"{where}: a session in two parts must pause exactly for the break")
-            length -= fbreak[1] - fbreak[0]
         elif len(rows) != 1:
             self.problems.append(f"{where}: session in {len(rows)} parts")
-        if work != length:
-            self.problems.append(f"{where}: session works {work} min, expected {length}")
+        if not full:
+            length = session_minutes(self.calendar, site["open_from"], site["open_to"], self.travel_reserve_min)
+            if work != length:
+                self.problems.append(f"{where}: session works {work} min, expected {length}")
+            return
+        first, last = rows.iloc[0], rows.iloc[-1]
+        after = day[day["stop"] > last["stop"]]
+        back = int(after["travel_min"].iloc[0]) if len(after) else 0
+        start = max(_minute(first["arrival"]), hhmm_to_minutes(site["open_from"]))
+        end = min(hhmm_to_minutes(site["open_to"]), self.day_end - back)
+        if _minute(first["start"]) != start or _minute(last["end"]) != end:
+            self.problems.append(f"{where}: session {first['start']:%H:%M}-{last['end']:%H:%M}, expected "
+                                 f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d} (from arrival "
+                                 "or opening until the unit must leave)")
+        if work < self.min_session_min:
+            self.problems.append(f"{where}: session records {work} min, less than min_session_min "
+                                 f"{self.min_session_min}")
 
 
 def _check_travel(s: pd.DataFrame, matrix_fn) -> list[str]:

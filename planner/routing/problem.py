@@ -20,7 +20,11 @@ from shapely.geometry import Point
 
 from planner.contracts import DEFAULT_WEIGHTS, is_hhmm, require_columns, session_job_id, visit_job_id
 from planner.errors import InputError
+from planner.reach import day_windows, friday_break, session_minutes, session_shape, session_work
 from planner.scenario import CalendarConfig, UnitGroup, hhmm_to_minutes
+
+__all__ = ["DAY", "Job", "Points", "Vehicle", "WeekProblem", "build_week", "friday_break", "session_minutes",
+           "unit_names"]
 
 DAY = 1440  # minutes; times inside the model are minutes after week_start 00:00
 SESSION_PENALTY = 1_000_000  # dropping a session-day must cost more than any week of travel
@@ -94,59 +98,6 @@ class WeekProblem:
         return (dates[-1] - self.calendar.week_start).days + 1 if dates else 1
 
 
-def session_minutes(calendar: CalendarConfig, open_from: str = "00:00", open_to: str = "23:59",
-                    travel_reserve_min: int = 60) -> int:
-    """Length of one session at a site: the site's hours within the working day, less a travel reserve.
-
-    A full session keeps `travel_reserve_min` of the day for the trips out and back; a half session is
-    half of what is left after two reserves (there is a trip between the two sites of the day).
-    """
-    lo = max(hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(open_from))
-    hi = min(hhmm_to_minutes(calendar.day_end), hhmm_to_minutes(open_to))
-    if calendar.session == "full":
-        return hi - lo - travel_reserve_min
-    return (hi - lo - 2 * travel_reserve_min) // 2
-
-
-def friday_break(calendar: CalendarConfig) -> tuple[int, int] | None:
-    """Friday prayer break as (start, end) minutes of the day, or None."""
-    if calendar.friday_break is None:
-        return None
-    return hhmm_to_minutes(calendar.friday_break[0]), hhmm_to_minutes(calendar.friday_break[1])
-
-
-def _day_windows(date: dt.date, lo: int, hi: int, duration: int, pausable: bool,
-                 fbreak: tuple[int, int] | None) -> list[tuple[int, int]]:
-    """Allowed start minutes (of that day) for a job of `duration` in [lo, hi], around the Friday break.
-
-    A job may not overlap the break; a pausable one (a full-day session) may instead contain it whole:
-    work stops for prayers and resumes after, so the unit stays at the site.
-    """
-    last = hi - duration
-    if last < lo:
-        return []
-    if fbreak is None or date.weekday() != 4:
-        return [(lo, last)]
-    bs, be = fbreak
-    bad = [(bs - duration + 1, be - 1)]  # would overlap the break
-    if pausable:
-        # starting in the break, or ending inside it, is not allowed; spanning it whole is
-        bad = [(bs, be - 1), (bs - duration + 1, be - duration)]
-    allowed = [(lo, last)]
-    for a, b in bad:
-        nxt = []
-        for x, y in allowed:
-            if b < x or a > y:
-                nxt.append((x, y))
-                continue
-            if x <= a - 1:
-                nxt.append((x, a - 1))
-            if b + 1 <= y:
-                nxt.append((b + 1, y))
-        allowed = nxt
-    return allowed
-
-
 def unit_names(units: list[UnitGroup]) -> list[tuple[str, UnitGroup]]:
     """One name per unit ("Van 1", "Van 2", ...) with its group, in scenario order."""
     names = []
@@ -160,63 +111,112 @@ def unit_names(units: list[UnitGroup]) -> list[tuple[str, UnitGroup]]:
     return names
 
 
-def _session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, vehicles, points):
-    jobs = []
-    if sessions is None or len(sessions) == 0:
-        return jobs
+def _session_sites(sessions, sites, points):
+    """Check the sessions against the sites and register each session site's place; the sites by id."""
     require_columns(sessions, ["site_id", "session_days"], "sessions")
     require_columns(sites, ["site_id", "name", "open_days", "open_from", "open_to", "geometry"], "sites")
     by_id = sites.set_index(sites["site_id"].astype(str))
     unknown = sorted(set(sessions["site_id"].astype(str)) - set(by_id.index))
     if unknown:
         raise InputError(f"sessions refer to site_id(s) not in sites: {unknown[:5]}")
-    pausable = calendar.session == "full"
-    session_vehicles = [v for v, veh in enumerate(vehicles) if veh.group.sessions]
-    for _, row in sessions.iterrows():
-        site = by_id.loc[str(row["site_id"])]
+    for site_id in sessions["site_id"].astype(str):
+        site = by_id.loc[site_id]
         for col in ("open_from", "open_to"):
             if not is_hhmm(site[col]):
-                raise InputError(f"site {row['site_id']}: {col} is {site[col]!r}; expected a time 'HH:MM'")
+                raise InputError(f"site {site_id}: {col} is {site[col]!r}; expected a time 'HH:MM'")
+        points.index_of(f"site:{site_id}", site.geometry)
+    return by_id
+
+
+def _session_jobs(sessions, by_id, calendar, travel_reserve_min, min_session_min, fbreak, dates, vehicles,
+                  points, mats):
+    """One job per session-day (two per day for half sessions), for the unit group placement chose.
+
+    The job's start and length come from `reach.session_shape` for that group's depot, and its
+    dates from `reach.session_work`, the same rule placement offered the session-day by. A row
+    with no ``unit_group`` (a hand-written sessions file) goes to the session group that can hold
+    the longest session there.
+    """
+    jobs = []
+    if sessions is None or len(sessions) == 0:
+        return jobs
+    pausable = calendar.session == "full"
+    by_group: dict = {}
+    for v, veh in enumerate(vehicles):
+        if veh.group.sessions:
+            by_group.setdefault(veh.group.name, []).append(v)
+    counter: dict = {}
+    for _, row in sessions.iterrows():
+        site_id = str(row["site_id"])
+        site = by_id.loc[site_id]
         days = int(row["session_days"])
         if days <= 0:
             continue
-        n_jobs = days if calendar.session == "full" else 2 * days
-        duration = session_minutes(calendar, site["open_from"], site["open_to"], travel_reserve_min)
-        lo = max(hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(site["open_from"]))
-        hi = min(hhmm_to_minutes(calendar.day_end), hhmm_to_minutes(site["open_to"]))
-        open_days = {int(c) for c in str(site["open_days"]) if c.isdigit()}
+        n_jobs = days if pausable else 2 * days
+        point = points.index_of(f"site:{site_id}", site.geometry)
+        wanted = str(row.get("unit_group", "") or "") if pd.notna(row.get("unit_group", "")) else ""
+        group, shape, reason = _session_group(wanted, by_group, vehicles, mats, point, site, calendar,
+                                              travel_reserve_min)
         windows, open_dates = [], set()
-        for date in dates:
-            if date.weekday() not in open_days or duration <= 0:
+        for date in dates if shape is not None else []:
+            if session_work(calendar, date, site["open_days"], shape, min_session_min) <= 0:
                 continue
             day = (date - calendar.week_start).days
-            w = _day_windows(date, lo, hi, duration, pausable, fbreak)
-            if w:
-                open_dates.add(date)
-                windows += [(day * DAY + a, day * DAY + b) for a, b in w]
-        point = points.index_of(f"site:{row['site_id']}", site.geometry)
+            open_dates.add(date)
+            windows += [(day * DAY + a, day * DAY + b)
+                        for a, b in day_windows(date, shape.earliest, shape.latest, shape.minutes, pausable, fbreak)]
+        if shape is not None and not open_dates:
+            reason = (f"site closed on every working day (open_days '{site['open_days']}')"
+                      if not any(str(d.weekday()) in str(site["open_days"]) for d in dates) else
+                      f"a session there would record less than min_session_min = {min_session_min} min "
+                      f"({group} travels {_trip(mats, vehicles, by_group.get(group, []), point)})")
         exp_total = float(row.get("exp_total", 0) or 0)
         worth = _weighted_expected(row, exp_total)
+        allowed = [v for v in by_group.get(group, []) if vehicles[v].date in open_dates]
         for k in range(n_jobs):
-            job = Job(
-                job_id=session_job_id(row["site_id"], k, half=calendar.session != "full"), kind="session",
-                point=point, service=max(duration, 0),
-                windows=windows, vehicles=[v for v in session_vehicles if vehicles[v].date in open_dates],
+            number = counter.get(site_id, 0)
+            counter[site_id] = number + 1
+            jobs.append(Job(
+                job_id=session_job_id(site_id, number, half=not pausable), kind="session",
+                point=point, service=shape.minutes if shape is not None else 0, windows=windows, vehicles=allowed,
                 # earlier session-days of a site and sites worth more (first-time voters count triple) first
                 penalty=(SESSION_PENALTY + int(100 * worth / n_jobs) + 1000 * (n_jobs - k)) * _priority(row),
-                expected=exp_total / n_jobs, site_id=str(row["site_id"]), name=str(site["name"]),
+                expected=exp_total / n_jobs, site_id=site_id, name=str(site["name"]),
                 kode_kel=_text(site.get("kode_kel")), kode_kec=_text(site.get("kode_kec")),
-                lon=float(site.geometry.x), lat=float(site.geometry.y), pausable=pausable,
-            )
-            if not session_vehicles:
-                job.reason = "no unit holds sessions (every [[units]] group has sessions = false)"
-            elif duration <= 0:
-                job.reason = (f"site hours {site['open_from']}-{site['open_to']} leave no session time in the "
-                              f"working day {calendar.day_start}-{calendar.day_end}")
-            elif not open_dates:
-                job.reason = f"site closed on every working day (open_days '{site['open_days']}')"
-            jobs.append(job)
+                lon=float(site.geometry.x), lat=float(site.geometry.y), pausable=pausable, reason=reason,
+            ))
     return jobs
+
+
+def _session_group(wanted, by_group, vehicles, mats, point, site, calendar, travel_reserve_min):
+    """(group name, session shape, reason) for a session row: the named group, or the best one."""
+    if not by_group:
+        return None, None, "no unit holds sessions (every [[units]] group has sessions = false)"
+    if wanted and wanted not in by_group:
+        return wanted, None, f"unit group '{wanted}' holds no sessions in this scenario"
+    best = (None, None)
+    for name in ([wanted] if wanted else list(by_group)):
+        veh = vehicles[by_group[name][0]]
+        m = mats[veh.kind].minutes
+        shape = session_shape(calendar, site["open_from"], site["open_to"], m[veh.depot, point], m[point, veh.end],
+                              travel_reserve_min)
+        if shape is not None and (best[1] is None or shape.minutes > best[1].minutes):
+            best = (name, shape)
+    if best[1] is None:
+        name = wanted or next(iter(by_group))
+        return name, None, (f"does not fit in any unit's working day ({name} travels "
+                            f"{_trip(mats, vehicles, by_group[name], point)}; working day "
+                            f"{calendar.day_start}-{calendar.day_end}, site hours {site['open_from']}-"
+                            f"{site['open_to']})")
+    return best[0], best[1], ""
+
+
+def _trip(mats, vehicles, indices, point) -> str:
+    if not indices:
+        return "-"
+    veh = vehicles[indices[0]]
+    m = mats[veh.kind].minutes
+    return f"{int(m[veh.depot, point])} min out and {int(m[point, veh.end])} min back"
 
 
 def _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points):
@@ -235,7 +235,8 @@ def _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points):
         windows = []
         for date in dates:
             day = (date - calendar.week_start).days
-            windows += [(day * DAY + a, day * DAY + b) for a, b in _day_windows(date, lo, hi, duration, False, fbreak)]
+            windows += [(day * DAY + a, day * DAY + b)
+                        for a, b in day_windows(date, lo, hi - duration, duration, False, fbreak)]
         has_xy = pd.notna(row["lon"]) and pd.notna(row["lat"])
         job = Job(
             job_id=visit_job_id(row["visit_id"]), kind="home_visit",
@@ -320,7 +321,7 @@ def _fits_alone(job: Job, veh: Vehicle, minutes: np.ndarray) -> bool:
 
 def build_week(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataFrame | None,
                units: list[UnitGroup], calendar: CalendarConfig, matrix_fn=None, *, matrices: dict | None = None,
-               travel_reserve_min: int = 60, seed: int = 0) -> WeekProblem:
+               travel_reserve_min: int = 60, min_session_min: int = 0, seed: int = 0) -> WeekProblem:
     """The week's problem from placement's sessions, the home visits, the units and the calendar.
 
     Jobs that no vehicle can do get their reason here (no unit of that kind, site closed, no room in
@@ -339,13 +340,16 @@ def build_week(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.
             day = (date - calendar.week_start).days
             vehicles.append(Vehicle(unit, group.vehicle, date, day, depot, group.depot.name, group,
                                     shift_start=day * DAY + day_start, shift_end=day * DAY + day_end))
-    jobs = (_session_jobs(sessions, sites, calendar, travel_reserve_min, fbreak, dates, vehicles, points)
-            + _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points))
+    has_sessions = sessions is not None and len(sessions) > 0
+    by_id = _session_sites(sessions, sites, points) if has_sessions else None
+    visits = _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points)
+    kinds = sorted({v.kind for v in vehicles})
+    mats = _matrices(points, kinds, matrix_fn, matrices)
+    jobs = (_session_jobs(sessions, by_id, calendar, travel_reserve_min, min_session_min, fbreak, dates, vehicles,
+                          points, mats) if has_sessions else []) + visits
     if not dates:
         for job in jobs:
             job.reason = "no working day in the horizon (holidays and weekends only)"
-    kinds = sorted({v.kind for v in vehicles})
-    mats = _matrices(points, kinds, matrix_fn, matrices)
     for job in jobs:
         if job.reason:
             continue

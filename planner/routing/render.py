@@ -101,3 +101,15 @@ def _vehicle_rows(problem: WeekProblem, route, active) -> list[dict]:
     out.append({**common, **depot_row, "arrival": arrival, "start": arrival, "end": arrival, "travel_min": travel,
                 "travel_km": round(float(m.metres[prev_point, veh.end]) / 1000, 2)})
     return out
+
+
+def merge_routes(first: Routes, second: Routes) -> Routes:
+    """One Routes from two parts of the same week (posts and mobile units); the second's search stats."""
+    schedule = pd.concat([t for t in (first.schedule, second.schedule) if len(t)] or [first.schedule],
+                         ignore_index=True)
+    unscheduled = pd.concat([t for t in (first.unscheduled, second.unscheduled) if len(t)] or [first.unscheduled],
+                            ignore_index=True)
+    stats = dict(second.stats)
+    for key in ("vehicles", "jobs", "jobs_in_model", "scheduled_jobs"):
+        stats[key] = int(first.stats.get(key, 0)) + int(second.stats.get(key, 0))
+    return Routes(schedule, unscheduled, second.status, second.objective, stats)

@@ -1,0 +1,87 @@
+"""What the units can offer placement: session-days per unit group, where, and worth how much.
+
+`unit_pools` turns each session unit group (depot, vehicle, count, capacity) and the calendar into
+`placement.Pool`s with the one reach rule (`planner.reach`): a site is offered to a group only on
+dates its units can drive out, record at least ``min_session_min`` and be back in the day.
+`remoteness_factor` is the optional priority for residents far from the office or the nearest
+post; `idle_groups` names a group that can hold a session nowhere, with the settings to check.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from planner.placement import Pool
+
+#: Remoteness stops adding priority beyond this many hours from the office (a far island is not 10x).
+REMOTENESS_CAP_H = 4.0
+
+
+def remoteness_factor(office_min: np.ndarray | None, weight: float) -> np.ndarray | None:
+    """``1 + weight x hours`` from the office (or the nearest post), capped at REMOTENESS_CAP_H hours."""
+    if office_min is None or not weight:
+        return None
+    hours = np.clip(np.nan_to_num(np.asarray(office_min, dtype=float) / 60.0, nan=0.0, posinf=REMOTENESS_CAP_H),
+                    0.0, REMOTENESS_CAP_H)
+    return 1.0 + float(weight) * hours
+
+
+def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict) -> list[Pool]:
+    """One `Pool` per (session unit group, class of dates): where the group can hold a useful session.
+
+    A group is offered a site on a date only when `reach.session_work` says its units can drive
+    out, record at least ``min_session_min`` and be back in the day; what a session-day records
+    there is the group's capacity_per_day scaled by `reach.capacity_share`.
+    """
+    from planner import reach
+
+    calendar = scenario.calendar
+    dates = calendar.working_dates()
+    min_session = scenario.placement.min_session_min
+    weekdays = sorted({d.weekday() for d in dates})
+    per_weekday = {w: [d for d in dates if d.weekday() == w] for w in weekdays}
+    hours = list(zip(sites["open_from"].astype(str), sites["open_to"].astype(str)))
+    open_days = sites["open_days"].astype(str).tolist()
+    capacity = {}  # (group, weekday) -> (J,) recordings per session-day
+    for g, group in enumerate(scenario.units):
+        if not group.sessions or g not in depot_times:
+            continue
+        out, back = depot_times[g]
+        shapes = [reach.session_shape(calendar, a, b, o, r) for (a, b), o, r in zip(hours, out, back)]
+        for w in weekdays:
+            day = per_weekday[w][0]
+            work = [reach.session_work(calendar, day, od, shape, min_session) for od, shape in zip(open_days, shapes)]
+            capacity[g, w] = np.array([group.capacity_per_day * reach.capacity_share(calendar, a, b, m)
+                                       for (a, b), m in zip(hours, work)])
+    # Weekdays on which every group and every site fit alike form one class of interchangeable dates.
+    classes: dict = {}
+    for w in weekdays:
+        key = tuple(capacity[g, w].tobytes() for g in sorted({g for g, _ in capacity}))
+        classes.setdefault(key, []).append(w)
+    pools = []
+    for dclass, members in enumerate(classes.values()):
+        n_dates = sum(len(per_weekday[w]) for w in members)
+        for g in sorted({g for g, _ in capacity}):
+            group = scenario.units[g]
+            pools.append(Pool(group.name, group.count * n_dates, n_dates, capacity[g, members[0]], dclass))
+    return pools
+
+
+def idle_groups(scenario, pools: list[Pool], depot_times: dict) -> list[str]:
+    """One sentence per session unit group that can hold a session nowhere, naming what to change."""
+    out = []
+    for g, group in enumerate(scenario.units):
+        if not group.sessions or g not in depot_times:
+            continue
+        if any(p.group == group.name and (p.capacity > 0).any() for p in pools):
+            continue
+        nearest = float(np.min(depot_times[g][0])) if len(depot_times[g][0]) else math.inf
+        far = f"the nearest site is {nearest:.0f} min away" if math.isfinite(nearest) else "no site is reachable"
+        out.append(f"units[{g}] ({group.name}): no site where a unit can drive out from {group.depot.name}, record "
+                   f"at least min_session_min = {scenario.placement.min_session_min} min and be back by "
+                   f"{scenario.calendar.day_end} ({far}); check the depot, [calendar] day_start/day_end, "
+                   "[placement] min_session_min and the sites")
+    return out
