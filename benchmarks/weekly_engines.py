@@ -45,12 +45,13 @@ def measure(run, engine: str, budget: float) -> dict:
     sc, graph = run.scenario, run.graph
 
     def matrix_fn(points, vehicle):
-        return network.travel_matrix(points, points, graph=graph, vehicle=vehicle)
+        return network.travel_matrix(points, points, graph=graph, vehicle=vehicle, circuity=sc.roads.detour)
 
     week, _ = routing.weeks_home_visits(run.home_visits, sc.units, sc.calendar)
     started = time.perf_counter()
-    routes = routing.route(run.placement.sessions, run.sites, week, sc.units, sc.calendar, matrix_fn,
-                           time_limit_s=budget, seed=sc.seed, engine=engine)
+    routes = routing.route(run.placement.sessions, run.sites, week, pipeline.routing_units(sc, run.sites), sc.calendar,
+                           matrix_fn, time_limit_s=budget, seed=sc.seed, engine=engine,
+                           min_session_min=sc.placement.min_session_min)
     seconds = time.perf_counter() - started
     s = routes.schedule
     jobs = s[s["job_kind"] != "depot"]
@@ -60,7 +61,8 @@ def measure(run, engine: str, budget: float) -> dict:
             "recordings": float(s["expected_recordings"].sum()), "travel_min": int(s["travel_min"].sum()),
             "travel_km": float(s["travel_km"].sum()), "unscheduled": len(routes.unscheduled),
             "reproducible": routes.stats.get("reproducible"),
-            "check": len(routing.check_schedule(s, sc.calendar, run.sites, units=sc.units))}
+            "check": len(routing.check_schedule(s, sc.calendar, run.sites, units=pipeline.routing_units(sc, run.sites),
+                                                min_session_min=sc.placement.min_session_min))}
 
 
 def main() -> None:
