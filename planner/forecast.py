@@ -49,6 +49,7 @@ class Capacity:
     days: int
     capacity_per_day: int
     home_visits_per_week: int = 0
+    posts: dict = dataclasses.field(default_factory=dict)  # kode_kec -> recordings a week by its [[posts]]
 
     def __post_init__(self):
         if self.units < 0 or self.days < 1 or self.capacity_per_day < 1 or self.home_visits_per_week < 0:
@@ -63,12 +64,15 @@ class Capacity:
     @property
     def per_week(self) -> int:
         """Most residents a week can close (sessions at full capacity plus home visits)."""
-        return self.unit_days * self.capacity_per_day + self.home_visits_per_week
+        return self.unit_days * self.capacity_per_day + self.home_visits_per_week + int(sum(self.posts.values()))
 
     @classmethod
-    def from_scenario(cls, scenario, units: int | None = None, saturday: bool | None = None) -> Capacity:
+    def from_scenario(cls, scenario, units: int | None = None, saturday: bool | None = None,
+                      sites: pd.DataFrame | None = None) -> Capacity:
         """A normal week of the scenario (holidays left out); `units` replaces the number of session
-        units, `saturday` the calendar's Saturday setting.
+        units, `saturday` the calendar's Saturday setting. Stationed posts record what
+        `planner.posts.post_sessions` gives them, in their kecamatan (`sites` = the plan's sites;
+        loaded from the scenario when it has posts and none are given).
         """
         calendar = scenario.calendar.model_copy(update={"holidays": []})
         if saturday is not None:
@@ -76,7 +80,8 @@ class Capacity:
         days = len(calendar.working_dates())
         count = sum(g.count for g in scenario.units if g.sessions) if units is None else int(units)
         visits = sum(g.count * g.capacity_per_day for g in scenario.units if g.home_visits) * days
-        return cls(count, days, scenario.capacity_per_day or 50, visits)
+        return cls(count, days, scenario.capacity_per_day or 50, visits,
+                   _post_capacity(scenario.model_copy(update={"calendar": calendar}), sites))
 
 
 @dataclasses.dataclass
@@ -171,6 +176,10 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
             break  # target reached and every card printed: the campaign is over
         closed = np.zeros_like(left)
         used = np.zeros(len(kec_codes), dtype=np.int64)
+        for j, code in enumerate(kec_codes):  # posts first: they record where they stand, every week
+            if capacity.posts.get(str(code)):
+                m = members[j]
+                _take(left, closed, m, min(capacity.posts[str(code)], math.ceil(turnout * left[m, :3].sum())), order)
         for _ in range(capacity.unit_days):
             score = np.array([(left[m, :3] * w).sum() for m in members])
             score[used >= capacity.days] = -1
@@ -179,14 +188,7 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
                 break
             used[j] += 1
             m = members[j]
-            take = min(capacity.capacity_per_day, math.ceil(turnout * left[m, :3].sum()))
-            for c in order:
-                if take <= 0:
-                    break
-                got = apportion(min(take, int(left[m, c].sum())), left[m, c], cap=True)
-                left[m, c] -= got
-                closed[m, c] += got
-                take -= int(got.sum())
+            _take(left, closed, m, min(capacity.capacity_per_day, math.ceil(turnout * left[m, :3].sum())), order)
         visits = capacity.home_visits_per_week
         for k in np.lexsort((np.arange(len(kel)), -left[:, 3])):
             if visits <= 0 or left[k, 3] <= 0:
@@ -346,6 +348,33 @@ def _election(kel: pd.DataFrame, weekly: pd.DataFrame, election_date: dt.date | 
 
 
 # ---- scenarios -------------------------------------------------------------------------------
+def _take(left, closed, m, take: int, order) -> None:
+    """`take` residents of kelurahan `m`, class by class in weight order, spread by what each has left."""
+    for c in order:
+        if take <= 0:
+            break
+        got = apportion(min(take, int(left[m, c].sum())), left[m, c], cap=True)
+        left[m, c] -= got
+        closed[m, c] += got
+        take -= int(got.sum())
+
+
+def _post_capacity(scenario, sites: pd.DataFrame | None) -> dict:
+    """kode_kec -> recordings a normal week of the scenario's posts take there."""
+    if not scenario.posts:
+        return {}
+    from planner.posts import post_sessions
+
+    if sites is None:
+        from planner.inputs import scenario_areas, scenario_sites
+
+        sites = scenario_sites(scenario, scenario_areas(scenario))
+    held = post_sessions(scenario, sites)
+    kec = dict(zip(sites["site_id"].astype(str), sites["kode_kec"].astype(str)))
+    return held.assign(kode_kec=held["site_id"].map(kec)).groupby("kode_kec")["capacity"].sum().round().astype(
+        int).to_dict()
+
+
 def from_scenario(scenario, gaps: pd.DataFrame, *, until: dt.date, units: int | None = None,
                   saturday: bool | None = None, label: str | None = None, **overrides) -> Forecast:
     """`simulate` with the scenario's units, calendar, election date, blangko and [forecast] assumptions.
@@ -407,7 +436,8 @@ def compare_with_plan(plan, scenario, gaps: pd.DataFrame | None = None) -> pd.Da
     check behind using the approximation for what-ifs.
     """
     gaps = plan.gaps if gaps is None else gaps
-    first = simulate(gaps, Capacity.from_scenario(scenario), start=plan.week_start, until=plan.week_start,
+    first = simulate(gaps, Capacity.from_scenario(scenario, sites=plan.sites), start=plan.week_start,
+                     until=plan.week_start,
                      turnout=1.0, weights=scenario.placement.weights).weekly.iloc[0]
     sessions = plan.sessions
     rows = [(f"sessions {c}", float(sessions[f"exp_{c}"].sum()), float(first[f"recorded_{c}"]))

@@ -68,7 +68,14 @@ def test_three_weeks_conserve_counts_and_skip_finished_kelurahan(scenario, week1
         served = set(served.loc[served[["pemula", "lansia", "umum"]].sum(axis=1) > 0, "kode_kel"])
         visits = result.plan.schedule
         visits = set(visits.loc[visits["job_kind"] == "home_visit", "kode_kel"].astype(str))
-        assert not (served | visits) & finished, "next week's plan revisits a finished kelurahan"
+        # a home-visit resident known only by kecamatan is visited at a point drawn in the kecamatan,
+        # which may fall in a kelurahan whose own list is finished
+        open_rows = progress.open_rows(state)
+        loose = set(open_rows.loc[(open_rows["level"] == "kecamatan") & open_rows["home_visit"].fillna(False)
+                                  .astype(bool), "kode_kec"].astype(str))
+        visits = {k for k in visits if k.rsplit(".", 1)[0] not in loose}
+        assert not (served | visits) & finished, ("next week's plan revisits a finished kelurahan",
+                                                  week, served & finished, visits & finished)
     assert [h["unrecorded"] for h in history] == sorted((h["unrecorded"] for h in history), reverse=True)
 
 
