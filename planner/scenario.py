@@ -111,6 +111,18 @@ class UnitGroup(_Strict):
                             "creates: one stationed unit per post site)")
 
 
+def _time_span(value, what: str):
+    """A (from, to) pair of HH:MM times that ends after it starts, or None."""
+    if value is None:
+        return value
+    for part in value:
+        if not re.match(HHMM, part):
+            raise InputError(f"'{part}' is not a time HH:MM")
+    if hhmm_to_minutes(value[0]) >= hhmm_to_minutes(value[1]):
+        raise InputError(f"{what} must end after it starts")
+    return value
+
+
 class PostGroup(_Strict):
     """[[posts]]: an operator stationed at every site of one kind for the whole horizon (no travel).
 
@@ -127,14 +139,7 @@ class PostGroup(_Strict):
     @field_validator("hours")
     @classmethod
     def _hours(cls, value):
-        if value is None:
-            return value
-        for part in value:
-            if not re.match(HHMM, part):
-                raise InputError(f"'{part}' is not a time HH:MM")
-        if hhmm_to_minutes(value[0]) >= hhmm_to_minutes(value[1]):
-            raise InputError("post hours must end after they start")
-        return value
+        return _time_span(value, "post hours")
 
 
 class CalendarConfig(_Strict):
@@ -153,16 +158,7 @@ class CalendarConfig(_Strict):
     @field_validator("friday_break")
     @classmethod
     def _break_times(cls, value):
-        if value is None:
-            return value
-        import re
-
-        for part in value:
-            if not re.match(HHMM, part):
-                raise InputError(f"'{part}' is not a time HH:MM")
-        if hhmm_to_minutes(value[0]) >= hhmm_to_minutes(value[1]):
-            raise InputError("friday_break must end after it starts")
-        return value
+        return _time_span(value, "friday_break")
 
     @model_validator(mode="after")
     def _hours(self):

@@ -24,12 +24,18 @@ def scenario():
 
 
 @pytest.fixture(scope="module")
+def vans_only(scenario):
+    """The same city with its vans alone: the fleet what-ifs are about (20 posts would finish the city first)."""
+    return scenario.model_copy(update={"posts": []})
+
+
+@pytest.fixture(scope="module")
 def gaps(scenario):
     return pipeline.scenario_gaps(scenario)[0]
 
 
-def test_more_units_fewer_weeks_and_never_below_the_capacity_bound(scenario, gaps, tmp_path):
-    table, runs = forecast.what_if(scenario, gaps, until=UNTIL, units=(2, 4, 6))
+def test_more_units_fewer_weeks_and_never_below_the_capacity_bound(vans_only, gaps, tmp_path):
+    table, runs = forecast.what_if(vans_only, gaps, until=UNTIL, units=(2, 4, 6))
     weeks = table["weeks_to_target"].tolist()
     assert all(pd.notna(w) for w in weeks) and weeks[0] > weeks[1] > weeks[2]
     for f in runs:
@@ -88,11 +94,11 @@ def test_lower_target_and_population_base(scenario, gaps):
                           until=UNTIL)
 
 
-def test_blangko_stock_prints_first_time_voters_first(scenario, gaps):
+def test_blangko_stock_prints_first_time_voters_first(vans_only, gaps):
     election = dt.date(2027, 3, 1)
     stock = BlangkoConfig(stock=500, weekly_delivery=250, deliveries=[BlangkoDelivery(date=dt.date(2027, 1, 6),
                                                                                        count=500)])
-    f = forecast.from_scenario(scenario, gaps, until=dt.date(2027, 12, 31), units=4, blangko=stock,
+    f = forecast.from_scenario(vans_only, gaps, until=dt.date(2027, 12, 31), units=4, blangko=stock,
                                election_date=election)
     w = f.weekly
     assert (w["stock_end"] >= 0).all()
@@ -106,10 +112,10 @@ def test_blangko_stock_prints_first_time_voters_first(scenario, gaps):
     e = f.election
     assert e["at_risk"] == e["pemula"] - e["not_found_before"] - e["printed_before"] > 0
     assert e["recorded_not_printed"] > 0
-    plenty = forecast.from_scenario(scenario, gaps, until=dt.date(2027, 12, 31), units=4,
+    plenty = forecast.from_scenario(vans_only, gaps, until=dt.date(2027, 12, 31), units=4,
                                     blangko=BlangkoConfig(stock=100_000), election_date=election)
     assert plenty.election["at_risk"] < e["at_risk"] and (plenty.weekly["shortfall"] == 0).all()
-    late = forecast.from_scenario(scenario, gaps, until=dt.date(2027, 12, 31), units=1, election_date=election)
+    late = forecast.from_scenario(vans_only, gaps, until=dt.date(2027, 12, 31), units=1, election_date=election)
     assert late.election["not_recorded"] > 0 and late.election["at_risk"] >= late.election["not_recorded"]
 
 
@@ -160,12 +166,12 @@ def test_pooled_blangko_for_several_forecasts(scenario, gaps):
     assert risk["at_risk"] == risk["not_recorded"] + risk["recorded_not_printed"] > 0
 
 
-def test_election_outlook_for_the_plan(scenario, gaps):
+def test_election_outlook_for_the_plan(vans_only, gaps):
     import json
 
-    assert forecast.election_outlook(scenario.model_copy(update={"election_date": None}), gaps) is None
-    far = forecast.election_outlook(scenario, gaps)
-    near = forecast.election_outlook(scenario.model_copy(update={"election_date": dt.date(2027, 1, 15)}), gaps)
+    assert forecast.election_outlook(vans_only.model_copy(update={"election_date": None}), gaps) is None
+    far = forecast.election_outlook(vans_only, gaps)
+    near = forecast.election_outlook(vans_only.model_copy(update={"election_date": dt.date(2027, 1, 15)}), gaps)
     assert far["at_risk"] == 0 and far["complete"]
     assert near["at_risk"] == near["not_recorded"] + near["recorded_not_printed"] > 0
     assert near["weeks_before"] == 7  # the weeks of 23 Nov ... 4 Jan end before 15 Jan 2027
