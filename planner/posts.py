@@ -40,25 +40,14 @@ def with_post_hours(scenario: Scenario, sites: pd.DataFrame) -> pd.DataFrame:
 
 def post_units(scenario: Scenario, sites: pd.DataFrame) -> list[UnitGroup]:
     """One routing unit per post: named after its site, its depot is the site, it holds sessions only."""
-    units, seen = [], {u.name for u in scenario.units}
-    for k, mine in post_sites(scenario, sites):
-        post = scenario.posts[k]
-        for _, site in mine.iterrows():
-            name = f"{post.name} {site['name']}"
-            if name in seen:
-                name = f"{name} ({site['site_id']})"
-            seen.add(name)
-            units.append(UnitGroup(name=name, count=1, capacity_per_day=post.capacity_per_day, vehicle="van",
-                                   sessions=True, home_visits=False, stationed=True,
-                                   depot=Depot(name=str(site["name"]), **_lat_lon(site))))
-    return units
+    return [unit for unit, _ in _stationed(scenario, sites)]
 
 
 def post_sessions(scenario: Scenario, sites: pd.DataFrame) -> pd.DataFrame:
     """Session-days and recordings every post holds in the horizon ``[site_id, unit_group, session_days, capacity]``."""
     calendar = scenario.calendar
     rows = []
-    for unit, (_, site) in zip(post_units(scenario, sites), _post_rows(scenario, sites)):
+    for unit, site in _stationed(scenario, sites):
         shape = session_shape(calendar, site["open_from"], site["open_to"], 0, 0)
         days, recordings = 0, 0.0
         for date in calendar.working_dates():
@@ -72,14 +61,24 @@ def post_sessions(scenario: Scenario, sites: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["site_id", "unit_group", "session_days", "capacity"])
 
 
+def _stationed(scenario: Scenario, sites: pd.DataFrame):
+    """(stationed unit, its site row) for every post site, names unique among all units."""
+    seen = {u.name for u in scenario.units}
+    for k, mine in post_sites(scenario, sites):
+        post = scenario.posts[k]
+        for _, site in mine.iterrows():
+            name = f"{post.name} {site['name']}"
+            if name in seen:
+                name = f"{name} ({site['site_id']})"
+            seen.add(name)
+            yield UnitGroup(name=name, count=1, capacity_per_day=post.capacity_per_day, vehicle="van",
+                            sessions=True, home_visits=False, stationed=True,
+                            depot=Depot(name=str(site["name"]), **_lat_lon(site))), site
+
+
 def _lat_lon(site) -> dict:
     """A site's point, from its geometry or (a plan's sites table) its lon/lat columns."""
     geometry = site.get("geometry")
     if geometry is not None and hasattr(geometry, "x"):
         return {"lat": float(geometry.y), "lon": float(geometry.x)}
     return {"lat": float(site["lat"]), "lon": float(site["lon"])}
-
-
-def _post_rows(scenario: Scenario, sites: pd.DataFrame):
-    for _, mine in post_sites(scenario, sites):
-        yield from mine.iterrows()

@@ -241,3 +241,15 @@ def test_a_post_kind_without_sites_and_an_idle_group_are_named(tmp_path):
     r = pipeline.run(far, until="placement")
     note = " ".join(r.notes)
     assert "units[0] (Duklink)" in note and "min_session_min = 480" in note
+
+
+def test_posts_alone_plan_without_any_van():
+    """Only the 20 kantor camat operators and the home-visit team: no mobile session group at all."""
+    base = load(SCENARIOS / "bandar-lampung.toml")
+    scenario = base.model_copy(update={"units": [u for u in base.units if not u.sessions]})
+    r = pipeline.run(scenario, until="routing")
+    assert r.placement.sessions["unit_group"].str.startswith("Operator").all()
+    done, placed = _scheduled_share(r)
+    assert placed == 20 * len(scenario.calendar.working_dates()) == done
+    assert (r.routes.schedule["job_kind"] == "home_visit").any()
+    assert _schedule_problems(r) == []

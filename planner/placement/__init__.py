@@ -58,7 +58,7 @@ from planner.contracts import ASSIGNMENT_COLUMNS, DEFAULT_WEIGHTS, UNSERVED_COLU
 from planner.contracts import SESSION_CLASSES as CLASSES
 from planner.contracts import SESSION_COLUMNS as SESSIONS_COLUMNS
 from planner.errors import InputError
-from planner.placement.model import DAY_COST, SOLVERS, Pool, _build, _gap, _solve, _Solver  # noqa: F401
+from planner.placement.model import DAY_COST, SOLVERS, Pool, _build, _gap, _solve, _Solver, offered_sites  # noqa: F401
 from planner.placement.tables import _assignment_table, _sessions_table, _unserved_table
 from planner.sites import open_days_in
 
@@ -156,7 +156,7 @@ def place(
     unit_days, capacity_per_day : without `pools`, one pool of `unit_days` session-days recording
         `capacity_per_day` each, at any site (the unit-blind model).
     pools : session-days per unit group and date class and what a day records per site
-        (`unit_pools` builds them from the units, their depots and the calendar).
+        (`planner.supply.unit_pools` builds them from the units, their depots and the calendar).
     posts : session-days already held by stationed operators ``[site_id, unit_group,
         session_days, capacity]`` (`capacity` = recordings over the horizon); no other unit holds a
         session at a post's site.
@@ -200,8 +200,9 @@ def place(
         pools = [Pool("", int(unit_days), int(max(max_days.max(initial=0), 1)),
                       np.where(max_days > 0, float(capacity_per_day), 0.0))]
     fixed_capacity, post_rows = _posts(posts, sites)
-    served = np.array([p.capacity > 0 for p in pools]).reshape(len(pools), -1).any(axis=0) & (max_days > 0)
-    served = np.where(fixed_capacity > 0, True, served & (fixed_capacity <= 0))
+    # no mobile session at a post's site: the post serves it
+    pools = [dataclasses.replace(p, capacity=np.where(fixed_capacity > 0, 0.0, p.capacity)) for p in pools]
+    served = offered_sites(pools, max_days).any(axis=0) | (fixed_capacity > 0)
     within = minutes <= max_travel_min  # by travel time alone: what the explanation speaks of
     reach = within.copy()
     minutes_finite = np.where(np.isfinite(minutes), minutes, 1e6)
@@ -219,12 +220,10 @@ def place(
         reach &= rank < nearest_sites
 
     day_cost = DAY_COST + fallback_day_cost * (sites["kind"].to_numpy() == "balai")
-    pools_at_posts = [dataclasses.replace(p, capacity=np.where(fixed_capacity > 0, 0.0, p.capacity)) for p in pools]
     assigned, y, status, objective, bound, seconds = _solve(
-        _Solver(solver, time_limit_s, seed), demand, reach, gain, rate, pools_at_posts, max_days, fixed_capacity,
-        day_cost)
+        _Solver(solver, time_limit_s, seed), demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost)
     expected = assigned * rate[:, :, None]
-    sessions = _sessions_table(sites, y, pools_at_posts, post_rows, expected)
+    sessions = _sessions_table(sites, y, pools, post_rows, expected)
     assignment = _assignment_table(gaps, sites, minutes, assigned, expected)
     budget = sum(p.slots for p in pools)
     unserved = _unserved_table(gaps, demand, assigned, minutes, within, max_days, served, max_travel_min, budget)

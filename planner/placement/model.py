@@ -175,6 +175,12 @@ def _build(
     return _Model(solver, x, open_, days)
 
 
+def offered_sites(pools: list[Pool], max_days: np.ndarray) -> np.ndarray:
+    """(pools, sites) bool: where each pool may hold a session-day (an empty pool list offers nothing)."""
+    capacity = np.array([p.capacity for p in pools], dtype=float).reshape(len(pools), len(max_days))
+    return (capacity > 0) & (max_days > 0)[None, :]
+
+
 def _build_pools(solver: _Solver, demand, reach, gain, load, pools: list[Pool], max_days, fixed_capacity,
                  day_cost) -> _Model:
     """`place`'s model: session-days per (pool, site) ``y[p,j]``, integer (`_pool_day_vars`).
@@ -184,7 +190,7 @@ def _build_pools(solver: _Solver, demand, reach, gain, load, pools: list[Pool], 
     """
     s = solver.solver
     inf = s.infinity()
-    offered = np.array([p.capacity > 0 for p in pools]).reshape(len(pools), -1) & (max_days > 0)[None, :]
+    offered = offered_sites(pools, max_days)
     usable = reach.any(axis=0) & (offered.any(axis=0) | (fixed_capacity > 0))
     y = _pool_day_vars(s, pools, offered & usable[None, :], max_days)
     by_site: dict = {}

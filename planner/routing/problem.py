@@ -138,8 +138,6 @@ def _session_jobs(sessions, by_id, calendar, travel_reserve_min, min_session_min
     the longest session there.
     """
     jobs = []
-    if sessions is None or len(sessions) == 0:
-        return jobs
     pausable = calendar.session == "full"
     by_group: dict = {}
     for v, veh in enumerate(vehicles):
@@ -154,7 +152,7 @@ def _session_jobs(sessions, by_id, calendar, travel_reserve_min, min_session_min
             continue
         n_jobs = days if pausable else 2 * days
         point = points.index_of(f"site:{site_id}", site.geometry)
-        wanted = str(row.get("unit_group", "") or "") if pd.notna(row.get("unit_group", "")) else ""
+        wanted = _text(row.get("unit_group")) or ""
         group, shape, reason = _session_group(wanted, by_group, vehicles, mats, point, site, calendar,
                                               travel_reserve_min)
         windows, open_dates = [], set()
@@ -278,7 +276,7 @@ def _priority(row) -> int:
 
 
 def _text(value) -> str | None:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    return None if value is None or pd.isna(value) else str(value)
 
 
 class Points:
