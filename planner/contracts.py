@@ -69,11 +69,13 @@ SESSION_COLUMNS = ["site_id", "name", "kind", "kode_kel", "kode_kec", "session_d
 ASSIGNMENT_COLUMNS = ["kode_kel", "site_id", "travel_min", *SESSION_CLASSES, "exp_total"]
 #: Residents placement could not serve, with the reason.
 UNSERVED_COLUMNS = ["kode_kel", "kode_kec", "klass", "residents", "reason"]
-#: One row per unit-day-stop, depot rows first and last (routing).
+#: One row per unit-day-stop, frame rows (depot, or a touring team's lodging) first and last (routing).
 SCHEDULE_COLUMNS = ["unit", "vehicle", "date", "stop", "job_id", "job_kind", "site_id", "name", "kode_kel",
                     "kode_kec", "lon", "lat", "arrival", "start", "end", "travel_min", "travel_km",
                     "expected_recordings"]
-JOB_KINDS = ("depot", "session", "home_visit")
+JOB_KINDS = ("depot", "lodging", "session", "home_visit")
+#: Rows that frame a unit's day (where it starts and ends): its office, or where a touring team sleeps.
+FRAME_KINDS = ("depot", "lodging")
 #: One row per driven leg (legs.road_legs): `order` is the stop (legs.route_stops) it arrives at, `method`
 #: "network" (road path) or "straight_line" (no graph or no connection), `path` an encoded polyline.
 LEG_COLUMNS = ["unit", "date", "order", "method", "path"]

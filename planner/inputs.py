@@ -181,6 +181,12 @@ def scenario_sites(scenario: Scenario, areas: AreaSet) -> gpd.GeoDataFrame:
 
         found = with_post_hours(scenario, found)
         post_sites(scenario, found)  # a post kind with no site is an error naming the block
+    if any(g.overnight for g in scenario.units):
+        from planner.tours import lodging_sites
+
+        for group in scenario.units:
+            if group.overnight:
+                lodging_sites(group, found)  # a lodging rule with no site is an error naming the group
     return found
 
 

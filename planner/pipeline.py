@@ -187,6 +187,8 @@ def _travel(r: Run, console, given) -> None:
                 out = network.travel_matrix(depot, targets, graph=r.graph, vehicle=group.vehicle, circuity=detour)
                 back = network.travel_matrix(targets, depot, graph=r.graph, vehicle=group.vehicle, circuity=detour)
                 r.depot_times[g] = (_minutes_or_inf(out)[0], _minutes_or_inf(back)[:, 0])
+                if group.overnight:
+                    r.depot_times[g] = _tour_reach(r, group, depot, targets, *r.depot_times[g])
         r.office_min = _office_minutes(r, origins, depots, detour)
 
 
@@ -197,15 +199,23 @@ def _placement(r: Run, console, given) -> None:
         r.placement = placement.given_sessions(given["sessions"], r.sites)
         return
     posts = post_sessions(r.scenario, r.sites) if r.scenario.posts else None
+    if given.get("fixed") is not None:
+        posts = given["fixed"]  # the posts and a touring team's laid-out week (_tour_days)
     with _step(console, r.timings, "session placement (OR-Tools)"):
         r.placement = placement.place_from_scenario(r.scenario, r.gaps, r.sites, r.matrix, solver=given["solver"],
-                                                    depot_times=r.depot_times, posts=posts, office_min=r.office_min)
+                                                    depot_times=r.depot_times, posts=posts, office_min=r.office_min,
+                                                    held_back=given.get("held_back"))
     note = r.placement.note()
     if note:
         r.notes.append(note)
 
 
 def _routing(r: Run, console, given) -> None:
+    _route_week(r, console, given)
+    _tour_days(r, console, given)
+
+
+def _route_week(r: Run, console, given) -> None:
     from planner import network, routing
 
     graph = r.graph
@@ -225,6 +235,63 @@ def _routing(r: Run, console, given) -> None:
     if not r.routes.stats.get("reproducible", True):
         r.notes.append("the search budget cut a routing run short: a larger time_budget_s gives a plan that does "
                        "not depend on machine speed")
+
+
+def _tour_days(r: Run, console, given) -> None:
+    """Fix the touring teams' week to what routing laid out, and place everyone else around it.
+
+    Placement counts a touring team's unit-days as session-days; a tour also needs days of driving
+    (out to the far desa, home at the end), which only routing sees. When routing could not lay out
+    more than 5% of a touring group's session-days, the sessions it did lay out are kept as fixed
+    session-days (like posts), the group's unit-days are all held back, and the week is placed and
+    routed again: residents of the dropped sessions go to other units or are reported unserved.
+    """
+    touring = {g.name for g in r.scenario.units if g.overnight}
+    if not touring or given["sessions"] is not None or r.placement is None:
+        return
+    dropped = _dropped_tour_days(r, touring)
+    placed = r.placement.sessions
+    planned = int(placed.loc[placed["unit_group"].isin(touring), "session_days"].sum()) if len(placed) else 0
+    if not dropped or sum(dropped.values()) <= 0.05 * max(planned, 1):
+        return
+    done = r.routes.schedule
+    days = (done[done["job_kind"] == "session"].drop_duplicates("job_id").groupby("site_id").size()
+            if len(done) else pd.Series(dtype=int))
+    tour = placed[placed["unit_group"].isin(touring) & placed["site_id"].isin(days.index)].copy()
+    tour["capacity"] = tour["capacity"] * tour["site_id"].map(days) / tour["session_days"]
+    tour["session_days"] = tour["site_id"].map(days).astype(int)
+    fixed = tour[["site_id", "unit_group", "session_days", "capacity"]]
+    posts = post_sessions(r.scenario, r.sites) if r.scenario.posts else None
+    before = (r.placement, r.routes)
+    held = {g.name: g.count * len(r.scenario.calendar.working_dates()) for g in r.scenario.units if g.overnight}
+    _placement(r, console, dict(given, held_back=held, fixed=pd.concat([posts, fixed]) if posts is not None
+                                else fixed))
+    _route_week(r, console, given)
+    if _recorded(r.routes) < 0.98 * _recorded(before[1]):
+        r.placement, r.routes = before  # the second round did worse: keep the first, with its gaps
+        return
+    r.notes.append("touring teams spend days on the road: " + ", ".join(
+        f"{g} {d} session-day(s) could not be laid out" for g, d in sorted(dropped.items()))
+        + "; their residents were placed again around the tours routing found")
+
+
+def _recorded(routes) -> float:
+    s = routes.schedule
+    return float(s.loc[s["job_kind"] == "session", "expected_recordings"].sum()) if len(s) else 0.0
+
+
+def _dropped_tour_days(r: Run, touring: set) -> dict:
+    """Session-days per touring group that routing left out for want of room."""
+    from planner.routing.render import FULL_WEEK
+
+    left = r.routes.unscheduled
+    if not len(left):
+        return {}
+    left = left[(left["job_kind"] == "session") & (left["reason"] == FULL_WEEK)]
+    group = r.placement.sessions.drop_duplicates("site_id").set_index("site_id")["unit_group"]
+    days = left["site_id"].map(group)
+    days = days[days.isin(touring)]
+    return days.value_counts().to_dict()
 
 
 def _plan(r: Run, console, given) -> None:
@@ -248,7 +315,7 @@ def _plan(r: Run, console, given) -> None:
                          or given["state"] is not None,
                          "import": report.to_dict() if report is not None else None},
             "notes": list(r.notes)}
-    outlook = election_outlook(s, r.gaps)
+    outlook = election_outlook(s, r.gaps, travel=r)
     if outlook is not None:
         meta["election"] = outlook
     r.plan = Plan(name=s.name, week_start=s.calendar.week_start, working_dates=s.calendar.working_dates(),
@@ -264,6 +331,21 @@ def _plan(r: Run, console, given) -> None:
 def routing_units(scenario: Scenario, sites: gpd.GeoDataFrame) -> list:
     """The scenario's unit groups and one unit per post: everyone routing schedules."""
     return [*scenario.units, *post_units(scenario, sites)] if scenario.posts else list(scenario.units)
+
+
+def _tour_reach(r: Run, group, depot, targets, out, back) -> tuple[np.ndarray, np.ndarray]:
+    """(minutes in, minutes out) per site for a touring group: from the office or a lodging (tours.tour_times)."""
+    from planner import network, tours
+
+    lodge = tours.lodging_sites(group, r.sites).rename(columns={"site_id": "id"})[["id", "geometry"]]
+    detour = r.scenario.roads.detour
+
+    def minutes(a, b):
+        return _minutes_or_inf(network.travel_matrix(a, b, graph=r.graph, vehicle=group.vehicle, circuity=detour))
+
+    same = lodge["id"].astype(str).to_numpy()[:, None] == targets["id"].astype(str).to_numpy()[None, :]
+    return tours.tour_times(out, back, minutes(depot, lodge)[0], minutes(lodge, targets), minutes(targets, lodge),
+                            tours.day_span(r.scenario.calendar), same)
 
 
 def _minutes_or_inf(matrix) -> np.ndarray:

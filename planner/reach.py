@@ -15,6 +15,7 @@ closing. Half-day sessions keep their fixed length (two per day, `session_minute
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from planner.contracts import hhmm_to_minutes
@@ -63,6 +64,8 @@ def session_shape(calendar: CalendarConfig, open_from: str, open_to: str, out_mi
     ``day_end`` (or closing), so the start is fixed and the length is what the travel leaves.
     Half day: the fixed half length, anywhere in the site's hours the trips allow.
     """
+    if not (math.isfinite(out_min) and math.isfinite(back_min)):
+        return None  # no road there (or back)
     day_start, day_end = hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(calendar.day_end)
     opens, closes = hhmm_to_minutes(open_from), hhmm_to_minutes(open_to)
     lo = max(day_start + int(out_min), opens)

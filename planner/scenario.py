@@ -109,6 +109,28 @@ class UnitGroup(_Strict):
     home_visits: bool = Field(False, description="this group visits the sick, disabled and elderly at home")
     stationed: bool = Field(False, description="records at its depot and never travels (what [[posts]] "
                             "creates: one stationed unit per post site)")
+    overnight: bool = Field(False, description="the team tours: it may sleep away from its depot between "
+                            "working days (menginap) and drive home when the tour ends")
+    max_nights: int | None = Field(None, ge=0, le=13, description="nights in a row a touring team may sleep "
+                                   "away (required with overnight = true)")
+    lodging: Literal["kantor_camat", "session_site"] | list[str] = Field(
+        "kantor_camat", description="where a touring team may sleep: 'kantor_camat', 'session_site' (a site "
+        "where the group holds a session this week) or a list of site_id")
+
+    @model_validator(mode="after")
+    def _tour(self):
+        if self.overnight:
+            if not self.max_nights:
+                raise InputError(f"units '{self.name}': overnight = true needs max_nights >= 1 (the nights in a "
+                                 "row the team may sleep away; a tour with zero nights is a day trip: set "
+                                 "overnight = false)")
+            if self.home_visits or self.stationed:
+                raise InputError(f"units '{self.name}': a touring group (overnight = true) holds sessions only; "
+                                 "give home visits and posts their own group")
+            if isinstance(self.lodging, list) and not self.lodging:
+                raise InputError(f"units '{self.name}': lodging is an empty list; name site_id values, or use "
+                                 "'kantor_camat' or 'session_site'")
+        return self
 
 
 def _time_span(value, what: str):
@@ -286,6 +308,14 @@ class Scenario(_Strict):
     def _someone_works(self):
         if not self.units and not self.posts:
             raise InputError("give at least one [[units]] group or one [[posts]] block: nobody would work")
+        return self
+
+    @model_validator(mode="after")
+    def _tours_engine(self):
+        touring = [g.name for g in self.units if g.overnight]
+        if touring and self.routing.engine != "ortools":
+            raise InputError(f"touring units {touring} (overnight = true) are routed by the OR-Tools engine only; "
+                             "set [routing] engine = \"ortools\"")
         return self
 
     def resolve(self, path: Path | None) -> Path | None:

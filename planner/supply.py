@@ -36,7 +36,7 @@ def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict) -> list[Pool]:
     out, record at least ``min_session_min`` and be back in the day; what a session-day records
     there is the group's capacity_per_day scaled by `reach.capacity_share`.
     """
-    from planner import reach
+    from planner import reach, tours
 
     calendar = scenario.calendar
     dates = calendar.working_dates()
@@ -50,7 +50,10 @@ def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict) -> list[Pool]:
         if not group.sessions or g not in depot_times:
             continue
         out, back = depot_times[g]
-        shapes = [reach.session_shape(calendar, a, b, o, r) for (a, b), o, r in zip(hours, out, back)]
+        if group.overnight:
+            shapes = [tours.reach_shape(calendar, a, b, o, r, min_session) for (a, b), o, r in zip(hours, out, back)]
+        else:
+            shapes = [reach.session_shape(calendar, a, b, o, r) for (a, b), o, r in zip(hours, out, back)]
         for w in weekdays:
             day = per_weekday[w][0]
             work = [reach.session_work(calendar, day, od, shape, min_session) for od, shape in zip(open_days, shapes)]

@@ -277,14 +277,16 @@ def given_sessions(sessions: pd.DataFrame, sites: pd.DataFrame) -> Placement:
 
 def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matrix, solver: str = "HIGHS", *,
                         depot_times: dict | None = None, posts: pd.DataFrame | None = None,
-                        office_min: np.ndarray | None = None) -> Placement:
+                        office_min: np.ndarray | None = None, held_back: dict | None = None) -> Placement:
     """`place` with every setting taken from a Scenario.
 
     With `depot_times` ({group index: (minutes out (J,), minutes back (J,))}) each unit group gets
     only the sites it can reach and hold a useful session at (`unit_pools`); without them the
     unit-blind single pool stands in. `posts` are the stationed operators' session-days
     (`planner.posts.post_sessions`); `office_min` (kelurahan,) the minutes to the office or the
-    nearest post, which `[placement] remoteness_weight` turns into a priority.
+    nearest post, which `[placement] remoteness_weight` turns into a priority. `held_back` {group
+    name: session-days} keeps that many of a group's unit-days out of placement (a touring team's
+    days on the road, which routing found it needs).
 
     First-time voters get their priority only while an election is ahead: with no election date,
     or one before the horizon starts, ``pemula`` weighs the same as ``umum``.
@@ -297,6 +299,11 @@ def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matri
     from planner.supply import idle_groups, remoteness_factor, unit_pools
 
     pools = unit_pools(scenario, sites, depot_times) if depot_times is not None else None
+    for group, days in (held_back or {}).items():
+        for pool in sorted([p for p in pools or [] if p.group == group], key=lambda p: -p.slots):
+            cut = min(days, pool.slots)
+            pool.slots -= cut
+            days -= cut
     result = place(gaps, sites, matrix, unit_days=scenario.unit_days, capacity_per_day=scenario.capacity_per_day,
                    pools=pools, posts=posts, value_factor=remoteness_factor(office_min, cfg.remoteness_weight),
                    max_travel_min=cfg.max_travel_min, weights=weights, turnout_half_min=cfg.turnout_half_min,

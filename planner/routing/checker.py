@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.contracts import SCHEDULE_COLUMNS
+from planner.contracts import FRAME_KINDS, SCHEDULE_COLUMNS
 from planner.reach import friday_break, session_minutes
 from planner.routing.problem import unit_names
 from planner.scenario import CalendarConfig, UnitGroup, hhmm_to_minutes
@@ -42,10 +42,13 @@ def check_schedule(schedule: pd.DataFrame, calendar: CalendarConfig, sites: pd.D
     rules = _Rules(calendar, sites, units, travel_reserve_min, min_session_min)
     for (unit, day), g in s.sort_values("stop").groupby(["unit", "day"], sort=True):
         rules.unit_day(str(unit), day, g)
+    rules.note_sessions(s)
+    for unit, g in s.sort_values(["day", "stop"]).groupby("unit", sort=True):
+        rules.tour(str(unit), g)
     problems = rules.problems
     if matrix_fn is not None:
         problems += _check_travel(s, matrix_fn)
-    jobs = s[s["job_kind"] != "depot"].groupby("job_id")[["unit", "day"]].nunique()
+    jobs = s[~s["job_kind"].isin(FRAME_KINDS)].groupby("job_id")[["unit", "day"]].nunique()
     twice = jobs[(jobs["unit"] > 1) | (jobs["day"] > 1)].index.tolist()
     if twice:
         problems.append(f"jobs scheduled more than once: {twice[:5]}")
@@ -65,6 +68,7 @@ class _Rules:
         self.day_start, self.day_end = hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(calendar.day_end)
         self.fbreak = friday_break(calendar)
         self.depots = {name: (g.depot.lon, g.depot.lat) for name, g in unit_names(units)} if units else {}
+        self.groups = dict(unit_names(units)) if units else {}
         self.sites = None if sites is None else sites.set_index(sites["site_id"].astype(str))
         self.travel_reserve_min = travel_reserve_min
         self.min_session_min = min_session_min
@@ -90,22 +94,31 @@ class _Rules:
             if prev is not None and row["arrival"] < prev["end"] + pd.Timedelta(minutes=float(row["travel_min"])):
                 self.problems.append(f"{where} stop {row['stop']}: arrives before the previous stop ends plus travel")
             prev = row
-            if row["job_kind"] != "depot":
+            if row["job_kind"] not in FRAME_KINDS:
                 self.stop(f"{where} stop {row['stop']}", day, row)
         if self.sites is not None:
             for job_id, rows in g[g["job_kind"] == "session"].groupby("job_id"):
                 self.session_length(f"{where} {job_id}", rows, g)
 
+    def touring(self, unit: str) -> bool:
+        group = self.groups.get(unit)
+        return bool(group is not None and group.overnight)
+
     def depot_frame(self, where: str, unit: str, g: pd.DataFrame) -> None:
-        """The day starts and ends at the unit's depot, inside the working hours."""
+        """The day starts and ends at the unit's depot (a touring team: or a lodging), inside the working hours."""
         first, last = g.iloc[0], g.iloc[-1]
-        if first["job_kind"] != "depot" or last["job_kind"] != "depot" or len(g) < 3:
+        lodging = "lodging" in (first["job_kind"], last["job_kind"])
+        if first["job_kind"] not in FRAME_KINDS or last["job_kind"] not in FRAME_KINDS or (len(g) < 3 and not lodging):
             self.problems.append(f"{where}: route must start and end with a depot row around at least one job")
-        elif (first["lon"], first["lat"]) != (last["lon"], last["lat"]):
+        elif lodging and not self.touring(unit):
+            self.problems.append(f"{where}: sleeps away from its depot but its group is not overnight")
+        elif not lodging and (first["lon"], first["lat"]) != (last["lon"], last["lat"]):
             self.problems.append(f"{where}: starts and ends at different depots")
-        elif unit in self.depots and not np.allclose((first["lon"], first["lat"]), self.depots[unit]):
-            self.problems.append(f"{where}: depot {first['lon']},{first['lat']} is not the unit's depot "
-                                 f"{self.depots[unit]}")
+        for row in (first, last):
+            if row["job_kind"] == "depot" and unit in self.depots and not np.allclose((row["lon"], row["lat"]),
+                                                                                       self.depots[unit]):
+                self.problems.append(f"{where}: depot {row['lon']},{row['lat']} is not the unit's depot "
+                                     f"{self.depots[unit]}")
         if _minute(first["start"]) < self.day_start:
             self.problems.append(f"{where}: leaves the depot at {first['start']:%H:%M} before "
                                  f"{self.calendar.day_start}")
@@ -163,7 +176,17 @@ class _Rules:
         after = day[day["stop"] > last["stop"]]
         back = int(after["travel_min"].iloc[0]) if len(after) else 0
         start = max(_minute(first["arrival"]), hhmm_to_minutes(site["open_from"]))
-        end = min(hhmm_to_minutes(site["open_to"]), self.day_end - back)
+        leave_by = self.day_end
+        if self.touring(str(first["unit"])):
+            # a touring session runs until the team must leave for its next stop, whatever that is
+            if len(after) and after.iloc[0]["job_kind"] not in FRAME_KINDS:
+                leave_by = _minute(after.iloc[0]["start"])
+            if fbreak is not None and first["start"].weekday() == 4 and fbreak[0] <= start < fbreak[1]:
+                start = fbreak[1]
+        end = min(hhmm_to_minutes(site["open_to"]), leave_by - back)
+        if self.touring(str(first["unit"])) and fbreak is not None and first["start"].weekday() == 4 \
+                and fbreak[0] < end <= fbreak[1]:
+            end = fbreak[0]
         if _minute(first["start"]) != start or _minute(last["end"]) != end:
             self.problems.append(f"{where}: session {first['start']:%H:%M}-{last['end']:%H:%M}, expected "
                                  f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d} (from arrival "
@@ -171,6 +194,58 @@ class _Rules:
         if work < self.min_session_min:
             self.problems.append(f"{where}: session records {work} min, less than min_session_min "
                                  f"{self.min_session_min}")
+
+
+    def note_sessions(self, s: pd.DataFrame) -> None:
+        """The sites each group holds sessions at this week (where a 'session_site' team may sleep)."""
+        self.group_sites: dict = {}
+        for unit, site_id in zip(s.loc[s["job_kind"] == "session", "unit"], s.loc[s["job_kind"] == "session",
+                                                                                   "site_id"]):
+            group = self.groups.get(str(unit))
+            if group is not None:
+                self.group_sites.setdefault(group.name, set()).add(str(site_id))
+
+    def tour(self, unit: str, g: pd.DataFrame) -> None:
+        """A unit's nights: a day ending at a lodging is followed by the next day starting there, no
+        more than max_nights in a row, at lodgings its group allows; the tour ends at the depot.
+        """
+        days = [(day, rows) for day, rows in g.groupby("day", sort=True)]
+        group = self.groups.get(unit)
+        away = 0
+        for n, (day, rows) in enumerate(days):
+            last = rows.iloc[-1]
+            nxt = days[n + 1] if n + 1 < len(days) else None
+            if rows.iloc[0]["job_kind"] == "lodging":
+                prev = days[n - 1] if n else None
+                if prev is None or (day - prev[0]).days != 1 or prev[1].iloc[-1]["job_kind"] != "lodging" or \
+                        str(prev[1].iloc[-1]["site_id"]) != str(rows.iloc[0]["site_id"]):
+                    self.problems.append(f"{unit} {day}: starts at a lodging it did not sleep at the night before")
+            if last["job_kind"] != "lodging":
+                away = 0
+                continue
+            away += 1
+            if nxt is None or (nxt[0] - day).days != 1 or nxt[1].iloc[0]["job_kind"] != "lodging":
+                self.problems.append(f"{unit} {day}: sleeps away but the next day does not start there (a tour "
+                                     "must end at the depot)")
+            if group is not None and group.max_nights is not None and away > group.max_nights:
+                self.problems.append(f"{unit} {day}: {away} nights in a row away, more than max_nights "
+                                     f"{group.max_nights}")
+            if group is not None:
+                self.lodging(f"{unit} {day}", group, last)
+
+    def lodging(self, where: str, group: UnitGroup, row) -> None:
+        """The site a touring team sleeps at is one its `lodging` rule allows."""
+        site_id = str(row["site_id"])
+        rule = group.lodging
+        if isinstance(rule, list):
+            ok = site_id in {str(s) for s in rule}
+        elif rule == "kantor_camat":
+            site = self.site(site_id) if self.sites is not None else None
+            ok = site is None or site["kind"] == "kantor_camat"
+        else:
+            ok = site_id in self.group_sites.get(group.name, set())
+        if not ok:
+            self.problems.append(f"{where}: sleeps at {site_id}, not a lodging its group allows ({rule})")
 
 
 def _check_travel(s: pd.DataFrame, matrix_fn) -> list[str]:

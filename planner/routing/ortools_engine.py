@@ -118,13 +118,15 @@ def _build_model(problem: WeekProblem):
     """RoutingModel of the week: a vehicle per unit-day, one time dimension over the whole week."""
     jobs, vehicles = problem.active, problem.vehicles
     places = sorted({v.depot for v in vehicles} | {v.end for v in vehicles})
-    node_point = places + [j.point for j in jobs]  # model node -> point row
+    nights = night_nodes(problem)
+    node_point = places + [j.point for j in jobs] + [p for _, _, p in nights]  # model node -> point row
     place_node = {p: i for i, p in enumerate(places)}
     n_dep = len(places)
     manager = pywrapcp.RoutingIndexManager(len(node_point), len(vehicles), [place_node[v.depot] for v in vehicles],
                                            [place_node[v.end] for v in vehicles])
     model = pywrapcp.RoutingModel(manager)
-    service = [0] * n_dep + [j.service for j in jobs]
+    service = [0] * n_dep + [j.service for j in jobs] + [vehicles[v].nights[k].start - vehicles[v].nights[k].end
+                                                        for v, k, _ in nights]
     transit, cost = {}, {}
     for kind, m in problem.mats.items():
         minutes = m.minutes[np.ix_(node_point, node_point)].astype(np.int64)
@@ -148,44 +150,122 @@ def _build_model(problem: WeekProblem):
         model.AddDisjunction([index], job.penalty)
         model.VehicleVar(index).SetValues([-1] + sorted(set(job.vehicles)))
     # a home-visit team does at most its capacity_per_day visits on each day
-    visits = model.RegisterUnaryTransitVector([0] * n_dep + [int(j.kind == "home_visit") for j in jobs])
+    _tour_nights(problem, nights, manager, model, time_dim, n_dep + len(jobs))
+    visits = model.RegisterUnaryTransitVector([0] * n_dep + [int(j.kind == "home_visit") for j in jobs]
+                                              + [0] * len(nights))
     model.AddDimensionWithVehicleCapacity(
         visits, 0, [int(v.group.capacity_per_day) if v.group.home_visits else 0 for v in vehicles], True, "Visits")
     for v, veh in enumerate(vehicles):
         for index in (model.Start(v), model.End(v)):
             time_dim.CumulVar(index).SetRange(veh.shift_start, veh.shift_end)
-        # leave as late and come back as early as the route allows
-        model.AddVariableMaximizedByFinalizer(time_dim.CumulVar(model.Start(v)))
+        if veh.tour:
+            time_dim.CumulVar(model.Start(v)).SetValue(veh.shift_start)  # a tour leaves at the start of its first day
+        else:
+            # leave as late and come back as early as the route allows
+            model.AddVariableMaximizedByFinalizer(time_dim.CumulVar(model.Start(v)))
         model.AddVariableMinimizedByFinalizer(time_dim.CumulVar(model.End(v)))
     return manager, model, time_dim, n_dep
 
 
+def night_nodes(problem: WeekProblem) -> list[tuple[int, int, int]]:
+    """(vehicle, night, point) for every place a touring vehicle may sleep on each of its nights."""
+    return [(v, k, p) for v, veh in enumerate(problem.vehicles) for k, night in enumerate(veh.nights)
+            for p in night.places]
+
+
+def _tour_nights(problem: WeekProblem, nights, manager, model, time_dim, first_node: int) -> None:
+    """Each night a touring vehicle sleeps at exactly one of its places (its depot or a lodging), there
+    by the end of the working day; at most `max_nights` nights in a row away from the depot.
+    """
+    by_night: dict = {}
+    for n, (v, k, _) in enumerate(nights):
+        index = manager.NodeToIndex(first_node + n)
+        time_dim.CumulVar(index).SetValue(problem.vehicles[v].nights[k].end)
+        model.VehicleVar(index).SetValues([-1, v])  # -1: the places it does not sleep at
+        by_night.setdefault((v, k), []).append(index)
+    for indices in by_night.values():
+        model.AddDisjunction(indices)  # no penalty: exactly one is visited
+    solver = model.solver()
+    for v, veh in enumerate(problem.vehicles):
+        limit = int(veh.group.max_nights or 0)
+        home = [by_night[v, k][0] for k in range(len(veh.nights))]  # the depot is each night's first place
+        for k in range(len(home) - limit):
+            solver.Add(solver.Sum([model.ActiveVar(i) for i in home[k:k + limit + 1]]) >= 1)
+
+
 def _extract(problem: WeekProblem, assignment, manager, model, time_dim, n_dep) -> list[VehicleRoute]:
+    nights = night_nodes(problem)
+    n_jobs = len(problem.active)
     routes = []
     for v in range(len(problem.vehicles)):
         index = model.Start(v)
         depart = assignment.Value(time_dim.CumulVar(index))
-        stops = []
+        stops, slept = [], []
         index = assignment.Value(model.NextVar(index))
         while not model.IsEnd(index):
-            stops.append((manager.IndexToNode(index) - n_dep, assignment.Value(time_dim.CumulVar(index))))
+            node = manager.IndexToNode(index) - n_dep
+            if node >= n_jobs:
+                slept.append(nights[node - n_jobs][2])
+            else:
+                stops.append((node, assignment.Value(time_dim.CumulVar(index))))
             index = assignment.Value(model.NextVar(index))
         if stops:
-            routes.append(VehicleRoute(v, depart, stops))
+            routes.append(VehicleRoute(v, depart, stops, nights=slept))
     return routes
 
 
-def descent(problem: WeekProblem, config: str | SearchConfig, seconds: float) -> dict:
-    """One search from one configuration: its routes, objective, time and whether the clock cut it."""
+def descent(problem: WeekProblem, config: str | SearchConfig, seconds: float, initial: dict | None = None) -> dict:
+    """One search from one configuration: its routes, objective, time and whether the clock cut it.
+
+    `initial` (vehicle -> ``("job", k, start)`` / ``("night", n, point)`` stops, as `touring.tour_seed`
+    gives) starts the descent from that week instead of a first-solution heuristic.
+    """
     manager, model, time_dim, n_dep = _build_model(problem)
+    params = search_parameters(config, max(seconds, 0.1))
     started = time.perf_counter()
-    assignment = model.SolveWithParameters(search_parameters(config, max(seconds, 0.1)))
+    start = None
+    if initial is not None:
+        model.CloseModelWithParameters(params)
+        start = model.ReadAssignmentFromRoutes(_seed_routes(problem, initial, manager, n_dep), True)
+    if start is not None:
+        assignment = model.SolveFromAssignmentWithParameters(start, params)
+    else:
+        assignment = model.SolveWithParameters(params)
     took = time.perf_counter() - started
     found = assignment is not None
     return {"config": config if isinstance(config, str) else config.describe(), "seconds": round(took, 2),
             "objective": int(assignment.ObjectiveValue()) if found else None,
             "cut_by_time_limit": took >= 0.98 * seconds,
             "routes": _extract(problem, assignment, manager, model, time_dim, n_dep) if found else None}
+
+
+def _seed_routes(problem: WeekProblem, initial: dict, manager, n_dep: int) -> list[list[int]]:
+    """Model indices of each vehicle's seeded stops (jobs and nights), for ReadAssignmentFromRoutes."""
+    night_index = {(v, n, p): i for i, (v, n, p) in enumerate(night_nodes(problem))}
+    first_night = n_dep + len(problem.active)
+    routes = []
+    for v in range(len(problem.vehicles)):
+        nodes = []
+        for stop in initial.get(v, []):
+            if stop[0] == "job":
+                nodes.append(n_dep + stop[1])
+            else:
+                nodes.append(first_night + night_index[v, stop[1], stop[2]])
+        routes.append([manager.NodeToIndex(n) for n in nodes])
+    return routes
+
+
+def _from_tour_seed(problem: WeekProblem, runs: list[dict], seconds: float) -> dict:
+    """A descent from `touring.tour_seed`, the other vehicles as in the best run so far."""
+    from planner.routing.touring import tour_seed
+
+    done = [r for r in runs if r["routes"] is not None]
+    best = min(done, key=lambda r: r["objective"])["routes"] if done else []
+    keep = {r.vehicle: [("job", k, t) for k, t in r.stops] for r in best if not problem.vehicles[r.vehicle].tour}
+    taken = {stop[1] for stops in keep.values() for stop in stops}
+    run = descent(problem, "pci_descent", seconds, initial={**keep, **tour_seed(problem, taken)})
+    run["config"] = "tour_seed + pci_descent"
+    return run
 
 
 def solve(problem: WeekProblem, time_limit_s: float = 10, *, config: str | SearchConfig | None = None,
@@ -211,6 +291,9 @@ def solve(problem: WeekProblem, time_limit_s: float = 10, *, config: str | Searc
             runs = _one_after_another(problem, configs, time_limit_s, progress)
     else:
         runs = _one_after_another(problem, configs, time_limit_s, progress)
+    if any(v.tour for v in problem.vehicles):
+        runs.append(_from_tour_seed(problem, runs, max(time_limit_s - (time.perf_counter() - t0), 1.0)))
+        configs = [*configs, "tour_seed"]
     usable = [r for r in runs if r["routes"] is not None and not r["cut_by_time_limit"]]
     if not usable:
         usable = [r for r in runs[:1] if r["routes"] is not None]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
+from planner import tours
 from planner.contracts import DEFAULT_WEIGHTS, is_hhmm, require_columns, session_job_id, visit_job_id
 from planner.errors import InputError
 from planner.reach import day_windows, friday_break, session_minutes, session_shape, session_work
@@ -51,6 +52,18 @@ class Job:
     lat: float
     pausable: bool = False
     reason: str = ""
+    open_from: str | None = None  # a session's site hours (a touring session runs as long as they and trips allow)
+    open_to: str | None = None
+    planned_work: int = 0  # minutes placement counted on for a touring session (recordings scale to the real ones)
+
+
+@dataclass
+class Night:
+    """A touring vehicle's night: at one of `places` (its depot first) from `end` until `start` (week minutes)."""
+
+    end: int
+    start: int
+    places: list
 
 
 @dataclass
@@ -67,10 +80,25 @@ class Vehicle:
     end: int = -1  # row where the day ends (-1: back at `depot`)
     shift_start: int = 0  # week minutes
     shift_end: int = 0
+    dates: list = field(default_factory=list)  # the working dates it spans: one, or a tour's run of days
+    nights: list = field(default_factory=list)  # a tour's `Night`s, between consecutive dates
 
     def __post_init__(self):
         if self.end < 0:
             self.end = self.depot
+        if not self.dates:
+            self.dates = [self.date]
+
+    def day_bounds(self, date: dt.date) -> tuple[int, int]:
+        """Week minutes the working day `date` of this vehicle starts and ends."""
+        shift = (date - self.dates[0]).days * DAY
+        last = (self.dates[-1] - self.dates[0]).days * DAY
+        return self.shift_start + shift, self.shift_end - last + shift
+
+    @property
+    def tour(self) -> bool:
+        """Whether this vehicle is a touring team's run of days (sleeping away between them)."""
+        return bool(self.group.overnight)
 
 
 @dataclass
@@ -85,6 +113,7 @@ class WeekProblem:
     fbreak: tuple[int, int] | None
     seed: int = 0
     stats: dict = field(default_factory=dict)
+    places: dict = field(default_factory=dict)  # point row -> (site_id, name) of the sites a team may sleep at
 
     @property
     def active(self) -> list[Job]:
@@ -153,11 +182,11 @@ def _session_jobs(sessions, by_id, calendar, travel_reserve_min, min_session_min
         n_jobs = days if pausable else 2 * days
         point = points.index_of(f"site:{site_id}", site.geometry)
         wanted = _text(row.get("unit_group")) or ""
-        group, shape, reason = _session_group(wanted, by_group, vehicles, mats, point, site, calendar,
-                                              travel_reserve_min)
+        group, shape, reason, planned = _session_group(wanted, by_group, vehicles, mats, point, site, calendar,
+                                                       travel_reserve_min, min_session_min)
         windows, open_dates = [], set()
         for date in dates if shape is not None else []:
-            if session_work(calendar, date, site["open_days"], shape, min_session_min) <= 0:
+            if session_work(calendar, date, site["open_days"], planned or shape, min_session_min) <= 0:
                 continue
             day = (date - calendar.week_start).days
             open_dates.add(date)
@@ -170,7 +199,7 @@ def _session_jobs(sessions, by_id, calendar, travel_reserve_min, min_session_min
                       f"({group} travels {_trip(mats, vehicles, by_group.get(group, []), point)})")
         exp_total = float(row.get("exp_total", 0) or 0)
         worth = _weighted_expected(row, exp_total)
-        allowed = [v for v in by_group.get(group, []) if vehicles[v].date in open_dates]
+        allowed = [v for v in by_group.get(group, []) if open_dates.intersection(vehicles[v].dates)]
         for k in range(n_jobs):
             number = counter.get(site_id, 0)
             counter[site_id] = number + 1
@@ -182,31 +211,55 @@ def _session_jobs(sessions, by_id, calendar, travel_reserve_min, min_session_min
                 expected=exp_total / n_jobs, site_id=site_id, name=str(site["name"]),
                 kode_kel=_text(site.get("kode_kel")), kode_kec=_text(site.get("kode_kec")),
                 lon=float(site.geometry.x), lat=float(site.geometry.y), pausable=pausable, reason=reason,
+                open_from=str(site["open_from"]), open_to=str(site["open_to"]),
+                planned_work=planned.minutes if planned is not None else 0,
             ))
     return jobs
 
 
-def _session_group(wanted, by_group, vehicles, mats, point, site, calendar, travel_reserve_min):
-    """(group name, session shape, reason) for a session row: the named group, or the best one."""
+def _session_group(wanted, by_group, vehicles, mats, point, site, calendar, travel_reserve_min, min_session_min):
+    """(group, session shape, reason, shape placement counted on) for a session row: the named group, or the best.
+
+    A day-trip group's session is shaped by the trip from its depot (`reach.session_shape`); a
+    touring group's by `tours.tour_shape`, offered where `tours.reach_shape` says the team can get
+    there from its office or a lodging.
+    """
     if not by_group:
-        return None, None, "no unit holds sessions (every [[units]] group has sessions = false)"
+        return None, None, "no unit holds sessions (every [[units]] group has sessions = false)", None
     if wanted and wanted not in by_group:
-        return wanted, None, f"unit group '{wanted}' holds no sessions in this scenario"
-    best = (None, None)
+        return wanted, None, f"unit group '{wanted}' holds no sessions in this scenario", None
+    best = (None, None, None)
     for name in ([wanted] if wanted else list(by_group)):
         veh = vehicles[by_group[name][0]]
         m = mats[veh.kind].minutes
-        shape = session_shape(calendar, site["open_from"], site["open_to"], m[veh.depot, point], m[point, veh.end],
-                              travel_reserve_min)
+        if veh.tour:
+            places = _tour_places(vehicles, by_group[name])
+            out = min((m[p, point] for p in places if p != point), default=np.inf)
+            planned = tours.reach_shape(calendar, site["open_from"], site["open_to"], out,
+                                        min(m[point, p] for p in places), min_session_min)
+            shape = tours.tour_shape(calendar, site["open_from"], site["open_to"], min_session_min) \
+                if planned is not None else None
+        else:
+            shape = session_shape(calendar, site["open_from"], site["open_to"], m[veh.depot, point],
+                                  m[point, veh.end], travel_reserve_min)
+            planned = None
         if shape is not None and (best[1] is None or shape.minutes > best[1].minutes):
-            best = (name, shape)
+            best = (name, shape, planned)
     if best[1] is None:
         name = wanted or next(iter(by_group))
         return name, None, (f"does not fit in any unit's working day ({name} travels "
                             f"{_trip(mats, vehicles, by_group[name], point)}; working day "
                             f"{calendar.day_start}-{calendar.day_end}, site hours {site['open_from']}-"
-                            f"{site['open_to']})")
-    return best[0], best[1], ""
+                            f"{site['open_to']})"), None
+    return best[0], best[1], "", best[2]
+
+
+def _tour_places(vehicles, indices) -> list[int]:
+    """Where a touring group's day may start or end: its depot, then its lodgings."""
+    for v in indices:
+        if vehicles[v].nights:
+            return list(vehicles[v].nights[0].places)
+    return [vehicles[indices[0]].depot]
 
 
 def _trip(mats, vehicles, indices, point) -> str:
@@ -308,7 +361,20 @@ def _first_start(windows, t: int) -> int | None:
 
 
 def _fits_alone(job: Job, veh: Vehicle, minutes: np.ndarray) -> bool:
-    """Whether `veh` can do this job as its only stop (start -> job -> end inside its shift)."""
+    """Whether `veh` can do this job as its only stop (start -> job -> end inside its shift).
+
+    A touring vehicle: on one of its dates, from and back to its depot or a lodging.
+    """
+    if veh.tour:
+        places = veh.nights[0].places if veh.nights else [veh.depot]
+        out, back = min(int(minutes[p, job.point]) for p in places), min(int(minutes[job.point, p]) for p in places)
+        for date in veh.dates:
+            lo, hi = veh.day_bounds(date)
+            base = lo - lo % DAY
+            start = _first_start([(a, b) for a, b in job.windows if base <= a < base + DAY], lo + out)
+            if start is not None and start + job.service + back <= hi:
+                return True
+        return False
     base = veh.day * DAY
     out, back = int(minutes[veh.depot, job.point]), int(minutes[job.point, veh.end])
     start = _first_start([(a, b) for a, b in job.windows if base <= a < base + DAY], veh.shift_start + out)
@@ -331,18 +397,31 @@ def build_week(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.
     day_start, day_end = hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(calendar.day_end)
     points = Points()
     vehicles = []
+    has_sessions = sessions is not None and len(sessions) > 0
+    places: dict = {}
     for unit, group in unit_names(units):
         depot = points.index_of(f"depot:{group.depot.name}:{group.depot.lat}:{group.depot.lon}",
                                 Point(group.depot.lon, group.depot.lat))
+        if group.overnight:
+            lodging = _lodging_points(group, sites, sessions if has_sessions else None, points, places)
+            for block in tours.blocks(dates):
+                first, last = ((d - calendar.week_start).days for d in (block[0], block[-1]))
+                nights = [Night(end=(a - calendar.week_start).days * DAY + day_end,
+                                start=(b - calendar.week_start).days * DAY + day_start, places=[depot, *lodging])
+                          for a, b in zip(block, block[1:])]
+                vehicles.append(Vehicle(unit, group.vehicle, block[0], first, depot, group.depot.name, group,
+                                        shift_start=first * DAY + day_start, shift_end=last * DAY + day_end,
+                                        dates=list(block), nights=nights))
+            continue
         for date in dates:
             day = (date - calendar.week_start).days
             vehicles.append(Vehicle(unit, group.vehicle, date, day, depot, group.depot.name, group,
                                     shift_start=day * DAY + day_start, shift_end=day * DAY + day_end))
-    has_sessions = sessions is not None and len(sessions) > 0
     by_id = _session_sites(sessions, sites, points) if has_sessions else None
     visits = _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points)
     kinds = sorted({v.kind for v in vehicles})
     mats = _matrices(points, kinds, matrix_fn, matrices)
+    _near_lodgings(vehicles, mats, day_end - day_start)
     jobs = (_session_jobs(sessions, by_id, calendar, travel_reserve_min, min_session_min, fbreak, dates, vehicles,
                           points, mats) if has_sessions else []) + visits
     if not dates:
@@ -354,9 +433,37 @@ def build_week(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.
         job.vehicles = [v for v in job.vehicles if _fits_alone(job, vehicles[v], mats[vehicles[v].kind].minutes)]
         if not job.vehicles:
             job.reason = "does not fit in any unit's working day (travel from the depot and back + duration)"
-    problem = WeekProblem(calendar, points, mats, vehicles, jobs, fbreak, seed)
+    problem = WeekProblem(calendar, points, mats, vehicles, jobs, fbreak, seed, places=places)
     problem.stats = {"vehicles": len(vehicles), "jobs": len(jobs), "jobs_in_model": len(problem.active), "seed": seed}
     return problem
+
+
+def _near_lodgings(vehicles, mats, span: int) -> None:
+    """Keep only lodgings a touring team can drive to from its depot, and home from, within one working day."""
+    for veh in vehicles:
+        m = mats[veh.kind].minutes
+        for night in veh.nights:
+            night.places = [p for p in night.places if p == veh.depot or (m[veh.depot, p] <= span
+                                                                           and m[p, veh.end] <= span)]
+
+
+def _lodging_points(group: UnitGroup, sites, sessions, points: Points, places: dict) -> list[int]:
+    """Point rows where a touring group may sleep (tours.lodging_sites; 'session_site': this week's
+    sites of the group's sessions), each named in `places`.
+    """
+    ids: list = []
+    if sessions is not None and "site_id" in sessions:
+        mine = sessions
+        if "unit_group" in sessions:
+            named = sessions["unit_group"].fillna("").astype(str)
+            mine = sessions[(named == group.name) | (named == "")]
+        ids = mine["site_id"].astype(str).tolist()
+    rows = []
+    for _, site in tours.lodging_sites(group, sites, ids if group.lodging == "session_site" else None).iterrows():
+        row = points.index_of(f"site:{site['site_id']}", site.geometry)
+        places[row] = (str(site["site_id"]), str(site["name"]))
+        rows.append(row)
+    return sorted(set(rows))
 
 
 def _matrices(points: Points, kinds: list[str], matrix_fn, matrices: dict | None) -> dict:

@@ -28,7 +28,7 @@ import numpy as np
 import pyvrp
 from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
-from planner.errors import SolverError
+from planner.errors import InputError, SolverError
 from planner.routing.problem import DAY, WeekProblem
 from planner.routing.solution import Solution, VehicleRoute
 
@@ -87,6 +87,9 @@ def solve(problem: WeekProblem, time_limit_s: float = 10, *, config=None, worker
           progress: bool = False) -> Solution:
     """PyVRP's best solution within `time_limit_s` (or earlier, at `NO_IMPROVEMENT`)."""
     jobs = problem.active
+    if any(v.tour for v in problem.vehicles):
+        raise InputError("touring units (overnight = true) are routed by the OR-Tools engine only; set [routing] "
+                         "engine = \"ortools\" or --engine ortools")
     if not jobs:
         return Solution([], 0, "SUCCESS", _stats(0.0, 0, False))
     data, client_job = problem_data(problem)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from planner.contracts import SCHEDULE_COLUMNS, UNSCHEDULED_COLUMNS
+from planner.contracts import SCHEDULE_COLUMNS, UNSCHEDULED_COLUMNS, hhmm_to_minutes
+from planner.reach import capacity_share
 from planner.routing.problem import DAY, WeekProblem
 from planner.routing.solution import Solution
 
@@ -45,10 +46,12 @@ def render(problem: WeekProblem, solution: Solution | None) -> Routes:
     for route in (solution.routes if solution is not None else []):
         if not route.stops:
             continue
-        out = _vehicle_rows(problem, route, active)
+        veh = problem.vehicles[route.vehicle]
+        out = _tour_rows(problem, route, active) if veh.tour else _vehicle_rows(problem, route, active)
         done.update(active[k].job_id for k, _ in route.stops)
-        for stop, row in enumerate(out):
-            row["stop"] = stop
+        numbers: dict = {}
+        for row in out:  # stops count from 0 on each date (a tour spans several)
+            row["stop"] = numbers[row["date"]] = numbers.get(row["date"], -1) + 1
             for key in ("arrival", "start", "end"):
                 row[key] = iso_minute(week_start, row[key])
         rows += out
@@ -101,6 +104,107 @@ def _vehicle_rows(problem: WeekProblem, route, active) -> list[dict]:
     out.append({**common, **depot_row, "arrival": arrival, "start": arrival, "end": arrival, "travel_min": travel,
                 "travel_km": round(float(m.metres[prev_point, veh.end]) / 1000, 2)})
     return out
+
+
+def _tour_rows(problem: WeekProblem, route, active) -> list[dict]:
+    """Rows of a touring vehicle's run of days: each day from where it slept to where it sleeps.
+
+    A day starts at the depot (the first) or last night's lodging and ends at tonight's lodging (or
+    the depot, the last). Each session runs from arrival (or opening, or the end of the Friday
+    break) until the team must leave for its next stop (or the site closes); its expected
+    recordings scale with that length against what placement counted on.
+    """
+    veh = problem.vehicles[route.vehicle]
+    m = problem.mats[veh.kind]
+    by_day: dict = {}
+    for k, start in route.stops:
+        by_day.setdefault(start // DAY, []).append((k, start))
+    rows = []
+    for i, date in enumerate(veh.dates):
+        lo, hi = veh.day_bounds(date)
+        begin = veh.depot if i == 0 else route.nights[i - 1]
+        finish = route.nights[i] if i < len(route.nights) else veh.end
+        stops = sorted(by_day.get(lo // DAY, []), key=lambda s: s[1])
+        if not stops and begin == finish == veh.depot:
+            continue  # a day at the office: nothing to show
+        common = {"unit": veh.unit, "vehicle": veh.kind, "date": date.isoformat()}
+        rows.append({**common, **_frame(problem, veh, begin), "arrival": lo, "start": lo, "end": lo,
+                     "travel_min": 0, "travel_km": 0.0})
+        bs, be = _break(problem, date, lo)
+        prev, prev_end = begin, lo
+        for n, (k, model_start) in enumerate(stops):
+            job = active[k]
+            travel = int(m.minutes[prev, job.point])
+            arrival = prev_end + travel
+            nxt_point, nxt_limit = (active[stops[n + 1][0]].point, stops[n + 1][1]) if n + 1 < len(stops) else (finish,
+                                                                                                                 hi)
+            start, end = _stretch(job, lo - lo % DAY, arrival, nxt_limit - int(m.minutes[job.point, nxt_point]),
+                                  bs, be, model_start)
+            base = {**common, "job_id": job.job_id, "job_kind": job.kind, "site_id": job.site_id, "name": job.name,
+                    "kode_kel": job.kode_kel, "kode_kec": job.kode_kec, "lon": job.lon, "lat": job.lat}
+            km = round(float(m.metres[prev, job.point]) / 1000, 2)
+            work = end - start - (be - bs if bs is not None and start < bs and end > be else 0)
+            expected = job.expected * _scale(problem, job, work)
+            if bs is not None and start < bs and end > be:
+                per_minute = expected / work
+                rows.append({**base, "arrival": arrival, "start": start, "end": bs, "travel_min": travel,
+                             "travel_km": km, "expected_recordings": per_minute * (bs - start)})
+                rows.append({**base, "arrival": be, "start": be, "end": end, "travel_min": 0, "travel_km": 0.0,
+                             "expected_recordings": per_minute * (end - be)})
+            else:
+                rows.append({**base, "arrival": arrival, "start": start, "end": end, "travel_min": travel,
+                             "travel_km": km, "expected_recordings": expected})
+            prev, prev_end = job.point, end
+        travel = int(m.minutes[prev, finish])
+        rows.append({**common, **_frame(problem, veh, finish), "arrival": prev_end + travel,
+                     "start": prev_end + travel, "end": prev_end + travel, "travel_min": travel,
+                     "travel_km": round(float(m.metres[prev, finish]) / 1000, 2)})
+    return rows
+
+
+def _frame(problem: WeekProblem, veh, point: int) -> dict:
+    """A depot row at the unit's office, or a lodging row at the site where a touring team sleeps."""
+    if point in (veh.depot, veh.end):
+        return {"job_id": "depot", "job_kind": "depot", "site_id": None, "name": veh.depot_name, "kode_kel": None,
+                "kode_kec": None, "lon": veh.group.depot.lon, "lat": veh.group.depot.lat, "expected_recordings": 0.0}
+    site_id, name = problem.places[point]
+    geom = problem.points.geoms[point]
+    return {"job_id": "lodging", "job_kind": "lodging", "site_id": site_id, "name": name, "kode_kel": None,
+            "kode_kec": None, "lon": float(geom.x), "lat": float(geom.y), "expected_recordings": 0.0}
+
+
+def _break(problem: WeekProblem, date: dt.date, lo: int) -> tuple[int | None, int | None]:
+    if problem.fbreak is None or date.weekday() != 4:
+        return None, None
+    base = lo - lo % DAY
+    return base + problem.fbreak[0], base + problem.fbreak[1]
+
+
+def _stretch(job, base: int, arrival: int, leave_by: int, bs, be, model_start: int) -> tuple[int, int]:
+    """A touring session's (start, end): arrival or opening to the last moment that still reaches the next stop.
+
+    Never shorter than the model's own start and length; a home visit keeps its fixed length.
+    """
+    if job.kind != "session" or not job.pausable or job.open_from is None:
+        return model_start, model_start + job.service
+    opens, closes = base + hhmm_to_minutes(job.open_from), base + hhmm_to_minutes(job.open_to)
+    start = max(arrival, opens)
+    if bs is not None and bs <= start < be:
+        start = be
+    end = min(closes, leave_by)
+    if bs is not None and bs < end <= be:
+        end = bs
+    start, end = min(start, model_start), max(end, model_start + job.service)
+    return start, end
+
+
+def _scale(problem: WeekProblem, job, work: int) -> float:
+    """A touring session's recordings for `work` minutes, against the length placement counted on."""
+    if not job.planned_work or job.open_from is None:
+        return 1.0
+    cal = problem.calendar
+    planned = capacity_share(cal, job.open_from, job.open_to, job.planned_work)
+    return min(1.0, capacity_share(cal, job.open_from, job.open_to, work) / planned) if planned > 0 else 1.0
 
 
 def merge_routes(first: Routes, second: Routes) -> Routes:

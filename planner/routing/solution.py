@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 
 @dataclass
 class VehicleRoute:
-    """One vehicle's day: when it leaves its start, and each job (index into `active`) with its start."""
+    """One vehicle's day (or tour): when it leaves, each job (index into `active`) with its start, where it sleeps."""
 
     vehicle: int
     depart: int
     stops: list[tuple[int, int]]
+    nights: list[int] = field(default_factory=list)  # a tour: the point it sleeps at each night, in order
 
 
 @dataclass

@@ -1,0 +1,70 @@
+"""A first week for touring vehicles, built day by day, for the engine to improve.
+
+A tour is hard for a local search to find from scratch: moving a session to another day also
+means sleeping somewhere else, two changes at once. So the OR-Tools engine also starts from this
+construction: each touring vehicle, day by day, goes to the nearest session it can still hold
+(first-time-voter sites first among equally near ones), sleeps there or at the nearest lodging,
+and is home when its nights run out or the tour ends. Engine-neutral: it reads only the problem.
+"""
+
+from __future__ import annotations
+
+from planner.routing.problem import DAY, WeekProblem
+
+
+def tour_seed(problem: WeekProblem, taken: set[int]) -> dict[int, list[tuple]]:
+    """Per touring vehicle, its stops in order: ``("job", k, start)`` and ``("night", n, point)``.
+
+    `taken`: indices (into `problem.active`) that other vehicles already do.
+    """
+    jobs = problem.active
+    used = set(taken)
+    plans = {}
+    for v, veh in enumerate(problem.vehicles):
+        if not veh.tour:
+            continue
+        minutes = problem.mats[veh.kind].minutes
+        mine = [k for k, job in enumerate(jobs) if v in job.vehicles]
+        lodgings = veh.nights[0].places if veh.nights else [veh.depot]
+        here, away, stops = veh.depot, 0, []
+        for i, date in enumerate(veh.dates):
+            lo, hi = veh.day_bounds(date)
+            last = i == len(veh.dates) - 1
+            must_home = last or away >= int(veh.group.max_nights or 0)
+            homes = [veh.depot] if must_home else lodgings
+            best = None
+            for k in mine:
+                if k in used:
+                    continue
+                job = jobs[k]
+                start = _start(job.windows, lo, lo + int(minutes[here, job.point]))
+                if start is None:
+                    continue
+                end = start + job.service
+                sleep = min(homes, key=lambda p: (int(minutes[job.point, p]), p != job.point))
+                if end + int(minutes[job.point, sleep]) > hi:
+                    continue
+                key = (int(minutes[here, job.point]), -job.penalty, k)
+                if best is None or key < best[0]:
+                    best = (key, k, start, sleep)
+            if best is not None:
+                _, k, start, sleep = best
+                used.add(k)
+                stops.append(("job", k, start))
+            else:
+                sleep = veh.depot if must_home else here  # no session fits today: stay, or drive home
+            if not last:
+                stops.append(("night", i, sleep))
+                away = 0 if sleep == veh.depot else away + 1
+            here = sleep
+        plans[v] = stops
+    return plans
+
+
+def _start(windows, day_lo: int, earliest: int) -> int | None:
+    """The first allowed start at or after `earliest` within the day that begins at `day_lo`."""
+    base = day_lo - day_lo % DAY
+    for a, b in windows:
+        if base <= a < base + DAY and earliest <= b:
+            return max(a, earliest)
+    return None
