@@ -287,7 +287,9 @@ def route(
     write_csv(routes.unscheduled, out / "unscheduled.csv")
     problems = check_schedule(routes.schedule, loaded.calendar, result.sites, units=routing_units(loaded, result.sites),
                               min_session_min=loaded.placement.min_session_min)
-    jobs = routes.schedule[routes.schedule["job_kind"] != "depot"]
+    from planner.contracts import FRAME_KINDS
+
+    jobs = routes.schedule[~routes.schedule["job_kind"].isin(FRAME_KINDS)]
     console.print(f"[green]✓[/] {jobs['job_id'].nunique()} jobs on "
                   f"{routes.schedule[['unit', 'date']].drop_duplicates().shape[0]} unit-days, "
                   f"{len(routes.unscheduled)} unscheduled (see unscheduled.csv); written to {out}")
@@ -523,7 +525,7 @@ def forecast_(
     from planner import forecast as forecast_mod
     from planner import progress
     from planner.errors import InputError
-    from planner.pipeline import scenario_gaps
+    from planner.pipeline import run
     from planner.tables import write_csv
 
     loaded = _load(scenario)
@@ -535,9 +537,10 @@ def forecast_(
     previous = progress.read_state(state) if state is not None else None
     if previous is not None and progress.next_week(previous):
         loaded = progress.scenario_for_week(loaded, progress.next_week(previous))
-    with console.status("gaps"):
-        gaps, _ = scenario_gaps(loaded, previous)
-    runs = [forecast_mod.from_scenario(loaded, gaps, until=end, units=n, saturday=saturday, **overrides)
+    with console.status("gaps and the units' reach (travel times)"):
+        reach = run(loaded, until="travel", state=previous)
+    gaps = reach.gaps
+    runs = [forecast_mod.from_scenario(loaded, gaps, until=end, units=n, saturday=saturday, travel=reach, **overrides)
             for n in counts]
     out.mkdir(parents=True, exist_ok=True)
     table = forecast_mod.summary(runs)

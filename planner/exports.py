@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
+from planner.contracts import FRAME_KINDS
 from planner.fmt import hari_tanggal
 from planner.fmt import number as _number
 from planner.legs import day_legs, leg_index, route_stops
@@ -53,7 +54,7 @@ def write_geopackage(plan, areas, path: str | Path) -> Path:
             g = g.sort_values("order")
             legs = day_legs(str(unit), day, g, paths)
             coords = [c for _, leg in legs for c in leg]
-            rows.append({"unit": str(unit), "date": str(day), "stops": int((g["job_kind"] != "depot").sum()),
+            rows.append({"unit": str(unit), "date": str(day), "stops": int((~g["job_kind"].isin(FRAME_KINDS)).sum()),
                          "home_visits": int(g["visits"].sum()),
                          "expected_recordings": float(g["expected_recordings"].fillna(0).sum()),
                          "travel_km": float(g["travel_km"].sum()), "travel_min": float(g["travel_min"].sum()),
@@ -75,6 +76,8 @@ def _unit_days(plan, areas):
 
 
 def _stop_label(number: int, row) -> str:
+    if row.job_kind == "lodging":
+        return f"Menginap: {row.name} (tiba {row.arrival_hm})"
     what = (f"{int(row.visits)} kunjungan rumah" if row.job_kind == "home_visit"
             else f"Sesi {row.name} ±{_number(row.expected_recordings)} orang")
     return f"{number}. {what} {row.start_hm}–{row.end_hm}"
@@ -128,9 +131,9 @@ def _kml_unit_day(doc, unit, day, g, coords, on_roads: bool, colour: str | None)
     ET.SubElement(line, k + "coordinates").text = _coords_text(coords)
     number = 0
     for row in g.itertuples():
-        if row.job_kind == "depot":
+        if row.job_kind == "depot" or (row.job_kind == "lodging" and row.stop == 0):
             continue
-        number += 1
+        number += row.job_kind != "lodging"
         mark = ET.SubElement(box, k + "Placemark")
         ET.SubElement(mark, k + "name").text = _stop_label(number, row)
         point = ET.SubElement(mark, k + "Point")
@@ -146,9 +149,9 @@ def write_gpx(plan, areas, folder: str | Path) -> dict[str, Path]:
         root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "planner"})
         number = 0
         for row in g.itertuples():
-            if row.job_kind == "depot":
+            if row.job_kind == "depot" or (row.job_kind == "lodging" and row.stop == 0):
                 continue
-            number += 1
+            number += row.job_kind != "lodging"
             wpt = ET.SubElement(root, f"{{{GPX_NS}}}wpt", {"lat": f"{row.lat:.6f}", "lon": f"{row.lon:.6f}"})
             ET.SubElement(wpt, f"{{{GPX_NS}}}name").text = _stop_label(number, row)
         track = ET.SubElement(root, f"{{{GPX_NS}}}trk")

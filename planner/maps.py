@@ -430,6 +430,13 @@ def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict, legs: pd.Da
                             tooltip=folium.Tooltip(tip.replace("</div>", f"{note}</div>"), sticky=True)).add_to(group)
         number = 0
         for r in g.itertuples():
+            if r.job_kind == "lodging":
+                if r.stop != 0:  # the evening's arrival: where the team sleeps
+                    folium.Marker([r.lat, r.lon], icon=folium.DivIcon(html="<div class='depot-icon'>M</div>",
+                                                                      icon_size=(0, 0), class_name=""),
+                                  tooltip=folium.Tooltip(f"<b>Menginap: {esc(r.name)}</b><br>{esc(unit)}, "
+                                                         f"{esc(hari_tanggal(day))}")).add_to(group)
+                continue
             if r.job_kind == "depot":
                 key = (round(r.lat, 6), round(r.lon, 6))
                 if key not in seen:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.contracts import SCHEDULE_COLUMNS, clock_text, require_columns, session_days_held
+from planner.contracts import FRAME_KINDS, SCHEDULE_COLUMNS, clock_text, require_columns, session_days_held
 from planner.errors import PlanFileError
 from planner.fmt import as_date
 from planner.privacy import PERSONAL_COLUMNS
@@ -183,7 +183,7 @@ def _sum(frame: pd.DataFrame, column: str) -> float:
 def compute_kpis(plan: Plan) -> dict:
     """Headline numbers a coordinator reads first."""
     schedule = plan.schedule
-    jobs = schedule[schedule["job_kind"] != "depot"] if "job_kind" in schedule else schedule
+    jobs = schedule[~schedule["job_kind"].isin(FRAME_KINDS)] if "job_kind" in schedule else schedule
     sessions_done = jobs[jobs["job_kind"] == "session"] if "job_kind" in jobs else jobs.iloc[0:0]
     visits_done = jobs[jobs["job_kind"] == "home_visit"] if "job_kind" in jobs else jobs.iloc[0:0]
     unit_days_used = (schedule[["unit", "date"]].drop_duplicates().shape[0]

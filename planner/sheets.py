@@ -16,14 +16,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.contracts import SCHEDULE_COLUMNS, UNSCHEDULED_COLUMNS, UNSERVED_COLUMNS, row_of_visit, visit_of_job
+from planner.contracts import (
+    FRAME_KINDS,
+    SCHEDULE_COLUMNS,
+    UNSCHEDULED_COLUMNS,
+    UNSERVED_COLUMNS,
+    row_of_visit,
+    visit_of_job,
+)
 from planner.errors import InputError
 from planner.fmt import HARI, hari_tanggal
 from planner.plan import schedule_frames as plan_frames
 from planner.plan import stationed_units
 from planner.tables import write_csv, xlsx_text_cells
 
-KEGIATAN = {"depot": "Kantor (depo)", "session": "Sesi perekaman", "home_visit": "Kunjungan rumah"}
+KEGIATAN = {"depot": "Kantor (depo)", "lodging": "Menginap", "session": "Sesi perekaman",
+            "home_visit": "Kunjungan rumah"}
 
 
 def _kel_names(plan) -> tuple[dict, dict]:
@@ -164,7 +172,7 @@ KPI_LABELS = {
     "placed_in_kecamatan_only": "Ditemukan sampai kecamatan saja",
     "not_placed": "Tidak dapat ditempatkan",
 }
-_KIND = {"session": "Sesi perekaman", "home_visit": "Kunjungan rumah", "depot": "Kantor"}
+_KIND = {"session": "Sesi perekaman", "home_visit": "Kunjungan rumah", "depot": "Kantor", "lodging": "Menginap"}
 _CLASS = {"pemula": "Pemilih pemula", "lansia": "Lansia", "umum": "Umum", "home_visit": "Kunjungan rumah"}
 _HEADERS = {"job_id": "Kode tugas", "job_kind": "Jenis", "site_id": "Kode lokasi", "kode_kel": "Kode kel/desa",
             "kode_kec": "Kode kecamatan", "klass": "Kelompok", "residents": "Warga", "reason": "Alasan"}
@@ -311,11 +319,13 @@ def write_day_sheets(plan, out_dir: str | Path, register: pd.DataFrame | None = 
         number = 0
         last_stop = g["stop"].max()
         for r in g.itertuples():
-            label = "" if r.job_kind == "depot" else str(number := number + 1)
+            label = "" if r.job_kind in FRAME_KINDS else str(number := number + 1)
             activity = KEGIATAN.get(r.job_kind, r.job_kind)
             when = f"{_e(r.start_hm)}–{_e(r.end_hm)}"
-            if r.job_kind == "depot":
-                activity = "Kembali ke kantor" if r.stop == last_stop else "Berangkat dari kantor"
+            if r.job_kind in FRAME_KINDS:
+                activity = {("depot", True): "Kembali ke kantor", ("depot", False): "Berangkat dari kantor",
+                            ("lodging", True): "Menginap (tidur di sini)",
+                            ("lodging", False): "Berangkat dari penginapan"}[r.job_kind, r.stop == last_stop]
                 when = _e(r.arrival_hm if r.stop == last_stop else r.end_hm)
             where = r.name if isinstance(r.name, str) and r.name else ""
             kel_name = kel.get(str(r.kode_kel), "") if pd.notna(r.kode_kel) else ""
