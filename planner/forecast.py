@@ -50,6 +50,7 @@ class Capacity:
     capacity_per_day: int
     home_visits_per_week: int = 0
     posts: dict = dataclasses.field(default_factory=dict)  # kode_kec -> recordings a week by its [[posts]]
+    reach: list = dataclasses.field(default_factory=list)  # `Reach` per unit group and class of dates
 
     def __post_init__(self):
         if self.units < 0 or self.days < 1 or self.capacity_per_day < 1 or self.home_visits_per_week < 0:
@@ -64,11 +65,13 @@ class Capacity:
     @property
     def per_week(self) -> int:
         """Most residents a week can close (sessions at full capacity plus home visits)."""
-        return self.unit_days * self.capacity_per_day + self.home_visits_per_week + int(sum(self.posts.values()))
+        sessions = (sum(r.unit_days * max(r.capacity.values(), default=0) for r in self.reach) if self.reach
+                    else self.unit_days * self.capacity_per_day)
+        return int(sessions) + self.home_visits_per_week + int(sum(self.posts.values()))
 
     @classmethod
     def from_scenario(cls, scenario, units: int | None = None, saturday: bool | None = None,
-                      sites: pd.DataFrame | None = None) -> Capacity:
+                      sites: pd.DataFrame | None = None, travel=None) -> Capacity:
         """A normal week of the scenario (holidays left out); `units` replaces the number of session
         units, `saturday` the calendar's Saturday setting. Stationed posts record what
         `planner.posts.post_sessions` gives them, in their kecamatan (`sites` = the plan's sites;
@@ -80,8 +83,66 @@ class Capacity:
         days = len(calendar.working_dates())
         count = sum(g.count for g in scenario.units if g.sessions) if units is None else int(units)
         visits = sum(g.count * g.capacity_per_day for g in scenario.units if g.home_visits) * days
+        week = scenario.model_copy(update={"calendar": calendar})
+        reach = _reach(week, travel, units) if travel is not None else []
         return cls(count, days, scenario.capacity_per_day or 50, visits,
-                   _post_capacity(scenario.model_copy(update={"calendar": calendar}), sites))
+                   _post_capacity(week, sites if sites is not None else getattr(travel, "sites", None)), reach)
+
+
+@dataclasses.dataclass
+class Reach:
+    """What one unit group does in a class of dates, by the plan's own reach rule (`supply.unit_pools`).
+
+    ``unit_days`` its units spend in the class; ``capacity`` {kode_kec: recordings a session-day
+    there, the best site the group reaches}; ``days`` {kode_kec: most session-days the kecamatan's
+    reachable sites hold in the class}.
+    """
+
+    group: str
+    unit_days: int
+    capacity: dict
+    days: dict
+
+
+def _reach(scenario, travel, units: int | None) -> list[Reach]:
+    """Each session group's reach in a normal week, from a run's sites and depot travel times.
+
+    A touring group's unit-days are scaled by the share of its capacity its last plan recorded
+    (`travel.routes`): days on the road hold no session. `units` rescales every group's unit-days to that fleet size.
+    """
+    from planner.supply import unit_pools
+
+    sites = travel.sites
+    kec = sites["kode_kec"].astype(str).to_numpy()
+    per_site = min(scenario.sites.max_days_per_site, 7)
+    total = sum(g.count for g in scenario.units if g.sessions) or 1
+    scale = (int(units) / total) if units is not None else 1.0
+    yields = _tour_yield(scenario, travel)
+    out = []
+    for pool in unit_pools(scenario, sites, travel.depot_times):
+        capacity, days = {}, {}
+        for code in np.unique(kec[pool.capacity > 0]):
+            at = (kec == code) & (pool.capacity > 0)
+            capacity[str(code)] = float(pool.capacity[at].max())
+            days[str(code)] = int(at.sum()) * min(pool.dates, per_site)
+        unit_days = int(round(pool.slots * scale * yields.get(pool.group, 1.0)))
+        out.append(Reach(pool.group, unit_days, capacity, days))
+    return out
+
+
+def _tour_yield(scenario, travel) -> dict:
+    """Per touring group: what its plan recorded over units x days x capacity_per_day (1 without a plan)."""
+    routes = getattr(travel, "routes", None)
+    out = {}
+    days = len(scenario.calendar.working_dates()) or 1
+    for group in scenario.units:
+        if not group.overnight or routes is None or not len(routes.schedule):
+            continue
+        s = routes.schedule
+        units = s["unit"].astype(str).str.replace(r" \d+$", "", regex=True)
+        held = float(s.loc[(s["job_kind"] == "session") & (units == group.name), "expected_recordings"].sum())
+        out[group.name] = min(1.0, held / (group.count * days * group.capacity_per_day))
+    return out
 
 
 @dataclasses.dataclass
@@ -180,7 +241,9 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
             if capacity.posts.get(str(code)):
                 m = members[j]
                 _take(left, closed, m, min(capacity.posts[str(code)], math.ceil(turnout * left[m, :3].sum())), order)
-        for _ in range(capacity.unit_days):
+        if capacity.reach:
+            _reach_week(capacity.reach, kec_codes, members, left, closed, w, turnout, order)
+        for _ in range(0 if capacity.reach else capacity.unit_days):
             score = np.array([(left[m, :3] * w).sum() for m in members])
             score[used >= capacity.days] = -1
             j = int(np.argmax(score))
@@ -348,6 +411,29 @@ def _election(kel: pd.DataFrame, weekly: pd.DataFrame, election_date: dt.date | 
 
 
 # ---- scenarios -------------------------------------------------------------------------------
+def _reach_week(reach, kec_codes, members, left, closed, w, turnout: float, order) -> None:
+    """A week of sessions by the plan's reach: each group's unit-days, one at a time, go to the
+    kecamatan it reaches with the most weighted residents left (at most its sites' days there),
+    recording what a session-day there records (`Reach.capacity`) or what is left.
+    """
+    index = {str(code): j for j, code in enumerate(kec_codes)}
+    for r in reach:
+        where = [(index[c], cap, r.days[c]) for c, cap in r.capacity.items() if c in index]
+        if not where:
+            continue
+        used = np.zeros(len(where), dtype=np.int64)
+        for _ in range(r.unit_days):
+            score = np.array([(left[members[j], :3] * w).sum() if used[n] < limit else -1.0
+                              for n, (j, _, limit) in enumerate(where)])
+            n = int(np.argmax(score))
+            if score[n] <= 0:
+                break
+            used[n] += 1
+            j, cap, _ = where[n]
+            m = members[j]
+            _take(left, closed, m, min(int(round(cap)), math.ceil(turnout * left[m, :3].sum())), order)
+
+
 def _take(left, closed, m, take: int, order) -> None:
     """`take` residents of kelurahan `m`, class by class in weight order, spread by what each has left."""
     for c in order:
@@ -376,9 +462,13 @@ def _post_capacity(scenario, sites: pd.DataFrame | None) -> dict:
 
 
 def from_scenario(scenario, gaps: pd.DataFrame, *, until: dt.date, units: int | None = None,
-                  saturday: bool | None = None, label: str | None = None, **overrides) -> Forecast:
+                  saturday: bool | None = None, label: str | None = None, travel=None, **overrides) -> Forecast:
     """`simulate` with the scenario's units, calendar, election date, blangko and [forecast] assumptions.
 
+    `travel` (a pipeline run up to "travel" or later: its sites and depot travel times) makes the
+    week the plan's own: each unit group goes only where `supply.unit_pools` lets it, recording what
+    a session-day records there (opening days, posts, tours and reach included). Without it every
+    unit-day records a full capacity_per_day in the neediest kecamatan (an upper bound).
     `overrides` replace any of turnout, not_found_share, target, population, blangko, election_date.
     """
     cfg = scenario.forecast
@@ -386,13 +476,13 @@ def from_scenario(scenario, gaps: pd.DataFrame, *, until: dt.date, units: int | 
                "population": cfg.population, "election_date": scenario.election_date,
                "blangko": scenario.blangko, "weights": scenario.placement.weights}
     options.update(overrides)
-    capacity = Capacity.from_scenario(scenario, units=units, saturday=saturday)
+    capacity = Capacity.from_scenario(scenario, units=units, saturday=saturday, travel=travel)
     if label is None:
         label = f"{capacity.units} unit(s)" + (" + Saturdays" if saturday else "")
     return simulate(gaps, capacity, start=scenario.calendar.week_start, until=until, label=label, **options)
 
 
-def election_outlook(scenario, gaps: pd.DataFrame) -> dict | None:
+def election_outlook(scenario, gaps: pd.DataFrame, travel=None) -> dict | None:
     """First-time voters at risk of missing the scenario's election if the current units keep going.
 
     A forecast with the scenario's units, calendar, blangko and [forecast] assumptions up to the
@@ -401,7 +491,7 @@ def election_outlook(scenario, gaps: pd.DataFrame) -> dict | None:
     if scenario.election_date is None:
         return None
     until = max(scenario.election_date, scenario.calendar.week_start)
-    risk = from_scenario(scenario, gaps, until=until).election
+    risk = from_scenario(scenario, gaps, until=until, travel=travel).election
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in risk.items()}
 
 
@@ -429,14 +519,14 @@ def summary(forecasts: Sequence[Forecast]) -> pd.DataFrame:
     return out
 
 
-def compare_with_plan(plan, scenario, gaps: pd.DataFrame | None = None) -> pd.DataFrame:
+def compare_with_plan(plan, scenario, gaps: pd.DataFrame | None = None, travel=None) -> pd.DataFrame:
     """The approximation's first week against a full pipeline plan of the same week (turnout 1, no losses).
 
     Returns ``[measure, pipeline, forecast]`` for session recordings by class and home visits: the
     check behind using the approximation for what-ifs.
     """
     gaps = plan.gaps if gaps is None else gaps
-    first = simulate(gaps, Capacity.from_scenario(scenario, sites=plan.sites), start=plan.week_start,
+    first = simulate(gaps, Capacity.from_scenario(scenario, sites=plan.sites, travel=travel), start=plan.week_start,
                      until=plan.week_start,
                      turnout=1.0, weights=scenario.placement.weights).weekly.iloc[0]
     sessions = plan.sessions

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner import pipeline, routing
+from planner import forecast, pipeline, routing
 from planner.checks import check_scenario
 from planner.network import travel_matrix
 from planner.placement import place
@@ -157,8 +157,10 @@ def oki():
     return pipeline.run(load(SCENARIOS / "oki-2017.toml"))
 
 
-@pytest.mark.parametrize("name", ["bandar_lampung", "bengkulu", "oki"])
-def test_shipped_programmes_schedule_what_they_place(name, request):
+# Kab. OKI's vans tour desa four to six hours' drive from Kayuagung: a Mon-Sat tour spends most of
+# its first and last days on the road (measured: 9 of 12 van-days hold a session), so its bound is lower.
+@pytest.mark.parametrize("name, share", [("bandar_lampung", 0.8), ("bengkulu", 0.8), ("oki", 0.65)])
+def test_shipped_programmes_schedule_what_they_place(name, share, request):
     r = request.getfixturevalue(name)
     assert _schedule_problems(r) == []
     done, placed = _scheduled_share(r)
@@ -168,7 +170,7 @@ def test_shipped_programmes_schedule_what_they_place(name, request):
     # the session units work: at least 80% of units x days x capacity_per_day where demand exceeds it
     demand = r.gaps[["pemula", "lansia", "umum"]].to_numpy().sum()
     assert demand > _bound(r.scenario)
-    assert _mobile_recordings(r) >= 0.8 * _bound(r.scenario)
+    assert _mobile_recordings(r) >= share * _bound(r.scenario)
 
 
 def test_posts_record_opening_to_closing_and_vans_go_elsewhere(bandar_lampung):
@@ -213,17 +215,29 @@ def test_bengkulu_duklink_reaches_the_outlying_kelurahan(bengkulu):
     assert with_weight > without
 
 
-def test_oki_units_only_get_what_a_day_trip_reaches(oki):
+def test_oki_tours_reach_the_far_desa(oki):
     r = oki
     assert r.matrix.method == "straight_line"
     s = r.routes.schedule
     sessions = s[s["job_kind"] == "session"]
-    assert sessions["date"].map(dt.date.fromisoformat).map(dt.date.weekday).eq(5).any()  # Saturdays worked
-    # every session left at least min_session_min to record, and the desa beyond a day trip are explained
+    jobs = s[~s["job_kind"].isin(["depot", "lodging"])]
+    assert jobs["date"].map(dt.date.fromisoformat).map(dt.date.weekday).eq(5).any()  # Saturdays worked
+    # every session left at least min_session_min to record
     work = (pd.to_datetime(sessions["end"]) - pd.to_datetime(sessions["start"])).dt.total_seconds() / 60
     assert work.groupby([sessions["unit"], sessions["job_id"]]).sum().min() >= r.scenario.placement.min_session_min
-    reasons = r.placement.unserved["reason"].str.split(":").str[0]
-    assert "no_unit_reaches" in set(reasons)
+    # the tours sleep out (visible in the schedule) and hold sessions no day trip from Kayuagung could
+    assert (s["job_kind"] == "lodging").any()
+    van = r.scenario.units[0]
+    out, back = r.depot_times[0]
+    day_trip = pipeline.run(r.scenario.model_copy(update={"units": [van.model_copy(update={"overnight": False})]}),
+                            until="travel").depot_times[0]
+    index = {site: k for k, site in enumerate(r.sites["site_id"])}
+    far = [site for site in sessions["site_id"].unique()
+           if session_shape(r.scenario.calendar, "08:00", "16:00", day_trip[0][index[site]],
+                            day_trip[1][index[site]]) is None
+           or session_shape(r.scenario.calendar, "08:00", "16:00", day_trip[0][index[site]],
+                            day_trip[1][index[site]]).minutes < r.scenario.placement.min_session_min]
+    assert len(far) >= 3
 
 
 # ---- bad input: clear messages naming the setting -----------------------------------------------------
@@ -253,3 +267,36 @@ def test_posts_alone_plan_without_any_van():
     assert placed == 20 * len(scenario.calendar.working_dates()) == done
     assert (r.routes.schedule["job_kind"] == "home_visit").any()
     assert _schedule_problems(r) == []
+
+
+# ---- forecast = plan -------------------------------------------------------------------------------
+def _plan_recordings(r) -> float:
+    s = r.routes.schedule
+    return float(s.loc[s["job_kind"] == "session", "expected_recordings"].sum()) + int((s["job_kind"] == "home_visit"
+                                                                                         ).sum())
+
+
+@pytest.mark.parametrize("name", ["bandar_lampung", "bengkulu", "oki"])
+def test_forecast_first_week_is_the_plans(name, request):
+    """The forecast's week, built on the run's reach (turnout already in the plan's expectations)."""
+    r = request.getfixturevalue(name)
+    s = r.scenario
+    first = forecast.simulate(r.gaps, forecast.Capacity.from_scenario(s, travel=r), start=s.calendar.week_start,
+                              until=s.calendar.week_start, turnout=1.0, weights=s.placement.weights).weekly.iloc[0]
+    plan = _plan_recordings(r)
+    assert abs(first["recorded"] - plan) <= 0.10 * plan, (first["recorded"], plan)
+
+
+def test_forecast_has_no_saturday_where_sites_are_closed():
+    """Bandar Lampung's kantor camat and kelurahan offices close on Saturday: a Saturday adds nothing."""
+    base = load(SCENARIOS / "bandar-lampung.toml")
+    scenario = base.model_copy(update={"sites": base.sites.model_copy(update={"fallback_balai": False})})
+    r = pipeline.run(scenario, until="travel")
+    weekdays = forecast.Capacity.from_scenario(scenario, travel=r, saturday=False)
+    saturdays = forecast.Capacity.from_scenario(scenario, travel=r, saturday=True)
+    # sessions only: the home-visit team does work Saturdays (its visits need no open site)
+    assert saturdays.per_week - saturdays.home_visits_per_week == weekdays.per_week - weekdays.home_visits_per_week > 0
+    assert saturdays.home_visits_per_week > weekdays.home_visits_per_week
+    # the unit-blind bound would have counted the Saturday
+    assert forecast.Capacity.from_scenario(scenario, saturday=True).per_week > \
+        forecast.Capacity.from_scenario(scenario, saturday=False).per_week
