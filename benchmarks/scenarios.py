@@ -113,7 +113,12 @@ def main() -> None:
     body = ("Each case is one `planner.run` in its own process (plan s = areas to road paths, without "
             "writing outputs); peak MiB is that process's maximum resident set. The capacity bound is session "
             "units x working days x capacity_per_day (posts not included; their recordings are listed apart). "
-            f"Load average (1 min) at the end: {load1:.1f}.\n\n" + "\n".join(lines))
+            f"Load average (1 min) at the end: {load1:.1f}.\n\n" + "\n".join(lines)
+            + "\n\nKab. OKI's two vans tour (overnight, sleeping in the desa where they work): the desa they reach "
+            "are four to six hours' drive from Kayuagung, so a Mon-Sat tour spends most of Monday and Saturday on "
+            "the road; placement's first plan gave them 12 session-days, routing laid out 9, and the week was "
+            "placed again around those 9 (plan s and the placement/routing columns show the second round). "
+            "Placement and routing times for the other cases are one round.")
     write_section("scenarios", "Shipped programmes: plan time, memory, recordings vs bound (benchmarks/scenarios.py)",
                   body)
 

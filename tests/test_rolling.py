@@ -14,7 +14,7 @@ from planner.scenario import load
 from tests.conftest import REPO
 
 
-@pytest.mark.parametrize("name", ["kota-bengkulu", "oki-2017"])
+@pytest.mark.parametrize("name", ["bandar-lampung", "kota-bengkulu", "oki-2017"])
 def test_four_weeks_of_plans_match_the_forecast(name):
     scenario = load(REPO / "scenarios" / f"{name}.toml")
     table, first = rolling(scenario, weeks=4)
