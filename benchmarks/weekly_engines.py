@@ -1,7 +1,8 @@
 """Both routing engines on the same weekly problems, same budget: what each schedules and drives.
 
-Cases: the shipped Bandar Lampung scenario (real boundaries, RBI roads, kantor camat) and the
-generated 'Kota Contoh' (toy and city sizes, straight-line travel). Placement runs once per case;
+Cases: the three shipped scenarios (Bandar Lampung: RBI roads, posts; Kota Bengkulu: partial RDTR
+roads; Kab. OKI: touring vans, straight-line travel; placement's first round, before a tour's road
+days are given back) and the generated 'Kota Contoh' (toy and city sizes, straight-line travel). Placement runs once per case;
 the same sessions and home visits then go to each engine, and every schedule is re-checked with
 `routing.check_schedule`. Usage: `python benchmarks/weekly_engines.py [--budget 20]`.
 """
@@ -27,6 +28,9 @@ from benchmarks._results import write_section  # noqa: E402
 def _cases():
     yield "Kota Bandar Lampung (RBI roads)", pipeline.run(load(REPO / "scenarios" / "bandar-lampung.toml"),
                                                            until="placement")
+    yield "Kota Bengkulu (RDTR roads, partial)", pipeline.run(load(REPO / "scenarios" / "kota-bengkulu.toml"),
+                                                               until="placement")
+    yield "Kab. OKI 2017 (touring vans)", pipeline.run(load(REPO / "scenarios" / "oki-2017.toml"), until="placement")
     from planner.geocode import Gazetteer
     from planner.synth import make_city
 
@@ -54,7 +58,7 @@ def measure(run, engine: str, budget: float) -> dict:
                            min_session_min=sc.placement.min_session_min)
     seconds = time.perf_counter() - started
     s = routes.schedule
-    jobs = s[s["job_kind"] != "depot"]
+    jobs = s[~s["job_kind"].isin(["depot", "lodging"])]
     return {"engine": engine, "seconds": seconds, "jobs": len(week) + int(run.placement.sessions["session_days"].sum()),
             "sessions": int(jobs.loc[jobs.job_kind == "session", "job_id"].nunique()),
             "visits": int((jobs.job_kind == "home_visit").sum()),

@@ -151,12 +151,24 @@ def test_bad_tours_are_named(tmp_path, extra, words):
     assert words in str(err.value) and "Tim" in str(err.value)
 
 
-def test_pyvrp_refuses_tours_with_a_clear_message(tmp_path):
-    text = (REPO / "scenarios" / "oki-2017.toml").read_text() + '\n[routing]\nengine = "pyvrp"\n'
-    path = tmp_path / "pyvrp.toml"
-    path.write_text(text.replace('"${shared}', f'"{REPO.parent / "shared"}'))
-    with pytest.raises(ScenarioError, match="OR-Tools engine only"):
-        load(path)
+@pytest.mark.parametrize("engine", ["ortools", "pyvrp"])
+def test_both_engines_route_a_tour_the_checker_accepts(oki_sites, engine):
+    """PyVRP has no choice of lodging: it routes each day between the lodgings the day-by-day tour chose."""
+    rng = np.random.default_rng(11)
+    group = _tour_group(max_nights=3)
+    day_trip = UnitGroup.model_validate({"name": "Van", "count": 1, "depot": KAYUAGUNG})
+    sessions = _sessions(oki_sites, rng, 12)
+    sessions.loc[sessions.index[8:], "unit_group"] = "Van"  # four sites for the day-trip van
+    routes = routing.route(sessions, oki_sites, None, [group, day_trip], CALENDAR, rural, time_limit_s=10,
+                           min_session_min=180, engine=engine)
+    s = routes.schedule
+    assert routing.check_schedule(s, CALENDAR, oki_sites, units=[group, day_trip], min_session_min=180,
+                                  matrix_fn=rural) == []
+    assert (s["job_kind"] == "session").sum() >= 6
+    # each session went to a unit of the group placement named (one load dimension per group in PyVRP)
+    owner = dict(zip(sessions["site_id"], sessions["unit_group"]))
+    done = s[s["job_kind"] == "session"]
+    assert all(unit.startswith(owner[site]) for unit, site in zip(done["unit"], done["site_id"]))
 
 
 def test_validate_names_a_lodging_rule_with_no_site(tmp_path):

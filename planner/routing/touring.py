@@ -3,8 +3,9 @@
 A tour is hard for a local search to find from scratch: moving a session to another day also
 means sleeping somewhere else, two changes at once. So the OR-Tools engine also starts from this
 construction: each touring vehicle, day by day, goes to the nearest session it can still hold
-(first-time-voter sites first among equally near ones), sleeps there or at the nearest lodging,
-and is home when its nights run out or the tour ends. Engine-neutral: it reads only the problem.
+(first-time-voter sites first among equally near ones; the day before it goes home, the one
+nearest the way home), sleeps there or at the nearest lodging, and is home when its nights run
+out or the tour ends. Engine-neutral: it reads only the problem.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def tour_seed(problem: WeekProblem, taken: set[int]) -> dict[int, list[tuple]]:
             lo, hi = veh.day_bounds(date)
             last = i == len(veh.dates) - 1
             must_home = last or away >= int(veh.group.max_nights or 0)
+            # the day before the team goes home, end the day near home: tomorrow can still hold a session
+            homeward = not must_home and (i == len(veh.dates) - 2 or away + 1 >= int(veh.group.max_nights or 0))
             homes = [veh.depot] if must_home else lodgings
             best = None
             for k in mine:
@@ -44,7 +47,8 @@ def tour_seed(problem: WeekProblem, taken: set[int]) -> dict[int, list[tuple]]:
                 sleep = min(homes, key=lambda p: (int(minutes[job.point, p]), p != job.point))
                 if end + int(minutes[job.point, sleep]) > hi:
                     continue
-                key = (int(minutes[here, job.point]), -job.penalty, k)
+                toward = int(minutes[job.point, veh.depot]) if homeward else 0
+                key = (int(minutes[here, job.point]) + toward, -job.penalty, k)
                 if best is None or key < best[0]:
                     best = (key, k, start, sleep)
             if best is not None:
