@@ -41,7 +41,13 @@ def check_scenario(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
         attempt("register", lambda: _register_ok(scenario, areas))
         attempt("sites", lambda: inputs.scenario_sites(scenario, areas))
         found += _depots(scenario, areas, name)
+        found += _offices(scenario, areas, name)
     attempt("roads", lambda: _roads_ok(scenario))
+    for k, office in enumerate(scenario.offices):
+        if office.roads is not None:
+            from planner.province import office_scenario
+
+            attempt(f"offices.{k}.roads", lambda o=office: _roads_ok(office_scenario(scenario, o)))
     return (scenario if not found else None), found
 
 
@@ -83,6 +89,25 @@ def _depots(scenario: Scenario, areas, name: str) -> list[Problem]:
             out.append(Problem(file=name, key=f"units.{k}.depot", message=(
                 f"depot {group.depot.name!r} at lat {lat}, lon {lon} is {nearest:,.0f} km from the nearest kelurahan; "
                 "check the coordinates (lat is negative south of the equator, e.g. -5.43; lon ~105 in Lampung)")))
+    return out
+
+
+def _offices(scenario: Scenario, areas, name: str) -> list[Problem]:
+    """Each office's code has areas, and its depots lie near them."""
+    codes = areas.kelurahan["kode"].astype(str).str[:5]
+    out = []
+    for k, office in enumerate(scenario.offices):
+        mine = areas.kelurahan[codes == office.code]
+        if not len(mine):
+            out.append(Problem(file=name, key=f"offices.{k}.code", message=(
+                f"no kelurahan/desa with code {office.code} in [areas] ({office.name}); check the kab/kota code")))
+            continue
+        points = mine.representative_point()
+        for g, group in enumerate(office.units):
+            nearest = min(_km(group.depot.lat, group.depot.lon, p.y, p.x) for p in points)
+            if nearest > DEPOT_LIMIT_KM:
+                out.append(Problem(file=name, key=f"offices.{k}.units.{g}.depot", message=(
+                    f"depot {group.depot.name!r} is {nearest:,.0f} km from {office.name}; check the coordinates")))
     return out
 
 

@@ -67,7 +67,8 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML file")):
 
     loaded, problems = check_scenario(scenario)
     if not problems:
-        console.print(f"[green]OK[/] {scenario}: '{loaded.name}', {loaded.unit_days} unit-days "
+        what = (f"{len(loaded.offices)} kab/kota offices" if loaded.offices else f"{loaded.unit_days} unit-days")
+        console.print(f"[green]OK[/] {scenario}: '{loaded.name}', {what} "
                       f"on {len(loaded.calendar.working_dates())} working days")
         return
     table = Table(title=f"{len(problems)} problem(s) in {scenario}")
@@ -388,15 +389,21 @@ def plan(
     keep_private: bool = typer.Option(False, "--keep-private", help="keep the old OUT/private/ files this run "
                                                                     "does not rewrite"),
     engine: str | None = ENGINE_OPTION,
+    scheduler: str | None = typer.Option(None, "--scheduler", help="province plans: an existing Dask scheduler, "
+                                         "e.g. tcp://10.0.0.5:8786 (default: a local cluster)"),
 ):
     """Run every stage for a scenario: map.html, schedule.xlsx/.csv, plan.json, plan.gpkg, day sheets.
 
     Also writes OUT/private/register-state.csv (personal data, never share) for `planner progress`.
+    A scenario with [[offices]] plans each kab/kota on Dask and writes the province folder.
     """
     from planner import outputs, progress
     from planner.pipeline import run
 
     loaded = _load(scenario, engine)
+    if loaded.offices:
+        _province(loaded, out, offline, scheduler)
+        return
     outputs.check_target(out)
     outputs.check_state_kept(out, state)
     previous = progress.read_state(state) if state is not None else None
@@ -405,6 +412,33 @@ def plan(
         loaded = progress.scenario_for_week(loaded, start)
     result = run(loaded, console=console, state=previous, state_source=state)
     _finish(result, out, offline, with_names, keep_private)
+
+
+def _province(loaded, out: Path, offline: bool, scheduler: str | None) -> None:
+    from rich.table import Table
+
+    from planner.province import plan_province, summary_table
+
+    result = plan_province(loaded, out, scheduler=scheduler, offline=offline, progress=True)
+    table = Table(title=f"{loaded.name}: {len(result.offices)} kab/kota, week of {loaded.calendar.week_start}")
+    for column in ("kab/kota", "units", "unrecorded", "sessions", "recordings", "pemula at risk"):
+        table.add_column(column, justify="left" if column == "kab/kota" else "right")
+    for row in summary_table(result).itertuples():
+        if isinstance(row.error, str):
+            table.add_row(str(row.name), "-", "-", "-", "-", f"[red]failed: {row.error[:60]}[/]")
+        else:
+            table.add_row(str(row.name), str(row.units), f"{row.unrecorded:,}", str(row.sessions),
+                          f"{row.recordings_planned:,.0f}", str(row.pemula_at_risk if row.pemula_at_risk is not None
+                                                                else "-"))
+    console.print(table)
+    for lent in result.lending:
+        console.print(f"lent: {lent['unit']} -> {lent['office_name']} ({lent['why']})")
+    for failed in result.failed:
+        console.print(f"[bold red]{failed['code']} failed[/]: {failed['error']}")
+    for name, path in result.files.items():
+        console.print(f"  {name:16s} {path}")
+    if result.failed:
+        raise typer.Exit(1)
 
 
 def _finish(result, out: Path, offline: bool, with_names: bool = False, keep_private: bool = False) -> None:

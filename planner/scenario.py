@@ -250,6 +250,48 @@ class ForecastConfig(_Strict):
     population: int | None = Field(None, gt=0, description="wajib KTP: coverage counts against it (else the gap)")
 
 
+class OfficeConfig(_Strict):
+    """[[offices]]: one kab/kota Disdukcapil of a province plan, planned on its own.
+
+    Its areas are the province's within `code`; its register rows are those whose NIK was issued
+    there (the NIK's first four digits are the kab/kota code); its units never cross into another
+    kab/kota unless the province lends them ([lending]).
+    """
+
+    name: str
+    code: str = Field(pattern=r"^\d{2}\.\d{2}$", description="Kemendagri kab/kota code, e.g. '18.71'")
+    units: list[UnitGroup] = Field(default_factory=list)
+    posts: list[PostGroup] = Field(default_factory=list)
+    blangko: BlangkoConfig | None = None
+    roads: RoadsConfig | None = Field(None, description="this kab/kota's road layer (default: the province's)")
+
+    @model_validator(mode="after")
+    def _someone_works(self):
+        if not self.units and not self.posts:
+            raise InputError(f"offices '{self.name}': give it at least one [[offices.units]] group or "
+                             "[[offices.posts]] block")
+        return self
+
+
+class LendingConfig(_Strict):
+    """[lending]: units the province holds and lends to kab/kota offices, one unit at a time.
+
+    Rule: each unit goes to the office where one more unit saves the most first-time voters from
+    missing the election (forecast to election_date), then the one furthest from its target.
+    """
+
+    units: list[UnitGroup] = Field(default_factory=list, description="the province's own units (depot: "
+                                   "where the unit is kept; a lent unit works from the receiving office)")
+
+
+class RunConfig(_Strict):
+    """[run]: where a province's kab/kota plans run."""
+
+    scheduler: str | None = Field(None, description="address of an existing Dask scheduler, e.g. "
+                                  "'tcp://10.0.0.5:8786' (default: a local cluster sized to the machine)")
+    workers: int | None = Field(None, ge=1, description="local cluster workers (default: the cores)")
+
+
 SHARED_TOKEN = "${shared}"
 
 
@@ -302,20 +344,22 @@ class Scenario(_Strict):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     blangko: BlangkoConfig | None = None
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
+    offices: list[OfficeConfig] = Field(default_factory=list, description="a province plan: one per kab/kota")
+    lending: LendingConfig | None = None
+    run: RunConfig = Field(default_factory=RunConfig)
     base_dir: Path = Field(Path("."), exclude=True)
 
     @model_validator(mode="after")
     def _someone_works(self):
-        if not self.units and not self.posts:
+        if not self.units and not self.posts and not self.offices:
             raise InputError("give at least one [[units]] group or one [[posts]] block: nobody would work")
-        return self
-
-    @model_validator(mode="after")
-    def _tours_engine(self):
-        touring = [g.name for g in self.units if g.overnight]
-        if touring and self.routing.engine != "ortools":
-            raise InputError(f"touring units {touring} (overnight = true) are routed by the OR-Tools engine only; "
-                             "set [routing] engine = \"ortools\"")
+        codes = [o.code for o in self.offices]
+        if len(set(codes)) != len(codes):
+            twice = sorted({c for c in codes if codes.count(c) > 1})
+            raise InputError(f"offices: give each kab/kota code once (repeated: {twice})")
+        if self.offices and (self.units or self.posts):
+            raise InputError("a province plan gives each office its own units: move [[units]] and [[posts]] into "
+                             "[[offices]] blocks (or [lending] for the province's own)")
         return self
 
     def resolve(self, path: Path | None) -> Path | None:
