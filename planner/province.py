@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import shapely
 
 from planner.errors import InputError
 
@@ -226,7 +227,7 @@ def plan_province(scenario, out: str | Path, *, scheduler: str | None = None, wo
         results[code] = {"code": code, "error": f"no kelurahan/desa with code {code} in [areas] (check the code)"}
     rows = [{"name": offices[c].name, **results[c]} for c in offices]
     result = ProvinceResult(rows, allocation)
-    result.files = write_overview(result, scenario, areas, out, unplaced_rows)
+    result.files = write_overview(result, scenario, areas, out, unplaced_rows, offline)
     return result
 
 
@@ -290,7 +291,8 @@ def summary_table(result: ProvinceResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SUMMARY_HEADERS))
 
 
-def write_overview(result: ProvinceResult, scenario, areas, out: Path, unplaced_rows: int = 0) -> dict:
+def write_overview(result: ProvinceResult, scenario, areas, out: Path, unplaced_rows: int = 0,
+                   offline: bool = True) -> dict:
     """provinsi.xlsx, provinsi.json and index.html in the province folder."""
     from planner.tables import safe_frame
 
@@ -310,24 +312,33 @@ def write_overview(result: ProvinceResult, scenario, areas, out: Path, unplaced_
         "election_date": str(scenario.election_date or ""), "register_rows_without_office": unplaced_rows,
         "offices": table.where(table.notna(), None).to_dict(orient="records"), "lending": result.lending},
         ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    _index_map(result, scenario, areas, files["index"])
+    _index_map(result, scenario, areas, files["index"], offline)
     return files
 
 
-def _index_map(result: ProvinceResult, scenario, areas, path: Path) -> None:
-    """A light map of the province: each kab/kota shaded by residents left, linking to its own map."""
+def _index_map(result: ProvinceResult, scenario, areas, path: Path, offline: bool = True) -> None:
+    """A light map of the province: each kab/kota shaded by residents left, linking to its own map.
+
+    Self-contained like every shared map (Leaflet inlined): it opens on a phone with no signal.
+    """
     import html
 
     import folium
 
+    from planner.maps import ASSETS, save_map
+
     kel = areas.kelurahan.assign(code=areas.kelurahan["kode"].astype(str).str[:5])
     kab = kel.dissolve("code")[["geometry"]].reset_index()
-    kab["geometry"] = kab.simplify(0.01)
+    # close the slivers between desa polygons, then a light outline (~10 m precision is plenty here)
+    closed = shapely.buffer(shapely.buffer(kab.geometry.to_numpy(), 0.002), -0.002)
+    kab["geometry"] = shapely.set_precision(shapely.simplify(closed, 0.01), 1e-4)
     info = {o["code"]: o for o in result.offices}
     top = max([o.get("unrecorded") or 0 for o in result.offices] + [1])
     bounds = kab.total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=8,
                       tiles=None)
+    fmap.default_js = [("leaflet", ASSETS["leaflet.js"])]  # only Leaflet, vendored in planner/static
+    fmap.default_css = [("leaflet_css", ASSETS["leaflet.css"])]
     for _, row in kab.iterrows():
         o = info.get(row["code"])
         if o is None:
@@ -338,11 +349,13 @@ def _index_map(result: ProvinceResult, scenario, areas, path: Path) -> None:
         body = (f"<b>{name}</b><br>galat: {html.escape(str(o['error']))}" if o.get("error") else
                 f"<b>{name}</b><br>{left:,} belum rekam · {o.get('sessions', 0)} sesi<br>"
                 f"<a href='{html.escape(str(o.get('folder', '')))}/map.html'>buka peta kab/kota</a>")
-        folium.GeoJson(row["geometry"].__geo_interface__, style_function=lambda _, s=shade: {
+        feature = {"type": "Feature", "geometry": row["geometry"].__geo_interface__, "properties": {"info": body}}
+        # GeoJsonPopup builds its text in plain Leaflet (folium.Popup would need jQuery, not shipped)
+        folium.GeoJson(feature, style_function=lambda _, s=shade: {
             "fillColor": s, "color": "#333", "weight": 1, "fillOpacity": 1},
-            popup=folium.Popup(body, max_width=260), tooltip=name).add_to(fmap)
+            popup=folium.GeoJsonPopup(fields=["info"], labels=False), tooltip=name).add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(
         f"<div style='position:fixed;top:8px;left:50px;z-index:999;background:#fff;padding:6px 10px;"
         f"border-radius:4px;font:14px sans-serif'><b>{html.escape(scenario.name)}</b><br>Ketuk kab/kota untuk "
         "membuka petanya</div>"))
-    fmap.save(str(path))
+    save_map(fmap, path, offline=offline)

@@ -101,6 +101,7 @@ def test_each_office_plans_alone_and_the_province_folder_is_complete(local):
     assert len(book["Ringkasan provinsi"]) == 3 and "Galat" in book["Ringkasan provinsi"]
     index = (out / "index.html").read_text()
     assert all(f"{o['folder']}/map.html" in index for o in ok)
+    assert "<script src=\"http" not in index and "$(" not in index  # self-contained: Leaflet inlined, no jQuery
 
 
 def test_lent_units_work_in_the_receiving_office_and_the_workbook_says_why(local):
