@@ -2,9 +2,9 @@
 
 Cases: the three shipped scenarios (Bandar Lampung: RBI roads, posts; Kota Bengkulu: partial RDTR
 roads; Kab. OKI: touring vans, straight-line travel; placement's first round, before a tour's road
-days are given back) and the generated 'Kota Contoh' (toy and city sizes, straight-line travel). Placement runs once per case;
-the same sessions and home visits then go to each engine, and every schedule is re-checked with
-`routing.check_schedule`. Usage: `python benchmarks/weekly_engines.py [--budget 20]`.
+days are given back) and the generated 'Kota Contoh' (toy and city sizes, straight-line travel).
+Placement runs once per case; the same sessions and home visits then go to each engine, and every
+schedule is re-checked with `routing.check_schedule`. Usage: `python benchmarks/weekly_engines.py [--budget 20]`.
 """
 
 from __future__ import annotations
