@@ -26,6 +26,8 @@ import shapely
 from planner.errors import InputError
 
 OFFICE_FOLDER = re.compile(r"[^a-z0-9]+")
+#: How far ahead each office's forecast looks for the week it reaches its target.
+FORECAST_WEEKS = 104
 
 
 @dataclass
@@ -101,6 +103,7 @@ def office_gaps(payload: dict) -> dict:
 
 def office_plan(payload: dict) -> dict:
     """Task: an office's whole plan, written to its folder; its summary (aggregates only) or the error."""
+    from planner import forecast
     from planner.outputs import write_outputs
     from planner.pipeline import run
 
@@ -110,13 +113,17 @@ def office_plan(payload: dict) -> dict:
         write_outputs(r, payload["out"], offline=payload.get("offline", True))
         kpis = r.plan.kpis
         outlook = r.plan.meta.get("election") or {}
+        ahead = forecast.from_scenario(scenario, r.gaps, travel=r,
+                                       until=scenario.calendar.week_start + dt.timedelta(weeks=FORECAST_WEEKS))
         return {"code": payload["code"], "name": scenario.name, "folder": Path(payload["out"]).name,
                 "units": sum(g.count for g in scenario.units), "unrecorded": int(kpis.get("unrecorded", 0)),
                 "pemula": int(r.gaps["pemula"].sum()), "pemula_at_risk": outlook.get("at_risk"),
                 "sessions": int(kpis.get("sessions_scheduled", 0)),
                 "recordings_planned": round(float(kpis.get("expected_recordings_scheduled", 0)), 1),
                 "home_visits": int(kpis.get("home_visits_scheduled", 0)),
+                "weeks_to_target": ahead.target_week,
                 "blangko_stock": scenario.blangko.stock if scenario.blangko is not None else None,
+                "blangko_shortfall": int(ahead.weekly["shortfall"].max()) if len(ahead.weekly) else 0,
                 "schedule": r.routes.schedule}
     except Exception as exc:  # one broken kab/kota must not stop the province
         return {"code": payload["code"], "error": f"{type(exc).__name__}: {exc}"}
@@ -279,7 +286,8 @@ def _gather(client, task, payloads: list[dict], label: str, progress: bool) -> l
 SUMMARY_HEADERS = {"code": "Kode kab/kota", "name": "Kab/kota", "units": "Unit", "unrecorded": "Belum rekam",
                    "pemula": "Pemilih pemula", "pemula_at_risk": "Pemula berisiko tidak terekam sebelum pemilu",
                    "sessions": "Sesi", "recordings_planned": "Perkiraan perekaman", "home_visits": "Kunjungan rumah",
-                   "blangko_stock": "Stok blangko", "error": "Galat"}
+                   "weeks_to_target": "Minggu sampai target", "blangko_stock": "Stok blangko",
+                   "blangko_shortfall": "Kekurangan blangko (terbesar)", "error": "Galat"}
 LENDING_HEADERS = {"unit": "Unit provinsi", "office": "Kode kab/kota", "office_name": "Dipinjamkan ke",
                    "pemula_at_risk_before": "Pemula berisiko (tanpa)", "pemula_at_risk_after": "Pemula berisiko "
                    "(dengan unit)", "why": "Alasan"}

@@ -38,6 +38,8 @@ path = "{SHARED}/big-rbi50k-lampung/derived/lampung_pemerintahan_pt_50k_with_kod
 kinds = ["kantor_camat", "kantor_lurah"]
 [calendar]
 week_start = 2024-01-08
+[forecast]
+target = 0.9                   # no home-visit team here: the flagged residents wait
 [[offices]]
 name = "Kota Metro"
 code = "18.72"
@@ -99,6 +101,7 @@ def test_each_office_plans_alone_and_the_province_folder_is_complete(local):
     book = pd.read_excel(out / "provinsi.xlsx", sheet_name=None)
     assert {"Ringkasan provinsi", "Pinjaman unit", "Aturan"} <= set(book)
     assert len(book["Ringkasan provinsi"]) == 3 and "Galat" in book["Ringkasan provinsi"]
+    assert all(1 <= o["weeks_to_target"] <= 10 for o in ok)  # a few hundred residents, one to three vans
     index = (out / "index.html").read_text()
     assert all(f"{o['folder']}/map.html" in index for o in ok)
     assert "<script src=\"http" not in index and "$(" not in index  # self-contained: Leaflet inlined, no jQuery
