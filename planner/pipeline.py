@@ -254,9 +254,12 @@ def _tour_days(r: Run, console, given) -> None:
     planned = int(placed.loc[placed["unit_group"].isin(touring), "session_days"].sum()) if len(placed) else 0
     if not dropped or sum(dropped.values()) <= 0.05 * max(planned, 1):
         return
+    from planner.routing.problem import unit_names
+
     done = r.routes.schedule
-    days = (done[done["job_kind"] == "session"].drop_duplicates("job_id").groupby("site_id").size()
-            if len(done) else pd.Series(dtype=int))
+    touring_units = {unit for unit, group in unit_names(r.scenario.units) if group.overnight}
+    mine = done[(done["job_kind"] == "session") & done["unit"].isin(touring_units)] if len(done) else done
+    days = mine.drop_duplicates("job_id").groupby("site_id").size() if len(mine) else pd.Series(dtype=int)
     tour = placed[placed["unit_group"].isin(touring) & placed["site_id"].isin(days.index)].copy()
     tour["capacity"] = tour["capacity"] * tour["site_id"].map(days) / tour["session_days"]
     tour["session_days"] = tour["site_id"].map(days).astype(int)
