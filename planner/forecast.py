@@ -578,3 +578,29 @@ def plot(forecasts: Sequence[Forecast], path: str | Path | None = None, *, title
         fig.savefig(path, dpi=120)
         plt.close(fig)
     return fig
+
+
+def week_blangko(scenario, sessions: pd.DataFrame, schedule: pd.DataFrame) -> dict | None:
+    """The week's blank cards: stock, what the scheduled recordings need, what is printed and short.
+
+    First-time voters among the scheduled recordings are estimated from the placed sessions' share
+    (``exp_pemula / exp_total``); they print first before the election, as in the forecast. None
+    when the scenario has no [blangko]. Aggregates only (safe in plan.json).
+    """
+    if scenario.blangko is None:
+        return None
+    s = schedule
+    sessions_done = float(s.loc[s["job_kind"] == "session", "expected_recordings"].sum()) if len(s) else 0.0
+    visits = int((s["job_kind"] == "home_visit").sum()) if len(s) else 0
+    total = float(sessions["exp_total"].sum()) if len(sessions) else 0.0
+    share = float(sessions["exp_pemula"].sum()) / total if total > 0 else 0.0
+    needed = int(round(sessions_done)) + visits
+    pemula = int(round(sessions_done * share))
+    start = scenario.calendar.week_start
+    week = pd.DataFrame([{"week_start": start, "recorded": needed, "recorded_pemula": pemula}])
+    row = blangko_weeks(week, scenario.blangko, start=start, until=start,
+                        election_date=scenario.election_date).iloc[0]
+    return {"stock": int(row["stock_start"]) + int(row["delivered"]), "needed": needed, "needed_pemula": pemula,
+            "printed": int(row["printed"]), "printed_pemula": int(row["printed_pemula"]),
+            "stock_end": int(row["stock_end"]), "shortfall": int(row["awaiting_print"]),
+            "awaiting_pemula": int(row["awaiting_pemula"])}

@@ -298,7 +298,7 @@ def _dropped_tour_days(r: Run, touring: set) -> dict:
 
 
 def _plan(r: Run, console, given) -> None:
-    from planner.forecast import election_outlook
+    from planner.forecast import election_outlook, week_blangko
 
     s = r.scenario
     ref = r.areas_ref if r.areas_ref is not None else {
@@ -321,6 +321,9 @@ def _plan(r: Run, console, given) -> None:
     outlook = election_outlook(s, r.gaps, travel=r)
     if outlook is not None:
         meta["election"] = outlook
+    blangko = week_blangko(s, r.placement.sessions, r.routes.schedule)
+    if blangko is not None:
+        meta["blangko"] = blangko
     r.plan = Plan(name=s.name, week_start=s.calendar.week_start, working_dates=s.calendar.working_dates(),
                   gaps=r.gaps, sites=r.sites, sessions=r.placement.sessions, assignment=r.placement.assignment,
                   unserved=r.placement.unserved, schedule=r.routes.schedule, unscheduled=r.routes.unscheduled,

@@ -121,12 +121,14 @@ def write_schedule_xlsx(plan, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = schedule_table(plan)
     sheets: list[tuple[str, pd.DataFrame]] = [("Ringkasan", summary_table(plan))]
-    used = {"ringkasan", "kesenjangan", "tidak terjadwal", "tidak terlayani", "pos perekaman"}
+    used = {"ringkasan", "kesenjangan", "tidak terjadwal", "tidak terlayani", "pos perekaman", "blangko"}
     posts = stationed_units(plan)
     for unit, frame in table[~table["Unit"].isin(posts)].groupby("Unit", sort=False):
         sheets.append((_sheet_name(unit, used), frame.drop(columns="Unit")))
     if posts:  # twenty operators at their kantor camat: one sheet, one row per post-day
         sheets.append(("Pos perekaman", table[table["Unit"].isin(posts)]))
+    if (plan.meta or {}).get("blangko"):
+        sheets.append(("Blangko", blangko_table(plan)))
     sheets.append(("Kesenjangan", gap_table(plan)))
     sheets.append(("Tidak terjadwal", _readable(plan, plan.unscheduled, UNSCHEDULED_COLUMNS)))
     sheets.append(("Tidak terlayani", _readable(plan, plan.unserved, UNSERVED_COLUMNS)))
@@ -183,8 +185,26 @@ def summary_table(plan) -> pd.DataFrame:
     rows = [("Rencana", plan.name), ("Minggu mulai", hari_tanggal(plan.week_start)),
             ("Hari kerja", len(plan.working_dates)), ("Unit", sum(int(u.get("count", 1)) for u in plan.units))]
     rows += [(KPI_LABELS.get(key, key), value) for key, value in (plan.kpis or {}).items()]
+    blangko = (plan.meta or {}).get("blangko")
+    if blangko:
+        rows += [("Blangko: stok / dibutuhkan / kekurangan",
+                  f"{blangko['stock']:,} / {blangko['needed']:,} / {blangko['shortfall']:,}".replace(",", "."))]
     rows += [("Catatan", note) for note in (plan.meta or {}).get("notes", [])]
     return pd.DataFrame(rows, columns=["Ukuran", "Nilai"])
+
+
+BLANGKO_LABELS = {
+    "stock": "Stok blangko minggu ini (termasuk kiriman)", "needed": "Dibutuhkan untuk perekaman terjadwal",
+    "needed_pemula": "… di antaranya pemilih pemula (perkiraan)", "printed": "Dapat dicetak",
+    "printed_pemula": "… di antaranya pemilih pemula", "stock_end": "Sisa stok akhir minggu",
+    "shortfall": "Kekurangan: menunggu blangko", "awaiting_pemula": "… di antaranya pemilih pemula",
+}
+
+
+def blangko_table(plan) -> pd.DataFrame:
+    """The Blangko sheet: this week's stock, need, printing and shortfall (scenario's [blangko])."""
+    info = (plan.meta or {}).get("blangko") or {}
+    return pd.DataFrame([(label, info.get(key)) for key, label in BLANGKO_LABELS.items()], columns=["Ukuran", "Nilai"])
 
 
 def _readable(plan, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

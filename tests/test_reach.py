@@ -7,6 +7,7 @@ placement decided and "scheduled" what routing then laid out.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import geopandas as gpd
@@ -300,3 +301,28 @@ def test_forecast_has_no_saturday_where_sites_are_closed():
     # the unit-blind bound would have counted the Saturday
     assert forecast.Capacity.from_scenario(scenario, saturday=True).per_week > \
         forecast.Capacity.from_scenario(scenario, saturday=False).per_week
+
+
+def test_the_workbook_has_the_weeks_blangko(bengkulu, tmp_path):
+    """A stock smaller than the week's recordings: the Blangko sheet and the Ringkasan say how short."""
+    from planner import sheets
+    from planner.forecast import week_blangko
+    from planner.scenario import BlangkoConfig
+
+    r = bengkulu
+    scenario = r.scenario.model_copy(update={"blangko": BlangkoConfig(stock=50)})
+    info = week_blangko(scenario, r.placement.sessions, r.routes.schedule)
+    assert info["needed"] > 150 and info["stock"] == 50
+    assert info["printed"] == 50 and info["shortfall"] == info["needed"] - 50
+    plan = copy.copy(r.plan)
+    plan.meta = dict(r.plan.meta, blangko=info)
+    path = sheets.write_schedule_xlsx(plan, tmp_path / "schedule.xlsx")
+    book = pd.read_excel(path, sheet_name=None)
+    rows = dict(zip(book["Blangko"]["Ukuran"], book["Blangko"]["Nilai"]))
+    assert rows["Kekurangan: menunggu blangko"] == info["shortfall"]
+    summary = dict(zip(book["Ringkasan"]["Ukuran"], book["Ringkasan"]["Nilai"].astype(str)))
+    assert summary["Blangko: stok / dibutuhkan / kekurangan"].startswith("50 / ")
+    # without [blangko] (the shipped Bengkulu scenario) there is no such sheet
+    assert "blangko" not in r.plan.meta
+    plain = pd.read_excel(sheets.write_schedule_xlsx(r.plan, tmp_path / "plain.xlsx"), sheet_name=None)
+    assert "Blangko" not in plain
