@@ -223,7 +223,8 @@ def _route_week(r: Run, console, given) -> None:
     def matrix_fn(points: gpd.GeoDataFrame, vehicle: str):
         return network.travel_matrix(points, points, graph=graph, vehicle=vehicle, circuity=r.scenario.roads.detour)
 
-    week_visits, later_visits = routing.weeks_home_visits(r.home_visits, r.scenario.units, r.scenario.calendar)
+    week_visits, later_visits = routing.weeks_home_visits(r.home_visits, r.scenario.units, r.scenario.calendar,
+                                                          reachable=_visits_in_reach(r))
     engine = {"ortools": "OR-Tools", "pyvrp": "PyVRP"}[r.scenario.routing.engine]
     with _step(console, r.timings, f"weekly routes ({engine})"):
         r.routes = routing.route(r.placement.sessions, r.sites, week_visits, routing_units(r.scenario, r.sites),
@@ -276,6 +277,28 @@ def _tour_days(r: Run, console, given) -> None:
     r.notes.append("touring teams spend days on the road: " + ", ".join(
         f"{g} {d} session-day(s) could not be laid out" for g, d in sorted(dropped.items()))
         + "; their residents were placed again around the tours routing found")
+
+
+def _visits_in_reach(r: Run) -> np.ndarray | None:
+    """Per home visit: whether some home-visit team can drive out, visit and be back in a working day."""
+    from planner import network
+    from planner.tours import day_span
+
+    visits, teams = r.home_visits, [g for g in r.scenario.units if g.home_visits]
+    if visits is None or not len(visits) or not teams:
+        return None
+    points = gpd.GeoDataFrame({"id": visits["visit_id"].astype(str).to_numpy()},
+                              geometry=gpd.points_from_xy(visits["lon"], visits["lat"]), crs="EPSG:4326")
+    budget = day_span(r.scenario.calendar) - r.scenario.calendar.home_visit_minutes
+    ok = np.zeros(len(visits), dtype=bool)
+    for group in teams:
+        depot = gpd.GeoDataFrame({"id": ["depot"]}, geometry=[Point(group.depot.lon, group.depot.lat)],
+                                 crs="EPSG:4326")
+        kw = {"graph": r.graph, "vehicle": group.vehicle, "circuity": r.scenario.roads.detour}
+        out = _minutes_or_inf(network.travel_matrix(depot, points, **kw))[0]
+        back = _minutes_or_inf(network.travel_matrix(points, depot, **kw))[:, 0]
+        ok |= out + back <= budget
+    return ok
 
 
 def _recorded(routes) -> float:

@@ -326,3 +326,16 @@ def test_the_workbook_has_the_weeks_blangko(bengkulu, tmp_path):
     assert "blangko" not in r.plan.meta
     plain = pd.read_excel(sheets.write_schedule_xlsx(r.plan, tmp_path / "plain.xlsx"), sheet_name=None)
     assert "Blangko" not in plain
+
+
+def test_home_visits_beyond_a_day_trip_wait_with_their_reason(oki):
+    """Kab. OKI's motorbike team: the week's visits are ones it can reach, the far ones say why they wait."""
+    r = oki
+    left = r.routes.unscheduled
+    far = left[left["reason"].str.startswith("no home-visit team can drive there")]
+    assert len(far) > 0
+    s = r.routes.schedule
+    team = r.scenario.units[1]
+    capacity = team.count * team.capacity_per_day * len(r.scenario.calendar.working_dates())
+    assert (s["job_kind"] == "home_visit").sum() >= 0.4 * capacity  # was 5 of 48 before reach was checked
+    assert not set(far["job_id"]) & set(s["job_id"])

@@ -4,8 +4,9 @@ A tour is hard for a local search to find from scratch: moving a session to anot
 means sleeping somewhere else, two changes at once. So the OR-Tools engine also starts from this
 construction: each touring vehicle, day by day, goes to the nearest session it can still hold
 (first-time-voter sites first among equally near ones; the day before it goes home, the one
-nearest the way home), sleeps there or at the nearest lodging, and is home when its nights run
-out or the tour ends. Engine-neutral: it reads only the problem.
+nearest the way home), sleeps there or at the nearest lodging (on a day with none in reach, it
+drives to the lodging nearest the sessions left), and is home when its nights run out or the
+tour ends. Engine-neutral: it reads only the problem.
 """
 
 from __future__ import annotations
@@ -55,14 +56,29 @@ def tour_seed(problem: WeekProblem, taken: set[int]) -> dict[int, list[tuple]]:
                 _, k, start, sleep = best
                 used.add(k)
                 stops.append(("job", k, start))
-            else:
-                sleep = veh.depot if must_home else here  # no session fits today: stay, or drive home
+            elif must_home:
+                sleep = veh.depot
+            else:  # no session fits today: drive to the lodging nearest the sessions still to hold
+                sleep = _toward(minutes, here, lodgings, [jobs[k].point for k in mine if k not in used], hi - lo)
             if not last:
                 stops.append(("night", i, sleep))
                 away = 0 if sleep == veh.depot else away + 1
             here = sleep
         plans[v] = stops
     return plans
+
+
+def _toward(minutes, here: int, lodgings: list[int], targets: list[int], drive: int) -> int:
+    """The lodging within a day's drive that is nearest the remaining sessions (or stay where we are)."""
+    if not targets:
+        return here
+
+    def gap(p):
+        return min(int(minutes[p, t]) for t in targets)
+
+    reachable = [p for p in lodgings if int(minutes[here, p]) <= drive]
+    best = min(reachable, key=lambda p: (gap(p), p), default=here)
+    return best if gap(best) < gap(here) else here
 
 
 def _start(windows, day_lo: int, earliest: int) -> int | None:
