@@ -1,4 +1,4 @@
-"""How dates, durations and numbers are written for people: Bahasa Indonesia, one place.
+"""How dates, durations and numbers are written for people: in the reader's language (Babel), one place.
 
 Maps, workbooks and day sheets all show the same 'Senin, 23 November 2026' and '1 j 35 mnt'; they
 take these from here rather than from each other.
@@ -10,9 +10,7 @@ import datetime as dt
 
 import pandas as pd
 
-HARI = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-         "Oktober", "November", "Desember"]
+from planner.i18n import language, t, written
 
 
 def as_date(value) -> dt.date:
@@ -25,19 +23,26 @@ def as_date(value) -> dt.date:
 
 
 def hari_tanggal(value, short: bool = False) -> str:
-    """2026-11-23 -> 'Senin, 23 November 2026' (short: 'Sen 23 Nov')."""
-    d = as_date(value)
-    if short:
-        return f"{HARI[d.weekday()][:3]} {d.day} {BULAN[d.month - 1][:3]}"
-    return f"{HARI[d.weekday()]}, {d.day} {BULAN[d.month - 1]} {d.year}"
+    """2026-11-23 -> 'Senin, 23 November 2026' (short: 'Sen 23 Nov'); English with --lang en."""
+    from babel.dates import format_date
+
+    return format_date(as_date(value), "EEE d MMM" if short else "EEEE, d MMMM y", locale=language())
+
+
+def weekday(value) -> str:
+    """2026-11-23 -> 'Senin'."""
+    from babel.dates import format_date
+
+    return format_date(as_date(value), "EEEE", locale=language())
 
 
 def minutes_text(minutes: float) -> str:
-    """95 -> '1 j 35 mnt'."""
+    """95 -> '1 j 35 mnt' ('1 h 35 min' in English)."""
     minutes = int(round(float(minutes)))
-    return f"{minutes // 60} j {minutes % 60} mnt" if minutes >= 60 else f"{minutes} mnt"
+    return (t("{h} h {m} min", h=minutes // 60, m=minutes % 60) if minutes >= 60
+            else t("{m} min", m=minutes))
 
 
 def number(value) -> str:
-    """1234 -> '1.234' (Indonesian thousands separator)."""
-    return f"{int(round(float(value))):,}".replace(",", ".")
+    """1234 -> '1.234' (the language's thousands separator)."""
+    return written(int(round(float(value))))
