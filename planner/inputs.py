@@ -16,6 +16,7 @@ import pandas as pd
 
 from planner.areas import AreaSet, load_areas
 from planner.errors import InputError, MissingFileError, NetworkError, PlannerError
+from planner.i18n import en
 from planner.scenario import Scenario
 
 #: Hosts tried (a few seconds at most) before downloading roads from OpenStreetMap.
@@ -121,12 +122,13 @@ def _cached(cache: Path, stamp: dict, notes: list):
     except (OSError, ValueError):
         recorded = None
     if recorded is not None and recorded != stamp:
-        notes.append(f"road cache {cache} was built from another version of the roads file: rebuilt")
+        notes.append(en("road cache {file} was built from another version of the roads file: rebuilt", file=cache))
         return None
     try:
         return network.load_graph(cache)
     except Exception as exc:  # a damaged GraphML raises XML, key and value errors of many kinds
-        notes.append(f"road cache {cache} could not be read ({type(exc).__name__}): rebuilt")
+        notes.append(en("road cache {file} could not be read ({error}): rebuilt", file=cache,
+                        error=type(exc).__name__))
         return None
 
 

@@ -23,6 +23,7 @@ from shapely.geometry import Point
 
 from planner.areas import AreaSet
 from planner.errors import InputError
+from planner.i18n import en, text
 from planner.inputs import scenario_areas, scenario_graph, scenario_register, scenario_sites
 from planner.legs import road_legs, route_stops
 from planner.plan import Plan
@@ -69,14 +70,14 @@ class Run:
 def _step(console: Console | None, timings: dict, name: str):
     start = dt.datetime.now()
     if console is not None:
-        with console.status(f"[bold]{name}[/] ..."):
+        with console.status(f"[bold]{text(name)}[/] ..."):
             yield
     else:
         yield
     seconds = (dt.datetime.now() - start).total_seconds()
     timings[name] = round(seconds, 2)
     if console is not None:
-        console.print(f"[green]✓[/] {name} [dim]({seconds:.1f} s)[/]")
+        console.print(f"[green]✓[/] {text(name)} [dim]({seconds:.1f} s)[/]")
 
 
 def run(scenario: Scenario, *, until: str = "plan", console: Console | None = None, areas: AreaSet | None = None,
@@ -142,7 +143,7 @@ def _register(r: Run, console, given) -> None:
     report = register.attrs.get("import_report")
     if report is not None:
         r.notes += report.messages()
-    with _step(console, r.timings, f"geocode {len(register):,} rows"):
+    with _step(console, r.timings, en("geocode {n} rows", n=len(register))):
         gazetteer = given["gazetteer"] if given["gazetteer"] is not None else r.scenario.resolve(
             r.scenario.areas.gazetteer)
         r.register = geocode.geocode(register, r.areas, gazetteer=gazetteer, progress=console is not None)
@@ -234,8 +235,8 @@ def _route_week(r: Run, console, given) -> None:
     if len(later_visits):
         r.routes.unscheduled = pd.concat([r.routes.unscheduled, later_visits], ignore_index=True)
     if not r.routes.stats.get("reproducible", True):
-        r.notes.append("the search budget cut a routing run short: a larger time_budget_s gives a plan that does "
-                       "not depend on machine speed")
+        r.notes.append(en("the search budget cut a routing run short: a larger time_budget_s gives a plan that "
+                          "does not depend on machine speed"))
 
 
 def _tour_days(r: Run, console, given) -> None:
@@ -274,9 +275,10 @@ def _tour_days(r: Run, console, given) -> None:
     if _recorded(r.routes) < 0.98 * _recorded(before[1]):
         r.placement, r.routes = before  # the second round did worse: keep the first, with its gaps
         return
-    r.notes.append("touring teams spend days on the road: " + ", ".join(
-        f"{g} {d} session-day(s) could not be laid out" for g, d in sorted(dropped.items()))
-        + "; their residents were placed again around the tours routing found")
+    r.notes.append(en("touring teams spend days on the road: {days}; their residents were placed again around "
+                      "the tours routing found", days=", ".join(
+                          en("{group} {n} session-day(s) could not be laid out", group=g, n=d)
+                          for g, d in sorted(dropped.items()))))
 
 
 def _visits_in_reach(r: Run) -> np.ndarray | None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import RegisterError
+from planner.i18n import en
 from planner.tables import looks_like_formula, read_table
 
 CANONICAL = ["nik", "nama", "alamat", "rt", "rw", "kelurahan", "kecamatan", "tgl_lahir", "jenis_kelamin",
@@ -237,19 +238,20 @@ class ImportReport:
         """One line per fact a coordinator should know, most important first."""
         out = []
         for column, canonical, why in self.suggestions:
-            out.append(f"kolom {column!r} tidak dipakai, padahal tampaknya {canonical} ({why}); petakan di skenario: "
-                       f"[register.columns] {canonical} = \"{column}\"")
+            out.append(en("column '{column}' is not used although it looks like {field} ({why}); map it in the "
+                          "scenario: [register.columns] {field} = \"{column}\"", column=column, field=canonical,
+                          why=why))
         for column, canonical, why in self.auto_mapped:
-            out.append(f"kolom {column!r} dibaca sebagai {canonical} ({why})")
+            out.append(en("column '{column}' read as {field} ({why})", column=column, field=canonical, why=why))
         if self.duplicate_niks:
-            out.append(f"{self.duplicate_niks:,} NIK muncul di lebih dari satu baris ({self.duplicate_rows:,} baris): "
-                       "periksa data ganda")
+            out.append(en("{niks} NIK(s) appear on more than one row ({rows} rows): check for duplicates",
+                          niks=self.duplicate_niks, rows=self.duplicate_rows))
         for problem, count in sorted(self.nik_problems.items(), key=lambda kv: -kv[1]):
-            out.append(f"{count:,} baris: {problem}")
+            out.append(en("{n} row(s): {problem}", n=count, problem=problem))
         if self.repaired_rows:
-            out.append(f"{self.repaired_rows:,} baris diperbaiki saat dibaca (lihat kolom row_problem)")
+            out.append(en("{n} row(s) repaired while reading (see the row_problem column)", n=self.repaired_rows))
         if self.unused:
-            out.append("kolom lain yang tidak dipakai: " + ", ".join(self.unused))
+            out.append(en("other columns not used: {columns}", columns=", ".join(self.unused)))
         return out + self.notes
 
     def to_dict(self) -> dict:
@@ -266,6 +268,10 @@ _HINTS = {"home_visit": ("kunjung", "dikunjungi", "disabil", "difabel", "sakit",
           "nik": ("nik", "induk", "ktp"), "tgl_lahir": ("lahir", "birth", "dob"),
           "alamat": ("alamat", "address", "domisili", "jalan"), "nama": ("nama", "name"),
           "kelurahan": ("kelurahan", "desa", "kel"), "kecamatan": ("kecamatan", "kec")}
+
+
+#: What a column's values look like (msgids: why a column is taken for a field).
+VALUE_KINDS = {"home_visit": "ya/tidak values", "nik": "16-digit values", "tgl_lahir": "date values"}
 
 
 def _value_kind(values: pd.Series) -> str | None:
@@ -310,8 +316,7 @@ def import_report(frame: pd.DataFrame, out: pd.DataFrame, mapping: dict | None, 
         hint = _header_hint(str(column))
         guess = kind if kind and (hint in (None, kind)) else (hint if hint and kind is None else None)
         if guess and guess not in mapped and (kind or hint in ("alamat", "nama", "kelurahan", "kecamatan")):
-            why = (f"{'isi ya/tidak' if kind == 'home_visit' else 'isi 16 angka' if kind == 'nik' else 'isi tanggal'}"
-                   if kind else "nama kolomnya mirip")
+            why = (VALUE_KINDS[kind] if kind else "the header looks like it")
             suggest.append((str(column), guess, why))
         else:
             unused.append(str(column))
@@ -322,8 +327,10 @@ def import_report(frame: pd.DataFrame, out: pd.DataFrame, mapping: dict | None, 
     repaired = int((out["row_problem"] != "").sum()) if "row_problem" in out else 0
     notes = list(getattr(read, "notes", [])) if read is not None else []
     if read is not None and getattr(read, "sheets", None) and len(read.sheets) > 0 and read.kind == "xlsx":
-        notes.append("sheet dibaca: " + ", ".join(read.sheets)
-                     + (f"; dilewati: {', '.join(read.skipped_sheets)}" if read.skipped_sheets else ""))
+        sheets = ", ".join(read.sheets)
+        notes.append(en("sheets read: {sheets}; skipped: {skipped}", sheets=sheets,
+                        skipped=", ".join(read.skipped_sheets)) if read.skipped_sheets
+                     else en("sheets read: {sheets}", sheets=sheets))
     return ImportReport(len(out), used, unused, [tuple(a) for a in auto], suggest, int(len(dup)), int(dup.sum()),
                         {str(k): int(v) for k, v in dict(problems).items()}, repaired, notes)
 
@@ -632,5 +639,5 @@ def _auto_map(frame: pd.DataFrame, found: dict) -> list[tuple[str, str, str]]:
     for canonical, columns in fits.items():
         if len(columns) == 1:
             found[canonical] = columns[0]
-            auto.append((columns[0], canonical, "nama dan isi kolomnya cocok"))
+            auto.append((columns[0], canonical, "header and values match"))
     return auto

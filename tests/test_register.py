@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from planner import i18n
 from planner.errors import MissingFileError
 from planner.register import RegisterError, parse_nik, read_register, standardise
 
@@ -182,7 +183,8 @@ def test_a_recognisable_column_is_mapped_or_named_with_its_scenario_line(tmp_pat
     assert reg["home_visit"].sum() == n  # today all 23 home visits vanish silently
     report = reg.attrs["import_report"]
     text = "\n".join(report.messages())
-    assert "'Perlu Dikunjungi' dibaca sebagai home_visit" in text
+    assert "column 'Perlu Dikunjungi' read as home_visit" in text
+    assert "kolom 'Perlu Dikunjungi' dibaca sebagai home_visit" in i18n.text(text)  # what the office reads
     assert '[register.columns] tgl_lahir = "Tgl"' in text
     assert "Keterangan" in report.unused
 
@@ -192,7 +194,7 @@ def test_a_column_that_only_looks_like_a_field_is_suggested_not_mapped(tmp_path)
                           "alamat": "Jl. A", "Status": ["ya", "tidak", "ya"]})
     reg = _register(tmp_path, frame)
     assert not reg["home_visit"].any()
-    assert ("Status", "home_visit", "isi ya/tidak") in reg.attrs["import_report"].suggestions
+    assert ("Status", "home_visit", "ya/tidak values") in reg.attrs["import_report"].suggestions
 
 
 def test_niks_mangled_by_spreadsheets_get_the_exact_explanation(tmp_path):

@@ -58,6 +58,7 @@ from planner.contracts import ASSIGNMENT_COLUMNS, DEFAULT_WEIGHTS, UNSERVED_COLU
 from planner.contracts import SESSION_CLASSES as CLASSES
 from planner.contracts import SESSION_COLUMNS as SESSIONS_COLUMNS
 from planner.errors import InputError
+from planner.i18n import en
 from planner.placement.model import DAY_COST, SOLVERS, Pool, _build, _gap, _solve, _Solver, offered_sites  # noqa: F401
 from planner.placement.tables import _assignment_table, _sessions_table, _unserved_table
 from planner.sites import open_days_in
@@ -82,19 +83,20 @@ class Placement:
         """One sentence when the plan is not the solver's proven best, else ''."""
         s = self.summary
         if s.get("idle_groups"):
-            return "placement: " + "; ".join(s["idle_groups"])
+            return en("placement: {groups}", groups="; ".join(s["idle_groups"]))
         if self.status == "no_reachable_site":
             if not s.get("unit_days"):
-                return "placement: the units have no working day in the horizon, so no session is planned"
-            return ("placement: no kelurahan with residents to record can reach any open site within "
-                    f"max_travel_min = {s.get('max_travel_min', 0):g} min (see the unserved reasons); "
-                    "check max_travel_min, the roads file and the sites")
+                return en("placement: the units have no working day in the horizon, so no session is planned")
+            return en("placement: no kelurahan with residents to record can reach any open site within "
+                      "max_travel_min = {limit} min (see the unserved reasons); check max_travel_min, the roads "
+                      "file and the sites", limit=s.get("max_travel_min", 0))
         if self.status == "greedy":
-            return (f"placement: the solver found no plan within {s.get('time_limit_s', 0):g} s, so a greedy "
-                    "fill stands in; a larger time_budget_s gives a better plan")
+            return en("placement: the solver found no plan within {seconds} s, so a greedy fill stands in; a "
+                      "larger time_budget_s gives a better plan", seconds=s.get("time_limit_s", 0))
         if s.get("cut"):
-            return (f"placement: the search stopped at its {s.get('time_limit_s', 0):g} s limit "
-                    f"{100 * s.get('gap', 0):.1f}% from the best bound; a larger time_budget_s may do better")
+            return en("placement: the search stopped at its {seconds} s limit {gap}% from the best bound; a "
+                      "larger time_budget_s may do better", seconds=s.get("time_limit_s", 0),
+                      gap=round(100 * s.get("gap", 0), 1))
         return ""
 
     def explain(self) -> str:

@@ -10,6 +10,7 @@ import pandas as pd
 from planner.contracts import ASSIGNMENT_COLUMNS, UNSERVED_COLUMNS
 from planner.contracts import SESSION_CLASSES as CLASSES
 from planner.contracts import SESSION_COLUMNS as SESSIONS_COLUMNS
+from planner.i18n import en
 
 
 def _sessions_table(sites, y, pools, post_rows, expected) -> pd.DataFrame:
@@ -59,17 +60,19 @@ def _unserved_table(gaps, demand, assigned, minutes, reach, max_days, served, ma
         nearest = float(minutes[i].min()) if minutes.shape[1] else math.inf
         in_reach = reach[i]
         if not in_reach.any():
-            reason = (f"out_of_reach: nearest site is {nearest:.0f} min away, limit {max_travel_min:.0f} min"
-                      if math.isfinite(nearest) else "out_of_reach: no road route to any candidate site")
+            reason = (en("out_of_reach: nearest site is {minutes} min away, limit {limit} min",
+                         minutes=round(nearest), limit=round(max_travel_min))
+                      if math.isfinite(nearest) else en("out_of_reach: no road route to any candidate site"))
         elif not (max_days[in_reach] > 0).any():
-            reason = (f"no_open_site: {int(in_reach.sum())} site(s) within {max_travel_min:.0f} min, none open on "
-                      "a working day of the horizon")
+            reason = en("no_open_site: {n} site(s) within {limit} min, none open on a working day of the horizon",
+                        n=int(in_reach.sum()), limit=round(max_travel_min))
         elif not served[in_reach].any():
-            reason = (f"no_unit_reaches: {int(in_reach.sum())} site(s) within {max_travel_min:.0f} min, but no unit "
-                      "can drive there, hold a session of at least min_session_min and be back in the day")
+            reason = en("no_unit_reaches: {n} site(s) within {limit} min, but no unit can drive there, hold a "
+                        "session of at least min_session_min and be back in the day",
+                        n=int(in_reach.sum()), limit=round(max_travel_min))
         else:
-            reason = (f"over_capacity: the units' {budget} session-days went to higher-priority or nearer "
-                      "residents")
+            reason = en("over_capacity: the units' {days} session-days went to higher-priority or nearer residents",
+                        days=budget)
         for k, c in enumerate(CLASSES):
             if left[i, k] > 0:
                 rows.append((gaps["kode_kel"].iloc[i], gaps["kode_kec"].iloc[i], c, int(left[i, k]), reason))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.contracts import visit_job_id
+from planner.i18n import en
 from planner.scenario import CalendarConfig, UnitGroup
 
 
@@ -27,15 +28,15 @@ def weeks_home_visits(visits: pd.DataFrame, units: list[UnitGroup], calendar: Ca
         visits, far = visits[ok], visits[~ok]
     far = pd.DataFrame({"job_id": far["visit_id"].astype(str).map(visit_job_id), "job_kind": "home_visit",
                         "site_id": pd.NA, "kode_kel": far["kode_kel"],
-                        "reason": "no home-visit team can drive there, visit and be back within the working day"})
+                        "reason": en("no home-visit team can drive there, visit and be back within the working day")})
     if len(visits) <= limit:
         return visits, far
     per_kel = visits.groupby("kode_kel")["visit_id"].transform("size")
     order = visits.assign(_n=per_kel).sort_values(["_n", "kode_kel", "visit_id"], ascending=[False, True, True],
                                                    kind="stable").drop(columns="_n")
     chosen, later = order.iloc[:limit], order.iloc[limit:]
-    reason = (f"over this week's home-visit capacity ({limit} visits: "
-              f"{sum(g.count for g in teams)} team(s) x {days} days x visits per day)")
+    reason = en("over this week's home-visit capacity ({limit} visits: {teams} team(s) x {days} days x visits "
+                "per day)", limit=limit, teams=sum(g.count for g in teams), days=days)
     later = pd.DataFrame({"job_id": later["visit_id"].astype(str).map(visit_job_id), "job_kind": "home_visit",
                           "site_id": pd.NA, "kode_kel": later["kode_kel"], "reason": reason})
     return chosen.sort_index(), pd.concat([far, later], ignore_index=True) if len(far) else later

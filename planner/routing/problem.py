@@ -21,6 +21,7 @@ from shapely.geometry import Point
 from planner import tours
 from planner.contracts import DEFAULT_WEIGHTS, is_hhmm, require_columns, session_job_id, visit_job_id
 from planner.errors import InputError
+from planner.i18n import en
 from planner.reach import day_windows, friday_break, session_minutes, session_shape, session_work
 from planner.scenario import CalendarConfig, UnitGroup, hhmm_to_minutes
 
@@ -193,10 +194,11 @@ def _session_jobs(sessions, by_id, calendar, travel_reserve_min, min_session_min
             windows += [(day * DAY + a, day * DAY + b)
                         for a, b in day_windows(date, shape.earliest, shape.latest, shape.minutes, pausable, fbreak)]
         if shape is not None and not open_dates:
-            reason = (f"site closed on every working day (open_days '{site['open_days']}')"
+            reason = (en("site closed on every working day (open_days '{days}')", days=str(site["open_days"]))
                       if not any(str(d.weekday()) in str(site["open_days"]) for d in dates) else
-                      f"a session there would record less than min_session_min = {min_session_min} min "
-                      f"({group} travels {_trip(mats, vehicles, by_group.get(group, []), point)})")
+                      en("a session there would record less than min_session_min = {minutes} min ({group} travels "
+                         "{trip})", minutes=min_session_min, group=group,
+                         trip=_trip(mats, vehicles, by_group.get(group, []), point)))
         exp_total = float(row.get("exp_total", 0) or 0)
         worth = _weighted_expected(row, exp_total)
         allowed = [v for v in by_group.get(group, []) if open_dates.intersection(vehicles[v].dates)]
@@ -247,10 +249,10 @@ def _session_group(wanted, by_group, vehicles, mats, point, site, calendar, trav
             best = (name, shape, planned)
     if best[1] is None:
         name = wanted or next(iter(by_group))
-        return name, None, (f"does not fit in any unit's working day ({name} travels "
-                            f"{_trip(mats, vehicles, by_group[name], point)}; working day "
-                            f"{calendar.day_start}-{calendar.day_end}, site hours {site['open_from']}-"
-                            f"{site['open_to']})"), None
+        return name, None, en("does not fit in any unit's working day ({group} travels {trip}; working day "
+                              "{start}-{end}, site hours {opens}-{closes})", group=name,
+                              trip=_trip(mats, vehicles, by_group[name], point), start=calendar.day_start,
+                              end=calendar.day_end, opens=site["open_from"], closes=site["open_to"]), None
     return best[0], best[1], "", best[2]
 
 
@@ -267,7 +269,7 @@ def _trip(mats, vehicles, indices, point) -> str:
         return "-"
     veh = vehicles[indices[0]]
     m = mats[veh.kind].minutes
-    return f"{int(m[veh.depot, point])} min out and {int(m[point, veh.end])} min back"
+    return en("{out} min out and {back} min back", out=int(m[veh.depot, point]), back=int(m[point, veh.end]))
 
 
 def _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points):
@@ -298,11 +300,11 @@ def _visit_jobs(home_visits, calendar, fbreak, dates, vehicles, points):
             lat=float(row["lat"]) if has_xy else np.nan,
         )
         if not has_xy:
-            job.reason = "home visit has no coordinates"
+            job.reason = en("home visit has no coordinates")
         elif not visit_vehicles:
-            job.reason = "no unit does home visits (set home_visits = true on a [[units]] group)"
+            job.reason = en("no unit does home visits (set home_visits = true on a [[units]] group)")
         elif not windows:
-            job.reason = "its time window leaves no room for a visit on any working day"
+            job.reason = en("its time window leaves no room for a visit on any working day")
         jobs.append(job)
     return jobs
 
@@ -426,13 +428,13 @@ def build_week(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.
                           points, mats) if has_sessions else []) + visits
     if not dates:
         for job in jobs:
-            job.reason = "no working day in the horizon (holidays and weekends only)"
+            job.reason = en("no working day in the horizon (holidays and weekends only)")
     for job in jobs:
         if job.reason:
             continue
         job.vehicles = [v for v in job.vehicles if _fits_alone(job, vehicles[v], mats[vehicles[v].kind].minutes)]
         if not job.vehicles:
-            job.reason = "does not fit in any unit's working day (travel from the depot and back + duration)"
+            job.reason = en("does not fit in any unit's working day (travel from the depot and back + duration)")
     problem = WeekProblem(calendar, points, mats, vehicles, jobs, fbreak, seed, places=places)
     problem.stats = {"vehicles": len(vehicles), "jobs": len(jobs), "jobs_in_model": len(problem.active), "seed": seed}
     return problem

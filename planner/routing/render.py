@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from planner.contracts import SCHEDULE_COLUMNS, UNSCHEDULED_COLUMNS, hhmm_to_minutes
+from planner.i18n import en
 from planner.reach import capacity_share
 from planner.routing.problem import DAY, WeekProblem
 from planner.routing.solution import Solution
 
 #: Reason for a job an engine left out although some vehicle could have done it alone.
-FULL_WEEK = "no room left in the week: every unit-day that could take it is full"
+FULL_WEEK = en("no room left in the week: every unit-day that could take it is full")
 
 
 @dataclass
