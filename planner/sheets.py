@@ -25,13 +25,27 @@ from planner.contracts import (
     visit_of_job,
 )
 from planner.errors import InputError
-from planner.fmt import HARI, hari_tanggal
+from planner.fmt import hari_tanggal, weekday
+from planner.i18n import language, t, text, written
 from planner.plan import schedule_frames as plan_frames
 from planner.plan import stationed_units
 from planner.tables import write_csv, xlsx_text_cells
 
-KEGIATAN = {"depot": "Kantor (depo)", "lodging": "Menginap", "session": "Sesi perekaman",
-            "home_visit": "Kunjungan rumah"}
+#: job_kind -> what the activity is called (msgids; `t()` gives the reader's language).
+ACTIVITY = {"depot": "Office (depot)", "lodging": "Overnight stay", "session": "Recording session",
+            "home_visit": "Home visit"}
+#: vehicle values of the scenario -> their names.
+VEHICLE = {"van": "Van", "motorbike": "Motorbike", "car": "Car", "walk": "On foot", "post": "Stationed post"}
+
+
+def activity(kind) -> str:
+    """A job kind's name for people."""
+    return t(ACTIVITY[kind]) if kind in ACTIVITY else str(kind)
+
+
+def vehicle_name(vehicle) -> str:
+    """A vehicle's name for people."""
+    return t(VEHICLE[vehicle]) if vehicle in VEHICLE else str(vehicle)
 
 
 def _kel_names(plan) -> tuple[dict, dict]:
@@ -50,23 +64,23 @@ def schedule_table(plan) -> pd.DataFrame:
         return dt.datetime.strptime(text, "%H:%M").time() if text else None
 
     return pd.DataFrame({
-        "Unit": s["unit"],
-        "Kendaraan": s["vehicle"],
-        "Tanggal": s["day"],
-        "Hari": s["day"].map(lambda d: HARI[d.weekday()]),
-        "Urutan": s["stop"].astype(int),
-        "Kegiatan": s["job_kind"].map(KEGIATAN).fillna(s["job_kind"]),
-        "Lokasi": s["name"].fillna(""),
-        "Kelurahan": s["kode_kel"].map(lambda k: kel.get(str(k), "") if pd.notna(k) else ""),
-        "Kecamatan": s["kode_kec"].map(lambda k: kec.get(str(k), "") if pd.notna(k) else ""),
-        "Kode kelurahan": s["kode_kel"].fillna(""),
-        "Tiba": s["arrival_hm"].map(clock),
-        "Mulai": s["start_hm"].map(clock),
-        "Selesai": s["end_hm"].map(clock),
-        "Perjalanan (menit)": s["travel_min"].round(0).astype(int),
-        "Jarak (km)": s["travel_km"].round(1),
-        "Perkiraan perekaman": s["expected_recordings"].round(1),
-        "ID tugas": s["job_id"].astype(str),
+        t("Unit"): s["unit"],
+        t("Vehicle"): s["vehicle"].map(vehicle_name),
+        t("Date"): s["day"],
+        t("Day"): s["day"].map(weekday),
+        t("Order"): s["stop"].astype(int),
+        t("Activity"): s["job_kind"].map(activity),
+        t("Place"): s["name"].fillna(""),
+        t("Kelurahan"): s["kode_kel"].map(lambda k: kel.get(str(k), "") if pd.notna(k) else ""),
+        t("Kecamatan"): s["kode_kec"].map(lambda k: kec.get(str(k), "") if pd.notna(k) else ""),
+        t("Kelurahan code"): s["kode_kel"].fillna(""),
+        t("Arrival"): s["arrival_hm"].map(clock),
+        t("Start"): s["start_hm"].map(clock),
+        t("End"): s["end_hm"].map(clock),
+        t("Travel (minutes)"): s["travel_min"].round(0).astype(int),
+        t("Distance (km)"): s["travel_km"].round(1),
+        t("Expected recordings"): s["expected_recordings"].round(1),
+        t("Job ID"): s["job_id"].astype(str),
     })
 
 
@@ -94,25 +108,30 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 
 def gap_table(plan) -> pd.DataFrame:
-    """Gaps per kelurahan with Indonesian headers, for the workbook."""
+    """Gaps per kelurahan under the reader's headers, for the workbook."""
     g = plan.gaps.copy()
-    cols = {"kode_kel": "Kode kelurahan", "nama_kel": "Kelurahan", "kode_kec": "Kode kecamatan",
-            "nama_kec": "Kecamatan", "pemula": "Pemilih pemula", "lansia": "Lansia", "umum": "Umum",
-            "home_visit": "Kunjungan rumah", "unrecorded": "Belum rekam", "wajib_ktp": "Wajib KTP"}
-    out = g[[c for c in cols if c in g]].rename(columns=cols)
+    cols = {"kode_kel": "Kelurahan code", "nama_kel": "Kelurahan", "kode_kec": "Kecamatan code",
+            "nama_kec": "Kecamatan", "pemula": "First-time voters", "lansia": "Elderly", "umum": "General",
+            "home_visit": "Home visit", "unrecorded": "Unrecorded", "wajib_ktp": "Must hold an e-KTP"}
+    out = g[[c for c in cols if c in g]].rename(columns={k: t(v) for k, v in cols.items()})
     if "wajib_ktp" in g:
-        out["% belum rekam"] = (g["unrecorded"] / g["wajib_ktp"].where(g["wajib_ktp"] > 0)).round(4)
+        out[t("% unrecorded")] = (g["unrecorded"] / g["wajib_ktp"].where(g["wajib_ktp"] > 0)).round(4)
     if len(plan.sessions) and {"kode_kel", "session_days"} <= set(plan.sessions.columns):
         days = plan.sessions.assign(k=plan.sessions["kode_kel"].astype(str)).groupby("k")["session_days"].sum()
-        out["Hari sesi direncanakan"] = g["kode_kel"].astype(str).map(days).fillna(0).astype(int)
-    return out.sort_values("Belum rekam", ascending=False, kind="stable") if "Belum rekam" in out else out
+        out[t("Session days planned")] = g["kode_kel"].astype(str).map(days).fillna(0).astype(int)
+    return out.sort_values(t("Unrecorded"), ascending=False, kind="stable") if t("Unrecorded") in out else out
+
+
+#: The workbook's sheets that are not a unit's (msgids).
+SHEETS = ("Summary", "Gaps", "Not scheduled", "Not served", "Recording posts", "Blangko")
 
 
 def write_schedule_xlsx(plan, path: str | Path) -> Path:
     """schedule.xlsx: Ringkasan, one sheet per unit, Kesenjangan (gaps), Tidak terjadwal, Tidak terlayani.
 
     Headers are frozen and bold, columns sized to their content, dates and times are real Excel
-    values (sortable, filterable), so the office can work on the file directly.
+    values (sortable, filterable), so the office can work on the file directly. Every label and
+    reason is in the reader's language (`planner.i18n`).
     """
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -120,18 +139,20 @@ def write_schedule_xlsx(plan, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     table = schedule_table(plan)
-    sheets: list[tuple[str, pd.DataFrame]] = [("Ringkasan", summary_table(plan))]
-    used = {"ringkasan", "kesenjangan", "tidak terjadwal", "tidak terlayani", "pos perekaman", "blangko"}
+    sheets: list[tuple[str, pd.DataFrame]] = [(t("Summary"), summary_table(plan))]
+    used = {t(name).lower() for name in SHEETS}
     posts = stationed_units(plan)
-    for unit, frame in table[~table["Unit"].isin(posts)].groupby("Unit", sort=False):
-        sheets.append((_sheet_name(unit, used), frame.drop(columns="Unit")))
+    unit = t("Unit")
+    for name, frame in table[~table[unit].isin(posts)].groupby(unit, sort=False):
+        sheets.append((_sheet_name(name, used), frame.drop(columns=unit)))
     if posts:  # twenty operators at their kantor camat: one sheet, one row per post-day
-        sheets.append(("Pos perekaman", table[table["Unit"].isin(posts)]))
+        sheets.append((t("Recording posts"), table[table[unit].isin(posts)]))
     if (plan.meta or {}).get("blangko"):
-        sheets.append(("Blangko", blangko_table(plan)))
-    sheets.append(("Kesenjangan", gap_table(plan)))
-    sheets.append(("Tidak terjadwal", _readable(plan, plan.unscheduled, UNSCHEDULED_COLUMNS)))
-    sheets.append(("Tidak terlayani", _readable(plan, plan.unserved, UNSERVED_COLUMNS)))
+        sheets.append((t("Blangko"), blangko_table(plan)))
+    sheets.append((t("Gaps"), gap_table(plan)))
+    sheets.append((t("Not scheduled"), _readable(plan, plan.unscheduled, UNSCHEDULED_COLUMNS)))
+    sheets.append((t("Not served"), _readable(plan, plan.unserved, UNSERVED_COLUMNS)))
+    dates, times = t("Date"), (t("Arrival"), t("Start"), t("End"))
 
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets:
@@ -146,10 +167,10 @@ def write_schedule_xlsx(plan, path: str | Path) -> Path:
                 letter = get_column_letter(i)
                 values = [str(column)] + [str(v) for v in frame[column].head(500)]
                 ws.column_dimensions[letter].width = min(max(len(v) for v in values) + 2, 50)
-                if column == "Tanggal":
+                if column == dates:
                     for cell in ws[letter][1:]:
                         cell.number_format = "DD/MM/YYYY"
-                elif column in ("Tiba", "Mulai", "Selesai"):
+                elif column in times:
                     # pandas writes datetime.time as text; put real times back so Excel can sort and add them
                     for cell, value in zip(ws[letter][1:], frame[column]):
                         cell.value = value
@@ -160,64 +181,71 @@ def write_schedule_xlsx(plan, path: str | Path) -> Path:
     return path
 
 
-#: KPI keys of `plan.kpis` (stable English identifiers) -> what the office reads.
+#: KPI keys of `plan.kpis` (stable English identifiers) -> what the office reads (msgids).
 KPI_LABELS = {
-    "unrecorded": "Belum rekam (warga)", "pemula": "Pemilih pemula belum rekam", "lansia": "Lansia belum rekam",
-    "home_visit_demand": "Perlu kunjungan rumah", "kelurahan_with_gap": "Kelurahan/desa dengan kesenjangan",
-    "session_days_planned": "Hari sesi direncanakan", "sessions_scheduled": "Sesi terjadwal",
-    "session_days_scheduled": "Hari sesi terjadwal", "expected_recordings_planned": "Perkiraan perekaman (rencana)",
-    "expected_recordings_scheduled": "Perkiraan perekaman (terjadwal)",
-    "home_visits_scheduled": "Kunjungan rumah terjadwal", "unit_days_used": "Hari kerja unit terpakai",
-    "travel_km": "Jarak tempuh (km)", "unserved_residents": "Warga belum terlayani minggu ini",
-    "unscheduled_jobs": "Tugas tidak terjadwal", "register_rows": "Baris daftar nama",
-    "placed_in_kelurahan": "Ditemukan sampai kelurahan/desa",
-    "placed_in_kecamatan_only": "Ditemukan sampai kecamatan saja",
-    "not_placed": "Tidak dapat ditempatkan",
+    "unrecorded": "Unrecorded residents", "pemula": "First-time voters unrecorded",
+    "lansia": "Elderly unrecorded", "home_visit_demand": "Need a home visit",
+    "kelurahan_with_gap": "Kelurahan/desa with a gap", "session_days_planned": "Session days planned",
+    "sessions_scheduled": "Sessions scheduled", "session_days_scheduled": "Session days scheduled",
+    "expected_recordings_planned": "Expected recordings (planned)",
+    "expected_recordings_scheduled": "Expected recordings (scheduled)",
+    "home_visits_scheduled": "Home visits scheduled", "unit_days_used": "Unit working days used",
+    "travel_km": "Distance travelled (km)", "unserved_residents": "Residents not served this week",
+    "unscheduled_jobs": "Jobs not scheduled", "register_rows": "Register rows",
+    "placed_in_kelurahan": "Found down to kelurahan/desa", "placed_in_kecamatan_only": "Found to kecamatan only",
+    "not_placed": "Could not be placed",
 }
-_KIND = {"session": "Sesi perekaman", "home_visit": "Kunjungan rumah", "depot": "Kantor", "lodging": "Menginap"}
-_CLASS = {"pemula": "Pemilih pemula", "lansia": "Lansia", "umum": "Umum", "home_visit": "Kunjungan rumah"}
-_HEADERS = {"job_id": "Kode tugas", "job_kind": "Jenis", "site_id": "Kode lokasi", "kode_kel": "Kode kel/desa",
-            "kode_kec": "Kode kecamatan", "klass": "Kelompok", "residents": "Warga", "reason": "Alasan"}
+_CLASS = {"pemula": "First-time voters", "lansia": "Elderly", "umum": "General", "home_visit": "Home visit"}
+_HEADERS = {"job_id": "Job code", "job_kind": "Kind", "site_id": "Site code", "kode_kel": "Kel/desa code",
+            "kode_kec": "Kecamatan code", "klass": "Group", "residents": "Residents", "reason": "Reason"}
+
+
+def kpi_label(key: str) -> str:
+    """A KPI's name for people (a key the catalogue does not know is shown with spaces)."""
+    return t(KPI_LABELS[key]) if key in KPI_LABELS else key.replace("_", " ")
 
 
 def summary_table(plan) -> pd.DataFrame:
-    """The Ringkasan sheet: the week, every KPI under its Indonesian name, and the plan's notes."""
-    rows = [("Rencana", plan.name), ("Minggu mulai", hari_tanggal(plan.week_start)),
-            ("Hari kerja", len(plan.working_dates)), ("Unit", sum(int(u.get("count", 1)) for u in plan.units))]
-    rows += [(KPI_LABELS.get(key, key), value) for key, value in (plan.kpis or {}).items()]
+    """The Ringkasan sheet: the week, every KPI under its name, and the plan's notes."""
+    rows = [(t("Plan"), plan.name), (t("Week starting"), hari_tanggal(plan.week_start)),
+            (t("Working days"), len(plan.working_dates)), (t("Units"), sum(int(u.get("count", 1)) for u in plan.units))]
+    rows += [(kpi_label(key), value) for key, value in (plan.kpis or {}).items()]
     blangko = (plan.meta or {}).get("blangko")
     if blangko:
-        rows += [("Blangko: stok / dibutuhkan / kekurangan",
-                  f"{blangko['stock']:,} / {blangko['needed']:,} / {blangko['shortfall']:,}".replace(",", "."))]
-    rows += [("Catatan", note) for note in (plan.meta or {}).get("notes", [])]
-    return pd.DataFrame(rows, columns=["Ukuran", "Nilai"])
+        rows += [(t("Blangko: stock / needed / short"),
+                  " / ".join(str(written(blangko[k])) for k in ("stock", "needed", "shortfall")))]
+    rows += [(t("Note"), text(note)) for note in (plan.meta or {}).get("notes", [])]
+    return pd.DataFrame(rows, columns=[t("Measure"), t("Value")])
 
 
 BLANGKO_LABELS = {
-    "stock": "Stok blangko minggu ini (termasuk kiriman)", "needed": "Dibutuhkan untuk perekaman terjadwal",
-    "needed_pemula": "… di antaranya pemilih pemula (perkiraan)", "printed": "Dapat dicetak",
-    "printed_pemula": "… di antaranya pemilih pemula", "stock_end": "Sisa stok akhir minggu",
-    "shortfall": "Kekurangan: menunggu blangko", "awaiting_pemula": "… di antaranya pemilih pemula",
+    "stock": "Blangko stock this week (incl. deliveries)", "needed": "Needed for the scheduled recordings",
+    "needed_pemula": "… of which first-time voters (estimate)", "printed": "Can be printed",
+    "printed_pemula": "… of which first-time voters", "stock_end": "Stock left at the end of the week",
+    "shortfall": "Short: waiting for blangko", "awaiting_pemula": "… of which first-time voters waiting",
 }
 
 
 def blangko_table(plan) -> pd.DataFrame:
     """The Blangko sheet: this week's stock, need, printing and shortfall (scenario's [blangko])."""
     info = (plan.meta or {}).get("blangko") or {}
-    return pd.DataFrame([(label, info.get(key)) for key, label in BLANGKO_LABELS.items()], columns=["Ukuran", "Nilai"])
+    return pd.DataFrame([(t(label), info.get(key)) for key, label in BLANGKO_LABELS.items()],
+                        columns=[t("Measure"), t("Value")])
 
 
 def _readable(plan, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """A contract table with Indonesian headers and values, and the kelurahan's name beside its code."""
+    """A contract table under the reader's headers and values, the kelurahan's name beside its code."""
     out = (frame if len(frame) else pd.DataFrame(columns=columns)).copy()
     kel, _ = _kel_names(plan)
     if "kode_kel" in out:
-        out.insert(out.columns.get_loc("kode_kel") + 1, "Kelurahan/desa", out["kode_kel"].astype(str).map(kel))
+        out.insert(out.columns.get_loc("kode_kel") + 1, t("Kelurahan/desa"), out["kode_kel"].astype(str).map(kel))
     if "job_kind" in out:
-        out["job_kind"] = out["job_kind"].map(_KIND).fillna(out["job_kind"])
+        out["job_kind"] = out["job_kind"].map(activity)
     if "klass" in out:
-        out["klass"] = out["klass"].map(_CLASS).fillna(out["klass"])
-    return out.rename(columns=_HEADERS)
+        out["klass"] = out["klass"].map(lambda k: t(_CLASS[k]) if k in _CLASS else k)
+    if "reason" in out:
+        out["reason"] = out["reason"].map(text)
+    return out.rename(columns={k: t(v) for k, v in _HEADERS.items()})
 
 
 def _print_setup(ws) -> None:
@@ -231,6 +259,9 @@ def _print_setup(ws) -> None:
 
 
 # ---- day sheets ------------------------------------------------------------------------------
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+DAY_HEADERS = ("No", "Arrival", "Time", "Activity", "Place", "Kelurahan, Kecamatan", "Expected", "km",
+               "Recorded (fill in)")
 DAY_CSS = """
 body {font: 11pt/1.35 'Segoe UI', Arial, sans-serif; margin: 1.5cm; color: #000;}
 h1 {font-size: 16pt; margin: 0 0 4pt;} h2 {font-size: 12pt; margin: 14pt 0 4pt;}
@@ -303,10 +334,10 @@ def _resident_line(person: dict) -> str:
         parts.append("/".join(x for x in (f"RT {_e(rt)}" if rt else "", f"RW {_e(rw)}" if rw else "") if x))
     phone = next((text(k) for k in ("telepon", "no_hp", "phone", "hp") if text(k)), "")
     if phone:
-        parts.append(f"telp. {_e(phone)}")
+        parts.append(t("phone {phone}", phone=_e(phone)))
     why = text("alasan_kunjungan") or text("home_visit_reason")
     if why:
-        parts.append(f"alasan: {_e(why)}")
+        parts.append(t("reason: {why}", why=_e(why)))
     return ", ".join(parts)
 
 
@@ -334,18 +365,18 @@ def write_day_sheets(plan, out_dir: str | Path, register: pd.DataFrame | None = 
     links = []
     for (day, unit), g in s.groupby(["day", "unit"], sort=True):
         g = g.sort_values("stop")
-        title = f"Lembar Kerja Harian — {unit}"
+        title = t("Daily work sheet — {unit}", unit=unit)
         rows = []
         number = 0
         last_stop = g["stop"].max()
         for r in g.itertuples():
             label = "" if r.job_kind in FRAME_KINDS else str(number := number + 1)
-            activity = KEGIATAN.get(r.job_kind, r.job_kind)
+            what = activity(r.job_kind)
             when = f"{_e(r.start_hm)}–{_e(r.end_hm)}"
             if r.job_kind in FRAME_KINDS:
-                activity = {("depot", True): "Kembali ke kantor", ("depot", False): "Berangkat dari kantor",
-                            ("lodging", True): "Menginap (tidur di sini)",
-                            ("lodging", False): "Berangkat dari penginapan"}[r.job_kind, r.stop == last_stop]
+                what = t({("depot", True): "Back at the office", ("depot", False): "Leave the office",
+                          ("lodging", True): "Overnight stay (sleep here)",
+                          ("lodging", False): "Leave the lodging"}[r.job_kind, r.stop == last_stop])
                 when = _e(r.arrival_hm if r.stop == last_stop else r.end_hm)
             where = r.name if isinstance(r.name, str) and r.name else ""
             kel_name = kel.get(str(r.kode_kel), "") if pd.notna(r.kode_kel) else ""
@@ -353,50 +384,55 @@ def write_day_sheets(plan, out_dir: str | Path, register: pd.DataFrame | None = 
             expected = f"{r.expected_recordings:.0f}" if r.job_kind == "session" else ""
             rows.append(
                 f"<tr><td>{label}</td><td class='t'>{_e(r.arrival_hm)}</td><td class='t'>{when}</td>"
-                f"<td>{_e(activity)}</td><td>{_e(where)}</td>"
+                f"<td>{_e(what)}</td><td>{_e(where)}</td>"
                 f"<td>{_e(kel_name)}{', ' if kel_name and kec_name else ''}{_e(kec_name)}</td>"
                 f"<td class='n'>{expected}</td><td class='n'>{r.travel_km:.1f}</td><td class='blank'></td></tr>")
             if r.job_kind == "home_visit" and register is not None:
                 people = residents.get(str(r.job_id))
                 if people is not None and len(people):
                     names = "; ".join(_resident_line(p) for p in people.to_dict("records"))
-                    rows.append(f"<tr><td></td><td colspan='8'>Warga: {names}</td></tr>")
+                    rows.append(f"<tr><td></td><td colspan='8'>{t('Resident: {names}', names=names)}</td></tr>")
                 else:
-                    rows.append("<tr><td></td><td colspan='8'>Warga: (tidak ada di daftar yang diberikan)</td></tr>")
+                    rows.append(f"<tr><td></td><td colspan='8'>{t('Resident: (not in the list given)')}</td></tr>")
         sessions = g[g["job_kind"] == "session"]
         visits = g[g["job_kind"] == "home_visit"]
         vehicle = g["vehicle"].iloc[0]
-        private = ("<div class='private'>RAHASIA: lembar ini memuat nama warga. Hanya untuk tim yang berkunjung; "
-                   "jangan dibagikan atau difoto.</div>" if register is not None and len(visits) else "")
+        private = ("<div class='private'>" + t("CONFIDENTIAL: this sheet has residents' names. Only for the "
+                                               "visiting team; do not share or photograph it.") + "</div>"
+                   if register is not None and len(visits) else "")
+        headers = "".join(f"<th>{_e(t(h))}</th>" for h in DAY_HEADERS)
         page = f"""<!DOCTYPE html>
-<html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{language()}"><head><meta charset="utf-8">{VIEWPORT}
 <title>{_e(title)} — {_e(hari_tanggal(day))}</title><style>{DAY_CSS}</style></head><body>
 <h1>{_e(title)}</h1>
-<div class="meta"><span><b>{_e(hari_tanggal(day))}</b></span><span>Kendaraan: {_e(vehicle)}</span>
-<span>Rencana: {_e(plan.name)}</span></div>
-<div class="meta"><span>Sesi perekaman: {len(sessions)}</span><span>Kunjungan rumah: {len(visits)}</span>
-<span>Perkiraan perekaman: {sessions['expected_recordings'].sum():.0f}</span>
-<span>Jarak tempuh: {g['travel_km'].sum():.1f} km</span></div>
+<div class="meta"><span><b>{_e(hari_tanggal(day))}</b></span>
+<span>{_e(t("Vehicle"))}: {_e(vehicle_name(vehicle))}</span>
+<span>{_e(t("Plan"))}: {_e(plan.name)}</span></div>
+<div class="meta"><span>{_e(t("Recording sessions"))}: {len(sessions)}</span>
+<span>{_e(t("Home visits"))}: {len(visits)}</span>
+<span>{_e(t("Expected recordings"))}: {sessions['expected_recordings'].sum():.0f}</span>
+<span>{_e(t("Distance travelled"))}: {written(round(float(g['travel_km'].sum()), 1))} km</span></div>
 {private}
-<table><thead><tr><th>No</th><th>Tiba</th><th>Waktu</th><th>Kegiatan</th><th>Lokasi</th><th>Kelurahan, Kecamatan</th>
-<th>Perkiraan</th><th>km</th><th>Terekam (isi)</th></tr></thead>
+<table><thead><tr>{headers}</tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<h2>Catatan</h2><div style="border:1px solid #444;height:3cm"></div>
-<div class="sign"><div>Petugas<div class="line"></div></div><div>Koordinator<div class="line"></div></div></div>
+<h2>{_e(t("Notes"))}</h2><div style="border:1px solid #444;height:3cm"></div>
+<div class="sign"><div>{_e(t("Officer"))}<div class="line"></div></div>
+<div>{_e(t("Coordinator"))}<div class="line"></div></div></div>
 </body></html>
 """
         path = out_dir / f"{day.isoformat()}_{_slug(unit)}.html"
         path.write_text(page, encoding="utf-8")
         pages.append(path)
-        links.append(f"<li><a href='{_e(path.name)}'>{_e(hari_tanggal(day))} — {_e(unit)}</a> "
-                     f"({len(sessions)} sesi, {len(visits)} kunjungan rumah)</li>")
+        count = t("{sessions} sessions, {visits} home visits", sessions=len(sessions), visits=len(visits))
+        links.append(f"<li><a href='{_e(path.name)}'>{_e(hari_tanggal(day))} — {_e(unit)}</a> ({_e(count)})</li>")
     index = out_dir / "index.html"
     index.write_text(f"""<!DOCTYPE html>
-<html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Lembar kerja harian — {_e(plan.name)}</title><style>{DAY_CSS}</style></head><body>
-<h1>Lembar kerja harian</h1><div class="meta">{_e(plan.name)}, minggu mulai {_e(hari_tanggal(plan.week_start))}</div>
-<ul>{''.join(links) or '<li>Tidak ada jadwal.</li>'}</ul></body></html>
+<html lang="{language()}"><head><meta charset="utf-8">{VIEWPORT}
+<title>{_e(t("Daily work sheets"))} — {_e(plan.name)}</title><style>{DAY_CSS}</style></head><body>
+<h1>{_e(t("Daily work sheets"))}</h1><div class="meta">{_e(t("{plan}, week starting {date}", plan=plan.name,
+                                                               date=hari_tanggal(plan.week_start)))}</div>
+<ul>{''.join(links) or '<li>' + _e(t("No schedule.")) + '</li>'}</ul></body></html>
 """, encoding="utf-8")
     return [index, *pages]
