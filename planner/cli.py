@@ -17,11 +17,25 @@ import typer
 from rich.console import Console
 
 from planner.errors import PlannerError
+from planner.i18n import t, text
 
-app = typer.Typer(help="Plan e-KTP outreach: gaps, session sites, weekly routes, maps.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 network_app = typer.Typer(help="Road networks and travel-time matrices.", no_args_is_help=True)
 app.add_typer(network_app, name="network")
+
+
+@app.callback()
+def _language(lang: str | None = typer.Option(None, "--lang", envvar="PLANNER_LANG",
+                                               help="language of messages and outputs: id (default) or en")):
+    """Plan e-KTP outreach: gaps, session sites, weekly routes, maps."""
+    from planner.i18n import LANGUAGES, set_language
+
+    wanted = (lang or "").split("_")[0].split(".")[0].lower() or None
+    if wanted is not None and wanted not in LANGUAGES:
+        raise typer.BadParameter(f"expected one of {', '.join(LANGUAGES)}", param_hint="--lang")
+    set_language(wanted)
+
+
 console = Console()
 err_console = Console(stderr=True)
 REPORT = ("[bold red]Ini kesalahan program planner, bukan kesalahan data Anda.[/] Mohon laporkan (this is a bug: "
@@ -30,7 +44,7 @@ REPORT = ("[bold red]Ini kesalahan program planner, bukan kesalahan data Anda.[/
 
 def fail(message: str, code: int = 2) -> None:
     """Print one clear error line and stop with `code`."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]{t('error')}:[/] {text(message)}")
     raise typer.Exit(code)
 
 
@@ -48,7 +62,7 @@ def handled(command):
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
             fail(f"{exc.strerror or exc}{where}")
         except KeyboardInterrupt:
-            err_console.print("dibatalkan (interrupted): nothing was written")
+            err_console.print(t("interrupted: nothing was written"))
             raise typer.Exit(130) from None
         except Exception:
             err_console.print(REPORT)
@@ -68,14 +82,14 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML file")):
     loaded, problems = check_scenario(scenario)
     if not problems:
         what = (f"{len(loaded.offices)} kab/kota offices" if loaded.offices else f"{loaded.unit_days} unit-days")
-        console.print(f"[green]OK[/] {scenario}: '{loaded.name}', {what} "
-                      f"on {len(loaded.calendar.working_dates())} working days")
+        console.print(f"[green]OK[/] {scenario}: '{loaded.name}', {text(what)} "
+                      + t("on {days} working days", days=len(loaded.calendar.working_dates())))
         return
-    table = Table(title=f"{len(problems)} problem(s) in {scenario}")
+    table = Table(title=t("{n} problem(s) in {file}", n=len(problems), file=str(scenario)))
     for column in ("file", "key", "problem"):
-        table.add_column(column, overflow="fold")
+        table.add_column(t(column), overflow="fold")
     for p in problems:
-        table.add_row(p.file, p.key, p.message)
+        table.add_row(p.file, p.key, text(p.message))
     err_console.print(table)
     raise typer.Exit(1)
 
@@ -90,7 +104,7 @@ def _load(scenario: Path, engine: str | None = None):
     try:
         loaded = load(scenario)
     except ScenarioError as exc:
-        fail(f"{scenario} cannot be used:\n{exc}")
+        fail(t("{file} cannot be used:", file=str(scenario)) + f"\n{exc}")
     if engine is not None:
         if engine not in ("ortools", "pyvrp"):
             fail(f"--engine {engine}: expected ortools or pyvrp")
@@ -101,7 +115,7 @@ def _load(scenario: Path, engine: str | None = None):
 def _print_notes(notes) -> None:
     for note in notes:
         style = "bold yellow" if str(note).startswith("PERINGATAN") else "yellow"
-        err_console.print(f"[{style}]![/] {note}")
+        err_console.print(f"[{style}]![/] {text(note)}")
 
 
 # ---- geocode (register.py, geocode/, demand.py) --------------------------------------------
@@ -340,14 +354,14 @@ def sheets(
         fail("--register is only read with --with-names (names go only on sheets asked for by name)")
     loaded = Plan.load(plan)
     people = _named_register(loaded, plan, register) if with_names else None
-    written = [sheets_mod.write_schedule_xlsx(loaded, out / "schedule.xlsx"),
-               sheets_mod.write_schedule_csv(loaded, out / "schedule.csv")]
+    files = [sheets_mod.write_schedule_xlsx(loaded, out / "schedule.xlsx"),
+             sheets_mod.write_schedule_csv(loaded, out / "schedule.csv")]
     folder = out / ("private/lembar-harian-nama" if with_names else "day-sheets")
     pages = sheets_mod.write_day_sheets(loaded, folder, register=people)
-    for path in written:
+    for path in files:
         console.print(f"  {path}")
-    console.print(f"  {len(pages) - 1} day sheets in {folder} (open index.html)"
-                  + (" [bold yellow]with residents' names: for the visiting team only[/]" if with_names else ""))
+    console.print("  " + t("{n} day sheets in {folder} (open index.html)", n=len(pages) - 1, folder=str(folder))
+                  + (f" [bold yellow]{t('with residents names: for the visiting team only')}[/]" if with_names else ""))
 
 
 def _named_register(loaded, plan_path: Path, register: Path | None):
@@ -417,24 +431,27 @@ def plan(
 def _province(loaded, out: Path, offline: bool, scheduler: str | None) -> None:
     from rich.table import Table
 
+    from planner.i18n import written
     from planner.province import plan_province, summary_table
 
     result = plan_province(loaded, out, scheduler=scheduler, offline=offline, progress=True)
-    table = Table(title=f"{loaded.name}: {len(result.offices)} kab/kota, week of {loaded.calendar.week_start}")
+    table = Table(title=t("{name}: {n} kab/kota, week starting {date}", name=loaded.name, n=len(result.offices),
+                          date=str(loaded.calendar.week_start)))
     for column in ("kab/kota", "units", "unrecorded", "sessions", "recordings", "pemula at risk"):
-        table.add_column(column, justify="left" if column == "kab/kota" else "right")
+        table.add_column(t(column), justify="left" if column == "kab/kota" else "right")
     for row in summary_table(result).itertuples():
         if isinstance(row.error, str):
-            table.add_row(str(row.name), "-", "-", "-", "-", f"[red]failed: {row.error[:60]}[/]")
+            table.add_row(str(row.name), "-", "-", "-", "-", f"[red]{t('failed')}: {text(row.error)[:60]}[/]")
         else:
-            table.add_row(str(row.name), str(row.units), f"{row.unrecorded:,}", str(row.sessions),
-                          f"{row.recordings_planned:,.0f}", str(row.pemula_at_risk if row.pemula_at_risk is not None
-                                                                else "-"))
+            at_risk = row.pemula_at_risk if row.pemula_at_risk is not None else "-"
+            table.add_row(str(row.name), str(row.units), str(written(row.unrecorded)), str(row.sessions),
+                          str(written(round(row.recordings_planned))), str(written(at_risk)))
     console.print(table)
     for lent in result.lending:
-        console.print(f"lent: {lent['unit']} -> {lent['office_name']} ({lent['why']})")
+        console.print(t("lent: {unit} -> {office} ({why})", unit=lent["unit"], office=lent["office_name"],
+                        why=text(lent["why"])))
     for failed in result.failed:
-        console.print(f"[bold red]{failed['code']} failed[/]: {failed['error']}")
+        console.print(f"[bold red]{t('{code} failed', code=failed['code'])}[/]: {text(failed['error'])}")
     for name, path in result.files.items():
         console.print(f"  {name:16s} {path}")
     if result.failed:
@@ -444,23 +461,29 @@ def _province(loaded, out: Path, offline: bool, scheduler: str | None) -> None:
 def _finish(result, out: Path, offline: bool, with_names: bool = False, keep_private: bool = False) -> None:
     from rich.table import Table
 
+    from planner.fmt import hari_tanggal
+    from planner.i18n import written
     from planner.outputs import write_outputs
+    from planner.sheets import kpi_label
 
     paths = write_outputs(result, out, offline=offline, with_names=with_names, keep_private=keep_private)
-    table = Table(title=f"{result.plan.name}: week of {result.plan.week_start}")
-    table.add_column("KPI")
-    table.add_column("value", justify="right")
+
+    table = Table(title=t("{plan}: week starting {date}", plan=result.plan.name,
+                          date=hari_tanggal(result.plan.week_start)))
+    table.add_column(t("Measure"))
+    table.add_column(t("Value"), justify="right")
     for key, value in result.plan.kpis.items():
-        table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, (int, float)) else str(value))
+        table.add_row(kpi_label(key), str(written(value)))
     console.print(table)
     outlook = result.plan.meta.get("election")
     if outlook is not None:
-        console.print(f"election {outlook['election_date']}: {outlook['at_risk']:,} of {outlook['pemula']:,} "
-                      "first-time voters at risk of no printed card by then at this pace "
-                      f"({outlook['not_recorded']:,} not recorded, {outlook['recorded_not_printed']:,} awaiting print)")
+        console.print(t("election {date}: {at_risk} of {pemula} first-time voters at risk of no printed card by "
+                        "then at this pace ({not_recorded} not recorded, {waiting} awaiting print)",
+                        date=outlook["election_date"], at_risk=outlook["at_risk"], pemula=outlook["pemula"],
+                        not_recorded=outlook["not_recorded"], waiting=outlook["recorded_not_printed"]))
     _print_notes(result.notes)
     for name, path in paths.items():
-        note = " [bold yellow](personal data: do not share private/)[/]" if "private" in path.parts else ""
+        note = f" [bold yellow]({t('personal data: do not share private/')})[/]" if "private" in path.parts else ""
         console.print(f"  {name:16s} {path}{note}")
 
 
