@@ -226,7 +226,7 @@ def _route_week(r: Run, console, given) -> None:
 
     week_visits, later_visits = routing.weeks_home_visits(r.home_visits, r.scenario.units, r.scenario.calendar,
                                                           reachable=_visits_in_reach(r))
-    engine = {"ortools": "OR-Tools", "pyvrp": "PyVRP"}[r.scenario.routing.engine]
+    engine = {"best": "OR-Tools + PyVRP", "ortools": "OR-Tools", "pyvrp": "PyVRP"}[r.scenario.routing.engine]
     with _step(console, r.timings, f"weekly routes ({engine})"):
         r.routes = routing.route(r.placement.sessions, r.sites, week_visits, routing_units(r.scenario, r.sites),
                                  r.scenario.calendar, matrix_fn, time_limit_s=r.scenario.time_budget_s,
@@ -338,7 +338,7 @@ def _plan(r: Run, console, given) -> None:
             "geocode": r.register["status"].value_counts().to_dict(), "timings": r.timings,
             "far_from_road": _far_points(r.matrix),
             "placement": {"status": r.placement.status, "cut": bool(r.placement.summary.get("cut", False))},
-            "routing": {k: stats.get(k) for k in ("engine", "reproducible", "reproducible_why", "cut")},
+            "routing": {k: stats.get(k) for k in ("engine", "chosen", "reproducible", "reproducible_why", "cut")},
             "register": {"fingerprint": register_fingerprint(r.state), "from_state": r.state_source is not None
                          or given["state"] is not None,
                          "import": report.to_dict() if report is not None else None},

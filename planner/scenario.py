@@ -222,7 +222,8 @@ class PlacementConfig(_Strict):
 class RoutingConfig(_Strict):
     """[routing]: which engine searches the week's routes (both honour the same rules)."""
 
-    engine: Literal["ortools", "pyvrp"] = Field("ortools", description="routing engine")
+    engine: Literal["best", "ortools", "pyvrp"] = Field(
+        "best", description="routing engine: best (both, the better week kept), ortools or pyvrp")
 
 
 class BlangkoDelivery(_Strict):

@@ -24,7 +24,7 @@ import pandas as pd
 
 from planner.contracts import hhmm_to_minutes
 from planner.errors import InputError
-from planner.reach import SessionShape, session_shape
+from planner.reach import SessionShape, friday_break, session_shape
 from planner.scenario import CalendarConfig, UnitGroup
 
 
@@ -88,14 +88,17 @@ def tour_shape(calendar: CalendarConfig, open_from: str, open_to: str, min_sessi
     """The session a touring team holds at a site: start window and the least it records.
 
     Full day: more than half of the site's working hours (so one a day) and at least
-    min_session_min, starting anywhere that leaves it room; the schedule then stretches it from
-    arrival to departure. Half day: the usual fixed halves.
+    min_session_min (plus the Friday break, which it may span), starting anywhere that leaves it
+    room; the schedule then stretches it from arrival to departure. Half day: the usual fixed halves.
     """
     if calendar.session != "full":
         return session_shape(calendar, open_from, open_to, 0, 0)
     lo = max(hhmm_to_minutes(calendar.day_start), hhmm_to_minutes(open_from))
     hi = min(hhmm_to_minutes(calendar.day_end), hhmm_to_minutes(open_to))
-    least = max(int(min_session_min), (hi - lo) // 2 + 1, 1)
+    # a session spanning the Friday break must still record min_session_min: the length is one for every day
+    fbreak = friday_break(calendar)
+    pause = fbreak[1] - fbreak[0] if fbreak is not None and lo < fbreak[0] and fbreak[1] < hi else 0
+    least = max(int(min_session_min) + pause, (hi - lo) // 2 + 1, 1)
     if lo + least > hi:
         return None
     return SessionShape(lo, hi - least, least)

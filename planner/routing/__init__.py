@@ -15,7 +15,7 @@ import pandas as pd
 
 from planner.contracts import SCHEDULE_COLUMNS, UNSCHEDULED_COLUMNS
 from planner.errors import InputError
-from planner.routing import ortools_engine, pyvrp_engine
+from planner.routing import best_engine, ortools_engine, pyvrp_engine
 from planner.routing.checker import check_schedule
 from planner.routing.home_visits import weeks_home_visits
 from planner.routing.ortools_engine import SEARCH_CONFIGS, WEEKLY_PORTFOLIO, SearchConfig, search_parameters
@@ -25,7 +25,7 @@ from planner.routing.stationed import split_stationed, stationed_solution
 from planner.scenario import CalendarConfig, UnitGroup
 
 #: name -> solve(problem, time_limit_s, *, config, workers, progress) -> Solution
-ENGINES = {"ortools": ortools_engine.solve, "pyvrp": pyvrp_engine.solve}
+ENGINES = {"best": best_engine.solve, "ortools": ortools_engine.solve, "pyvrp": pyvrp_engine.solve}
 
 __all__ = ["DAY", "ENGINES", "SCHEDULE_COLUMNS", "SEARCH_CONFIGS", "SESSION_PENALTY", "UNSCHEDULED_COLUMNS",
            "VISIT_PENALTY", "WEEKLY_PORTFOLIO", "Routes", "SearchConfig", "WeekProblem", "build_week",
@@ -36,7 +36,7 @@ def route(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataF
           units: list[UnitGroup], calendar: CalendarConfig, matrix_fn=None, *, matrices: dict | None = None,
           time_limit_s: float = 10, seed: int = 0, config: str | SearchConfig | None = None,
           travel_reserve_min: int = 60, min_session_min: int = 0, progress: bool = False,
-          engine: str = "ortools", workers: int | None = None) -> Routes:
+          engine: str = "best", workers: int | None = None) -> Routes:
     """Turn the week's session-days and home visits into each unit's day-by-day itinerary.
 
     One OR-Tools routing model for the whole week: a vehicle per unit per working day (start and end
@@ -88,7 +88,7 @@ def route(sessions: pd.DataFrame, sites: gpd.GeoDataFrame, home_visits: pd.DataF
 
 
 def solve_week(problem: WeekProblem, *, time_limit_s: float = 10, config=None, progress: bool = False,
-               engine: str = "ortools", workers: int | None = None) -> Routes:
+               engine: str = "best", workers: int | None = None) -> Routes:
     """Search an already built week with an engine and render the result.
 
     Stationed units (posts) need no search: their sessions are laid out first (`stationed_solution`)

@@ -135,8 +135,18 @@ def _build_model(problem: WeekProblem):
         # matrices live on the C++ side: no Python call per arc evaluation
         transit[kind] = model.RegisterTransitMatrix(times)
         cost[kind] = model.RegisterTransitMatrix(minutes)
+    friday = {v for v, veh in enumerate(vehicles) if _on_friday(problem, veh)}
+    if friday:
+        # a full-day session on Friday records nothing during the prayer break: what it loses (in the
+        # prizes' units, 100 a recording) is charged on the arc into it, so the search puts the
+        # sessions that lose least on Fridays (the other engine does not see this; render does)
+        loss = [0] * n_dep + [int(round(100 * j.expected * (problem.fbreak[1] - problem.fbreak[0]) / j.service))
+                              if j.pausable and j.service > 0 else 0 for j in jobs] + [0] * len(nights)
+        for kind in {vehicles[v].kind for v in friday}:
+            minutes = np.minimum(problem.mats[kind].minutes[np.ix_(node_point, node_point)].astype(np.int64), 10 * DAY)
+            cost[("friday", kind)] = model.RegisterTransitMatrix((minutes + np.array(loss)[None, :]).tolist())
     for v, veh in enumerate(vehicles):
-        model.SetArcCostEvaluatorOfVehicle(cost[veh.kind], v)
+        model.SetArcCostEvaluatorOfVehicle(cost[("friday", veh.kind) if v in friday else veh.kind], v)
     horizon = problem.horizon_days * DAY
     model.AddDimensionWithVehicleTransits([transit[v.kind] for v in vehicles], horizon, horizon, False, "Time")
     time_dim = model.GetDimensionOrDie("Time")
@@ -165,6 +175,11 @@ def _build_model(problem: WeekProblem):
             model.AddVariableMaximizedByFinalizer(time_dim.CumulVar(model.Start(v)))
         model.AddVariableMinimizedByFinalizer(time_dim.CumulVar(model.End(v)))
     return manager, model, time_dim, n_dep
+
+
+def _on_friday(problem: WeekProblem, veh) -> bool:
+    """A one-day vehicle on a Friday with a prayer break (its sessions span the break)."""
+    return problem.fbreak is not None and not veh.tour and veh.date is not None and veh.date.weekday() == 4
 
 
 def night_nodes(problem: WeekProblem) -> list[tuple[int, int, int]]:
