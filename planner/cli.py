@@ -15,9 +15,11 @@ from pathlib import Path
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from planner.errors import PlannerError
-from planner.i18n import t, text
+from planner.fmt import hari_tanggal
+from planner.i18n import en, t, text, written
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 network_app = typer.Typer(help="Road networks and travel-time matrices.", no_args_is_help=True)
@@ -42,9 +44,14 @@ REPORT = ("[bold red]Ini kesalahan program planner, bukan kesalahan data Anda.[/
           "please report it) dengan pesan di atas: https://github.com/planner-ektp/planner/issues")
 
 
+def shown(message) -> str:
+    """A message in the user's language, safe to print through rich (a '[sites]' stays text, not markup)."""
+    return escape(text(message))
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print one clear error line and stop with `code`."""
-    err_console.print(f"[bold red]{t('error')}:[/] {text(message)}")
+    err_console.print(f"[bold red]{t('error')}:[/] {shown(message)}")
     raise typer.Exit(code)
 
 
@@ -89,12 +96,12 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML file")):
     for column in ("file", "key", "problem"):
         table.add_column(t(column), overflow="fold")
     for p in problems:
-        table.add_row(p.file, p.key, text(p.message))
+        table.add_row(escape(p.file), escape(p.key), shown(p.message))
     err_console.print(table)
     raise typer.Exit(1)
 
 
-ENGINE_OPTION = typer.Option(None, "--engine", help="routing engine: ortools or pyvrp (default: the scenario's "
+ENGINE_OPTION = typer.Option(None, "--engine", help="routing engine: best, ortools or pyvrp (default: the scenario's "
                                                     "[routing] engine)")
 
 
@@ -104,10 +111,11 @@ def _load(scenario: Path, engine: str | None = None):
     try:
         loaded = load(scenario)
     except ScenarioError as exc:
-        fail(t("{file} cannot be used:", file=str(scenario)) + f"\n{exc}")
+        fail("\n".join([t("{file} cannot be used:", file=str(scenario))]
+                      + [f"{p.key}: {text(p.message)}" for p in exc.problems]))
     if engine is not None:
-        if engine not in ("ortools", "pyvrp"):
-            fail(f"--engine {engine}: expected ortools or pyvrp")
+        if engine not in ("best", "ortools", "pyvrp"):
+            fail(t("--engine {engine}: expected best, ortools or pyvrp", engine=engine))
         loaded = loaded.model_copy(update={"routing": RoutingConfig(engine=engine)})
     return loaded
 
@@ -115,7 +123,7 @@ def _load(scenario: Path, engine: str | None = None):
 def _print_notes(notes) -> None:
     for note in notes:
         style = "bold yellow" if str(note).startswith("PERINGATAN") else "yellow"
-        err_console.print(f"[{style}]![/] {text(note)}")
+        err_console.print(f"[{style}]![/] {shown(note)}")
 
 
 # ---- geocode (register.py, geocode/, demand.py) --------------------------------------------
@@ -140,7 +148,7 @@ def geocode(
     mapping = {}
     for item in column:
         if "=" not in item:
-            fail(f"--column {item!r}: expected canonical=Header, e.g. alamat=Alamat Lengkap")
+            fail(t("--column {item}: expected canonical=Header, e.g. alamat=Alamat Lengkap", item=repr(item)))
         key, value = item.split("=", 1)
         mapping[key.strip()] = value.strip()
     area_set = load_areas(areas, kecamatan, within=within)
@@ -150,20 +158,20 @@ def geocode(
     coded = geocode_mod.geocode(table, area_set, gazetteer=names, progress=True)
     paths = geocode_mod.write_outputs(coded, area_set, out)
     counts = geocode_mod.buckets(coded)
-    summary = Table(title=f"{len(coded):,} register rows")
-    summary.add_column("bucket")
-    summary.add_column("rows", justify="right")
-    summary.add_column("share", justify="right")
+    summary = Table(title=t("{n} register rows", n=written(len(coded))))
+    summary.add_column(t("bucket"))
+    summary.add_column(t("rows"), justify="right")
+    summary.add_column(t("share"), justify="right")
     for name, count in counts.items():
-        summary.add_row(name, f"{count:,}", f"{count / max(len(coded), 1):.1%}")
-    summary.add_row("[bold]total[/]", f"[bold]{int(counts.sum()):,}[/]", "")
+        summary.add_row(text(name), written(int(count)), written(round(100 * count / max(len(coded), 1), 1)) + "%")
+    summary.add_row(f"[bold]{t('total')}[/]", f"[bold]{written(int(counts.sum()))}[/]", "")
     console.print(summary)
     _print_notes((report.messages() if report is not None else []) + coded.attrs.get("warnings", []))
     moved = int(coded["nik_kec_mismatch"].sum())
     if moved:
-        console.print(f"{moved:,} matched rows have a NIK from another kecamatan (likely moved)")
-    console.print("wrote " + ", ".join(str(p) for p in paths.values())
-                  + " [bold yellow](private/ holds personal data: do not share)[/]")
+        console.print(t("{n} matched rows have a NIK from another kecamatan (likely moved)", n=written(moved)))
+    console.print(t("wrote {files}", files=", ".join(str(p) for p in paths.values()))
+                  + f" [bold yellow]({t('private/ holds personal data: do not share')})[/]")
 
 
 # ---- network (network.py) -------------------------------------------------------------------
@@ -431,7 +439,6 @@ def plan(
 def _province(loaded, out: Path, offline: bool, scheduler: str | None) -> None:
     from rich.table import Table
 
-    from planner.i18n import written
     from planner.province import plan_province, summary_table
 
     result = plan_province(loaded, out, scheduler=scheduler, offline=offline, progress=True)
@@ -441,7 +448,7 @@ def _province(loaded, out: Path, offline: bool, scheduler: str | None) -> None:
         table.add_column(t(column), justify="left" if column == "kab/kota" else "right")
     for row in summary_table(result).itertuples():
         if isinstance(row.error, str):
-            table.add_row(str(row.name), "-", "-", "-", "-", f"[red]{t('failed')}: {text(row.error)[:60]}[/]")
+            table.add_row(str(row.name), "-", "-", "-", "-", f"[red]{t('failed')}: {escape(text(row.error)[:60])}[/]")
         else:
             at_risk = row.pemula_at_risk if row.pemula_at_risk is not None else "-"
             table.add_row(str(row.name), str(row.units), str(written(row.unrecorded)), str(row.sessions),
@@ -451,7 +458,7 @@ def _province(loaded, out: Path, offline: bool, scheduler: str | None) -> None:
         console.print(t("lent: {unit} -> {office} ({why})", unit=lent["unit"], office=lent["office_name"],
                         why=text(lent["why"])))
     for failed in result.failed:
-        console.print(f"[bold red]{t('{code} failed', code=failed['code'])}[/]: {text(failed['error'])}")
+        console.print(f"[bold red]{t('{code} failed', code=failed['code'])}[/]: {shown(failed['error'])}")
     for name, path in result.files.items():
         console.print(f"  {name:16s} {path}")
     if result.failed:
@@ -461,8 +468,6 @@ def _province(loaded, out: Path, offline: bool, scheduler: str | None) -> None:
 def _finish(result, out: Path, offline: bool, with_names: bool = False, keep_private: bool = False) -> None:
     from rich.table import Table
 
-    from planner.fmt import hari_tanggal
-    from planner.i18n import written
     from planner.outputs import write_outputs
     from planner.sheets import kpi_label
 
@@ -540,22 +545,25 @@ def progress_(
     state_path = progress_mod.save_private(done.state, out)
     write_csv(gaps, out / "gaps.csv")
     write_csv(done.summary(), out / "progress.csv")
-    table = Table(title=f"{loaded.name}: week of {loaded.week_start}")
+    table = Table(title=t("{name}: week of {date}", name=loaded.name, date=hari_tanggal(loaded.week_start)))
     for column in ("state", "before", "after"):
-        table.add_column(column, justify="right" if column != "state" else "left")
+        table.add_column(t(column), justify="right" if column != "state" else "left")
     for row in done.summary().itertuples():
-        table.add_row(row.state, f"{row.before:,}", f"{row.after:,}")
+        table.add_row(text(row.state), written(int(row.before)), written(int(row.after)))
     console.print(table)
     if len(done.issues):
         issues_path = write_csv(done.issues, private_folder(out) / "progress-issues.csv")
         kinds = done.issues["reason"].map(lambda r: re.sub(r"^line \d+: ", "", str(r)).split(":")[0].split(" (")[0])
-        err_console.print(f"[yellow]{len(done.issues)} list row(s) not applied[/] (nothing added to the register): "
-                          + ", ".join(f"{n} {r}" for r, n in kinds.value_counts().items()) + f"; see {issues_path}")
-    console.print(f"  gaps           {out / 'gaps.csv'} ({int(gaps['unrecorded'].sum()):,} unrecorded, "
-                  f"{int((gaps['unrecorded'] == 0).sum())} kelurahan finished)")
-    console.print(f"  register state {state_path} [bold yellow](personal data: do not share private/)[/]")
-    console.print(f"next: planner plan SCENARIO --state {state_path} --out DIR (week of "
-                  f"{loaded.week_start + dt.timedelta(days=7)})")
+        err_console.print(f"[yellow]{t('{n} list row(s) not applied', n=len(done.issues))}[/] "
+                          + t("(nothing added to the register): {kinds}; see {file}",
+                              kinds=escape(", ".join(f"{n} {text(r)}" for r, n in kinds.value_counts().items())),
+                              file=str(issues_path)))
+    console.print("  " + t("gaps {file} ({n} unrecorded, {done} kelurahan finished)", file=str(out / "gaps.csv"),
+                           n=written(int(gaps["unrecorded"].sum())), done=int((gaps["unrecorded"] == 0).sum())))
+    console.print("  " + t("register state {file}", file=str(state_path))
+                  + f" [bold yellow]({t('personal data: do not share private/')})[/]")
+    console.print(t("next: planner plan SCENARIO --state {file} --out DIR (week of {date})", file=str(state_path),
+                    date=hari_tanggal(loaded.week_start + dt.timedelta(days=7))))
 
 
 # ---- forecast (forecast.py) -----------------------------------------------------------------
@@ -589,12 +597,13 @@ def forecast_(
     overrides = {k: v for k, v in {"target": target, "turnout": turnout}.items() if v is not None}
     end = until.date()
     if units and not re.fullmatch(r"\s*\d+\s*(,\s*\d+\s*)*", units):
-        raise InputError(f"--units {units!r}: expected whole numbers separated by commas, e.g. 2,4,6")
+        raise InputError(en("--units {units}: expected whole numbers separated by commas, e.g. 2,4,6",
+                            units=repr(units)))
     counts = [int(u) for u in units.split(",")] if units else [None]
     previous = progress.read_state(state) if state is not None else None
     if previous is not None and progress.next_week(previous):
         loaded = progress.scenario_for_week(loaded, progress.next_week(previous))
-    with console.status("gaps and the units' reach (travel times)"):
+    with console.status(t("gaps and the units' reach (travel times)")):
         reach = run(loaded, until="travel", state=previous)
     gaps = reach.gaps
     runs = [forecast_mod.from_scenario(loaded, gaps, until=end, units=n, saturday=saturday, travel=reach, **overrides)
@@ -604,32 +613,34 @@ def forecast_(
     write_csv(table, out / "forecast-summary.csv")
     write_csv(pd.concat([f.weekly.assign(scenario=f.label) for f in runs]), out / "forecast-weekly.csv")
     write_csv(pd.concat([f.kelurahan.assign(scenario=f.label) for f in runs]), out / "forecast-kelurahan.csv")
-    forecast_mod.plot(runs, out / "forecast.png", title=f"{loaded.name}: remaining gap")
-    report = Table(title=f"{loaded.name}: {table['start_gap'].iloc[0]:,} unrecorded from {loaded.calendar.week_start}, "
-                         f"target {runs[0].target:.0%}")
+    forecast_mod.plot(runs, out / "forecast.png", title=t("{name}: remaining e-KTP gap", name=loaded.name))
+    report = Table(title=t("{name}: {n} unrecorded from {date}, target {share}", name=loaded.name,
+                           n=written(int(table["start_gap"].iloc[0])), date=hari_tanggal(loaded.calendar.week_start),
+                           share=f"{runs[0].target:.0%}"))
     for column in ("scenario", "weeks", "reached", "capacity bound", "pemula at risk"):
-        report.add_column(column, justify="left" if column == "scenario" else "right")
+        report.add_column(t(column), justify="left" if column == "scenario" else "right")
     for row in table.itertuples():
         reached = not pd.isna(row.weeks_to_target)
-        report.add_row(row.scenario, str(row.weeks_to_target) if reached else "-",
-                       str(row.target_date) if reached else f"not by {end}", str(row.capacity_bound_weeks),
-                       "-" if pd.isna(row.pemula_at_risk) else f"{int(row.pemula_at_risk):,}")
+        report.add_row(text(row.scenario), str(row.weeks_to_target) if reached else "-",
+                       hari_tanggal(row.target_date) if reached else t("not by {date}", date=hari_tanggal(end)),
+                       str(row.capacity_bound_weeks),
+                       "-" if pd.isna(row.pemula_at_risk) else written(int(row.pemula_at_risk)))
     console.print(report)
     if loaded.election_date is not None:
-        console.print(f"election {loaded.election_date}: first-time voters (pemula) recorded and printed in weeks "
-                      "ending before it; the rest are at risk")
+        console.print(t("election {date}: first-time voters (pemula) recorded and printed in weeks ending before it; "
+                        "the rest are at risk", date=hari_tanggal(loaded.election_date)))
     if loaded.blangko is not None:
-        stock = Table(title="blangko (blank cards) by scenario")
+        stock = Table(title=t("blangko (blank cards) by scenario"))
         for column in ("scenario", "stock at start", "delivered", "printed", "weeks short", "max shortfall",
                        "awaiting print at end"):
-            stock.add_column(column, justify="left" if column == "scenario" else "right")
+            stock.add_column(t(column), justify="left" if column == "scenario" else "right")
         for f in runs:
             w = f.weekly
-            stock.add_row(f.label, f"{loaded.blangko.stock:,}", f"{int(w['delivered'].sum()):,}",
-                          f"{int(w['printed'].sum()):,}", str(int((w["shortfall"] > 0).sum())),
-                          f"{int(w['shortfall'].max()):,}", f"{int(w['awaiting_print'].iloc[-1]):,}")
+            stock.add_row(text(f.label), written(loaded.blangko.stock), written(int(w["delivered"].sum())),
+                          written(int(w["printed"].sum())), str(int((w["shortfall"] > 0).sum())),
+                          written(int(w["shortfall"].max())), written(int(w["awaiting_print"].iloc[-1])))
         console.print(stock)
-        console.print("stock, use and shortfall by week: forecast-weekly.csv (columns stock_start ... shortfall)")
+        console.print(t("stock, use and shortfall by week: forecast-weekly.csv (columns stock_start ... shortfall)"))
     for path in ("forecast-summary.csv", "forecast-weekly.csv", "forecast-kelurahan.csv"):
         console.print(f"  {out / path}")
     console.print(f"  {out / 'forecast.png'}")

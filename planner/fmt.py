@@ -29,6 +29,13 @@ def hari_tanggal(value, short: bool = False) -> str:
     return format_date(as_date(value), "EEE d MMM" if short else "EEEE, d MMMM y", locale=language())
 
 
+def month_year(value) -> str:
+    """2026-11-23 -> 'Nov 2026' (chart axes)."""
+    from babel.dates import format_date
+
+    return format_date(as_date(value), "MMM y", locale=language())
+
+
 def weekday(value) -> str:
     """2026-11-23 -> 'Senin'."""
     from babel.dates import format_date

@@ -36,6 +36,8 @@ import pandas as pd
 
 from planner.contracts import GAP_CLASSES, SESSION_CLASSES, apportion, require_columns
 from planner.errors import InputError
+from planner.fmt import hari_tanggal, month_year
+from planner.i18n import t, text, written
 
 CLASSES = list(GAP_CLASSES)
 MAX_WEEKS = 520
@@ -545,6 +547,8 @@ def plot(forecasts: Sequence[Forecast], path: str | Path | None = None, *, title
     Returns the matplotlib Figure; with `path` it is also saved (PNG).
     """
     import matplotlib
+    import matplotlib.dates
+    import matplotlib.ticker
 
     if path is not None:
         matplotlib.use("Agg", force=False)
@@ -556,18 +560,21 @@ def plot(forecasts: Sequence[Forecast], path: str | Path | None = None, *, title
             continue
         x = [f.params["start"]] + [d + dt.timedelta(days=7) for d in f.weekly["week_start"]]
         y = [f.start_total] + f.weekly["remaining"].tolist()
-        weeks = f"{f.target_week} wk" if f.target_week else "not reached"
-        ax.step(x, y, where="post", label=f"{f.label} ({weeks})")
+        weeks = t("{n} wk", n=f.target_week) if f.target_week else t("not reached")
+        ax.step(x, y, where="post", label=f"{text(f.label)} ({weeks})")
     if forecasts:
         first = forecasts[0]
         ax.axhline(first.allowed, color="grey", linestyle="--", linewidth=1,
-                   label=f"target {first.target:.0%} ({first.allowed:,} left)")
+                   label=t("target {share} ({n} left)", share=f"{first.target:.0%}", n=written(first.allowed)))
         election = first.params.get("election_date")
         if election is not None and election <= max(f.params["until"] for f in forecasts):
-            ax.axvline(election, color="crimson", linestyle=":", label=f"election {election}")
-    ax.set_xlabel("week")
-    ax.set_ylabel("residents still unrecorded")
-    ax.set_title(title or "Remaining e-KTP gap")
+            ax.axvline(election, color="crimson", linestyle=":",
+                       label=t("election {date}", date=hari_tanggal(election)))
+    ax.set_xlabel(t("week"))
+    ax.set_ylabel(t("residents still unrecorded"))
+    ax.set_title(title or t("Remaining e-KTP gap"))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda x, _: month_year(matplotlib.dates.num2date(x))))
     ax.grid(alpha=0.3)
     ax.legend()
     fig.autofmt_xdate()

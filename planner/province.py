@@ -231,7 +231,8 @@ def plan_province(scenario, out: str | Path, *, scheduler: str | None = None, wo
         if "error" in g:
             results[g["code"]] = g
     for code in missing:
-        results[code] = {"code": code, "error": f"no kelurahan/desa with code {code} in [areas] (check the code)"}
+        results[code] = {"code": code, "error": f"no kelurahan/desa with code {code} in [areas] "
+                                                f"({offices[code].name}); check the kab/kota code"}
     rows = [{"name": offices[c].name, **results[c]} for c in offices]
     result = ProvinceResult(rows, allocation)
     result.files = write_overview(result, scenario, areas, out, unplaced_rows, offline)

@@ -197,8 +197,12 @@ def column_map(columns, mapping: dict | None = None) -> dict[str, str]:
         elif value in CANONICAL and key in columns:
             found[value] = key
         else:
-            raise RegisterError(f"column mapping {key!r}: {value!r} does not name a canonical column "
-                                f"({', '.join(CANONICAL)}) and a column of the file ({', '.join(columns)})")
+            own = ", ".join(c for c in columns if not c.startswith("__"))
+            if key in CANONICAL:
+                raise RegisterError(f"[register.columns] {key} = {value!r}: the file has no column {value!r}; "
+                                    f"its columns are {own} (write the header exactly as in the file)")
+            raise RegisterError(f"[register.columns] {key} = {value!r}: write canonical name = file column, "
+                                f"with a canonical name from {', '.join(CANONICAL)} (the file's columns: {own})")
     used = set(found.values())
     for exact in (True, False):  # exact spellings first, then headers such as "Tanggal Lahir (dd-mm-yyyy)"
         for canonical, spellings in list(SYNONYMS.items()) + list(COMBINED.items()):

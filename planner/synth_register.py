@@ -379,7 +379,7 @@ def _population_weights(kel, population_csv: Path, vintage: str | None) -> tuple
     value = next((c for c in ("jumlah", "total", "penduduk", "population") if c in table), None)
     if value is None:
         raise InputError(f"population table {population_csv}: no population column; expected one of jumlah, "
-                         f"total, penduduk (columns are {list(table.columns)})")
+                         f"total, penduduk (columns are {[c for c in table.columns if not c.startswith('__')]})")
     codes = table[code].astype(str).str.strip()
     counts = pd.to_numeric(table[value].astype(str).str.replace(r"[.,\s](?=\d{3}\b)", "", regex=True),
                            errors="coerce")
@@ -390,7 +390,8 @@ def _population_weights(kel, population_csv: Path, vintage: str | None) -> tuple
         if rows.any() and set(ours) <= set(codes[rows]):
             pop = counts[rows].groupby(codes[rows].to_numpy()).sum()
             return ours.to_numpy(), pop.reindex(sorted(set(ours))).astype(float)
-    levels = sorted({len(c) for c in codes})
-    raise InputError(f"population table {population_csv}: its {code} codes (lengths {levels}) cover neither every "
+    names = {2: "provinsi", 5: "kab/kota", 8: "kecamatan", 13: "kelurahan/desa"}
+    levels = ", ".join(sorted({names.get(len(c), f"{len(c)}-character") for c in codes}))
+    raise InputError(f"population table {population_csv}: its {code} codes are {levels} codes and cover neither every "
                      f"kecamatan nor every kab/kota of the areas (e.g. {sorted(set(kec_codes))[:3]}); give one row "
                      "per kecamatan (kode_kec 18.71.01) or per kab/kota (kode 18.71) with its population")

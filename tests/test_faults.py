@@ -21,6 +21,12 @@ from planner.inputs import scenario_graph
 from planner.scenario import load
 from tests.conftest import BL_KELURAHAN, BL_ROADS, REPO
 
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """The messages are asserted in English here; tests/test_language.py checks their Bahasa."""
+    monkeypatch.setenv("PLANNER_LANG", "en")
+
 SCENARIO = REPO / "scenarios" / "bandar-lampung.toml"
 
 
@@ -170,7 +176,7 @@ def test_a_depot_far_from_every_area_is_refused(tmp_path):
     text = SCENARIO.read_text().replace("${shared}", str(SHARED)).replace("lat = -5.4295736", "lat = 5.4295736")
     path = tmp_path / "s.toml"
     path.write_text(text)
-    result = CliRunner().invoke(app, ["--lang", "en", "validate", str(path)])
+    result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code != 0 and "2 problem(s)" in result.output  # both units share the depot
     assert "units.0.depot" in result.output and "units.1.depot" in result.output
     result = CliRunner().invoke(app, ["plan", str(path), "--out", str(tmp_path / "out")])

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from planner.checks import check_scenario
 from planner.cli import app
+from planner.i18n import text
 from planner.scenario import ScenarioError, load, validate_file
 from tests.conftest import SHARED
 
@@ -100,8 +102,34 @@ def test_shared_token_follows_planner_shared(tmp_path, monkeypatch):
 
 def test_routing_engine_setting_is_optional_and_checked(tmp_path):
     """Old scenario files (no [routing]) keep working; a known engine is accepted, a typo named."""
-    assert load(BL).routing.engine == "ortools"
+    assert load(BL).routing.engine == "best"
     scenario, problems = validate_file(write(tmp_path, '\n[routing]\nengine = "pyvrp"\n'))
     assert problems == [] and scenario.routing.engine == "pyvrp"
     _, problems = validate_file(write(tmp_path, '\n[routing]\nengine = "vroom"\n'))
     assert [p.key for p in problems] == ["routing.engine"]
+
+
+BROKEN_SET = sorted((Path(__file__).parent / "data").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", BROKEN_SET, ids=lambda p: p.stem)
+def test_validate_rejects_whatever_plan_rejects(path, tmp_path):
+    """Each scenario in tests/data plants one kind of mistake (its first line says which): `plan`
+    stops with a clear message (no traceback) and `validate` says so first, naming the same problem,
+    in Bahasa by default.
+    """
+    out = tmp_path / "out"
+    planned = CliRunner().invoke(app, ["plan", str(path), "--out", str(out)])
+    validated = CliRunner().invoke(app, ["validate", str(path)], env={"COLUMNS": "400"})
+    assert planned.exit_code != 0, planned.output
+    assert not isinstance(planned.exception, Exception) or isinstance(planned.exception, SystemExit)
+    if planned.exit_code == 2:  # refused: nothing written (1: a province plan whose failing kab/kota is named)
+        assert not out.exists() or not any(out.iterdir())
+    assert validated.exit_code == 1, validated.output
+    assert "masalah" in validated.output
+    # what stopped plan is one of the problems validate reports
+    said = " ".join(planned.output.split())
+    _, problems = check_scenario(path)
+    assert any(" ".join(text(p.message).split())[:50] in said for p in problems), (said, problems)
+    untranslated = [p.message for p in problems if text(p.message) == p.message]
+    assert not untranslated, "add these to planner/locale/id/LC_MESSAGES/planner.po"
