@@ -25,9 +25,11 @@ def straight_line(points, vehicle):
     return network.travel_matrix(points, points, graph=None, vehicle=vehicle)
 
 
-@pytest.fixture(scope="module", params=sorted(routing.ENGINES), autouse=True)
+@pytest.fixture(scope="module", params=["ortools", "pyvrp"], autouse=True)
 def engine(request):
-    """Every test here runs once per engine: both must honour every rule the checker knows."""
+    """Every test here runs once per engine: both must honour every rule the checker knows ('best'
+    returns one of their solutions: test_best_keeps_the_week_with_most_recordings).
+    """
     real = routing.route
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(routing, "route", lambda *a, **k: real(*a, **{"engine": request.param, **k}))
@@ -288,3 +290,19 @@ def test_cli_route_writes_schedule_and_unscheduled(tmp_path):
     unscheduled = pd.read_csv(tmp_path / "unscheduled.csv")
     assert list(unscheduled.columns) == routing.UNSCHEDULED_COLUMNS
     assert (tmp_path / "schedule.xlsx").stat().st_size > 0
+
+
+def test_best_keeps_the_week_with_most_recordings(city, engine):
+    """The default engine runs both and keeps the schedule people gain most from (ties: less driving)."""
+    if engine != "ortools":
+        pytest.skip("one comparison is enough")
+    scenario, calendar, sites, sessions, visits, _ = city
+    run = {name: routing.route(sessions, sites, visits, scenario.units, calendar, straight_line, time_limit_s=30,
+                               seed=1, engine=name) for name in ("best", "ortools", "pyvrp")}
+    got = {name: (round(r.schedule["expected_recordings"].sum(), 2), -int(r.schedule["travel_min"].sum()))
+           for name, r in run.items()}
+    assert got["best"] == max(got["ortools"], got["pyvrp"])
+    chosen = run["best"].stats["chosen"]
+    assert got[chosen] == got["best"] and set(run["best"].stats["candidates"]) == {"ortools", "pyvrp"}
+    assert routing.check_schedule(run["best"].schedule, calendar, sites, units=scenario.units,
+                                  matrix_fn=straight_line) == []
