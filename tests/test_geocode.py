@@ -238,7 +238,7 @@ def test_cli_writes_three_files_that_add_up(tmp_path, bl):
     assert kec["matched"].sum() == (coded["status"] == "matched").sum()
     kel = summary[summary["level"] == "kelurahan"]
     assert kel["matched_kelurahan"].sum() == (coded["level"] == "kelurahan").sum()
-    assert str(len(reg)) in result.output and "invalid" in result.output
+    assert str(len(reg)) in result.output and "tidak sah" in result.output  # the invalid bucket, in Bahasa
     # a formula is flagged, not geocoded, and never written back as a live formula
     assert coded.loc[3, "Alamat Lengkap"].startswith("'=") and "formula" in coded.loc[3, "row_problem"]
     assert not coded.apply(lambda col: col.str.startswith("=")).any().any()
@@ -250,7 +250,7 @@ def test_cli_bad_register_is_one_clear_error(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     result = CliRunner().invoke(app, ["geocode", str(empty), "--areas", str(BL_KELURAHAN), "--out", str(tmp_path)])
-    assert result.exit_code == 2 and "empty" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "kosong" in result.output and "Traceback" not in result.output
 
 
 def fictional_areas():
