@@ -88,8 +88,10 @@ def test_explicit_mapping_in_either_direction(tmp_path):
                     {"Nomor": "nik", "Alamat KTP": "alamat", "Wilayah": "kelurahan"}):
         reg = read_register(path, mapping=mapping)
         assert reg.loc[0, "nik_valid"] and reg.loc[0, "alamat"] == "Jl. A" and reg.loc[0, "kelurahan"] == "Kedaton"
-    with pytest.raises(RegisterError, match="does not name"):
+    with pytest.raises(RegisterError, match="the file has no column 'No Such Column'; its columns are Nomor, "):
         read_register(path, mapping={"alamat": "No Such Column"})
+    with pytest.raises(RegisterError, match="canonical name = file column"):
+        read_register(path, mapping={"adress": "Alamat KTP"})
 
 
 def test_unusable_files_raise_clear_errors(tmp_path):

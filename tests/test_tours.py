@@ -122,8 +122,11 @@ def test_the_checker_catches_a_broken_tour(oki_sites):
 def test_tour_rules():
     d = [dt.date(2017, 10, 2) + dt.timedelta(days=k) for k in (0, 1, 2, 4, 5, 7)]
     assert [len(b) for b in blocks(d)] == [3, 2, 1]
+    # at least min_session_min + the Friday break (a Friday session spans it) and more than half the day
     shape = tour_shape(CALENDAR, "08:00", "16:00", 180)
-    assert shape.minutes == 241 and shape.earliest == 480 and shape.latest == 960 - 241
+    assert shape.minutes == 180 + 90 and shape.earliest == 480 and shape.latest == 960 - 270
+    no_break = CALENDAR.model_copy(update={"friday_break": None})
+    assert tour_shape(no_break, "08:00", "16:00", 180).minutes == 241
     out, back = tour_times(np.array([400.0, 30.0]), np.array([400.0, 30.0]), np.array([300.0, 600.0]),
                            np.array([[20.0, 5.0], [1.0, 1.0]]), np.array([[20.0, 1.0], [5.0, 1.0]]), 540,
                            same=np.array([[True, False], [False, True]]))
