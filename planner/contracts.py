@@ -79,6 +79,8 @@ FRAME_KINDS = ("depot", "lodging")
 #: One row per driven leg (legs.road_legs): `order` is the stop (legs.route_stops) it arrives at, `method`
 #: "network" (road path) or "straight_line" (no graph or no connection), `path` an encoded polyline.
 LEG_COLUMNS = ["unit", "date", "order", "method", "path"]
+#: The offline basemap (basemap.road_lines): a road class and one encoded polyline per row.
+BASEMAP_COLUMNS = ["road_class", "path"]
 #: Jobs routing could not fit, with the reason.
 UNSCHEDULED_COLUMNS = ["job_id", "job_kind", "site_id", "kode_kel", "reason"]
 #: Columns the weekly loop adds to the geocoded register (progress.py; personal data).

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 from pathlib import Path
 
@@ -21,19 +20,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element
 from folium.plugins import MarkerCluster
-from jinja2 import Template
 
 from planner.contracts import SITE_KINDS
 from planner.errors import InputError
 from planner.fmt import hari_tanggal, minutes_text
 from planner.fmt import number as _number
+from planner.i18n import language, t, text, written
 from planner.legs import day_legs, kelurahan_points, leg_index, route_stops
+from planner.map_controls import CSS, KelurahanSearch, KelurahanTooltip, LabelThinning, Panel, RoadBasemap, RouteChooser
 from planner.plan import schedule_frames as plan_frames
 
 STATIC = Path(__file__).with_name("static")
-TEMPLATES = Path(__file__).with_name("templates")  # the map's own JS (Jinja macros) and CSS
 # basename -> CDN url of the same version as the vendored copy in planner/static
 ASSETS = {
     "leaflet.js": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
@@ -47,7 +46,10 @@ UNIT_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"
                 "#377eb8", "#e41a1c", "#984ea3", "#ff7f00", "#4daf4a"]
 GAP_COLOURS = ["#ffffcc", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
 NO_DATA = "#d9d9d9"
-KIND_LABEL = {kind: labels[1] for kind, labels in SITE_KINDS.items()}
+def kind_label(kind) -> str:
+    """A site kind as people read it: 'Kantor camat' (or the English name with --lang en)."""
+    labels = SITE_KINDS.get(kind)
+    return "" if not kind else (labels[1] if language() == "id" else labels[2]) if labels else str(kind)
 
 
 def esc(value) -> str:
@@ -109,61 +111,6 @@ def _inert_inputs(plan, areas):
     areas = dataclasses.replace(areas, kelurahan=_inert_frame(areas.kelurahan),
                                 kecamatan=_inert_frame(areas.kecamatan))
     return plan, areas
-
-
-def _js(value) -> str:
-    """JSON for a <script> block: '<', '>' and '&' as unicode escapes so no text can close the tag."""
-    return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-# ---- small Leaflet controls (no plugins, so offline maps need nothing but Leaflet) -------------
-def _load_template(name: str) -> Template:
-    """A folium macro template from planner/templates (fixed code; data reaches it only as JSON)."""
-    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
-
-
-class HtmlControl(MacroElement):
-    """A Leaflet control holding fixed HTML (title, legend); the HTML must already be escaped."""
-
-    _template = _load_template("html_control.js.j2")
-
-    def __init__(self, html_text: str, position: str, css_class: str):
-        super().__init__()
-        self.html_js = _js(html_text)
-        self.position = position
-        self.css_class = css_class
-
-
-class KelurahanSearch(MacroElement):
-    """Search box: type a kelurahan name, the map zooms to it and shows its tooltip.
-
-    Names are set as option values and compared as plain strings (never parsed as HTML).
-    """
-
-    _template = _load_template("kelurahan_search.js.j2")
-
-    def __init__(self, layer: folium.GeoJson, names: dict[str, str]):
-        super().__init__()
-        self.layer_name = layer.get_name()
-        self.names_js = _js(names)
-
-
-class KelurahanTooltip(MacroElement):
-    """Tooltip per kelurahan built in the browser from the feature's numbers.
-
-    Built with ``textContent`` (never HTML), so a name cannot inject markup, and the counts travel
-    as numbers: the province map would carry megabytes of repeated tooltip HTML otherwise.
-    """
-
-    _template = _load_template("kelurahan_tooltip.js.j2")
-
-    def __init__(self, layer: folium.GeoJson):
-        super().__init__()
-        self.layer_name = layer.get_name()
-
-
-CSS = "<style>\n" + (TEMPLATES / "map.css").read_text(encoding="utf-8") + "</style>\n"
 
 
 # ---- data preparation ------------------------------------------------------------------------
@@ -268,13 +215,15 @@ def plan_map(plan, areas, *, tolerance_m: float | None = None, tiles: str | None
         Polygon simplification in metres. Default: 15 m up to 500 kelurahan (a city: recognisable
         shapes, a small file), 50 m beyond (a province, seen at lower zoom).
     tiles
-        Basemap; ``None`` for none. Offline, tiles may be missing while everything else shows.
+        Online tiles offered as a layer to switch on (off at start, so a phone without signal asks
+        for nothing); ``None`` for none. The basemap is the plan's own roads (`planner.basemap`).
 
     Returns
     -------
     folium.Map
-        With layers: gap choropleth, kecamatan outlines and labels, sessions, one route layer per
-        unit-day, home visits counted per kelurahan; a layer control, title, legend and search.
+        With layers: road basemap, gap choropleth, kecamatan outlines and names, kelurahan names,
+        sessions, one route layer per unit-day (chosen in the panel), home visits counted per
+        kelurahan; one collapsible panel with title, KPIs, route chooser, search and legend.
     """
     plan, areas = _inert_inputs(plan, areas)
     gaps = area_gaps(plan, areas)
@@ -283,27 +232,53 @@ def plan_map(plan, areas, *, tolerance_m: float | None = None, tiles: str | None
     minx, miny, maxx, maxy = gaps.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
                    control_scale=True, zoom_control=True, zoom_snap=0.25)
+    m.options["maxZoom"] = 19  # folium keeps max_zoom for tile layers; the map itself needs it (clusters)
     m.default_js = [("leaflet", ASSETS["leaflet.js"])]
     m.default_css = [("leaflet_css", ASSETS["leaflet.css"])]
     m.get_root().header.add_child(Element(CSS), name="plan_css")
-    m.get_root().title = esc(f"Rencana {plan.name}")
+    m.get_root().header.add_child(Element('<meta name="viewport" content="width=device-width, initial-scale=1.0">'),
+                                  name="viewport")
+    m.get_root().title = esc(t("Plan {name}", name=plan.name))
+    _road_layer(m, plan)
     if tiles:
-        folium.TileLayer(tiles, name="Peta dasar (OpenStreetMap)", control=False).add_to(m)
-
-    _gap_layer(m, gaps, tolerance_m)
+        folium.TileLayer(tiles, name=esc(t("Online map (OpenStreetMap, needs internet)")), overlay=True,
+                         show=False, control=True).add_to(m)
+    layer, names, legend = _gap_layer(m, gaps, tolerance_m)
     _kecamatan_layer(m, areas, tolerance_m)
     colours = unit_colours(plan)
     stops = route_stops(plan, areas)
     _session_layer(m, plan, stops, colours)
-    _route_layers(m, stops, colours, plan.legs)
+    routes = _route_layers(m, stops, colours, plan.legs)
     _home_visit_layer(m, stops, areas)
-    _title(m, plan)
+    Panel(panel_html(plan, legend, bool(routes))).add_to(m)
+    KelurahanSearch(layer, names).add_to(m)
+    if routes:
+        RouteChooser(routes, t("all units"), t("all days")).add_to(m)
+    LabelThinning().add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 
 
-def _gap_layer(m: folium.Map, gaps: gpd.GeoDataFrame, tolerance_m: float) -> None:
+#: Leaflet style of each basemap road class, drawn in this order (local streets first).
+ROAD_STYLES = {"lokal": {"color": "#6e6e6e", "weight": 1, "opacity": 0.8},
+               "penghubung": {"color": "#444", "weight": 2, "opacity": 0.9},
+               "utama": {"color": "#b35806", "weight": 3, "opacity": 0.95}}
+
+
+def _road_layer(m: folium.Map, plan) -> None:
+    """The offline basemap: the plan's own roads, under everything else, with 'peta dasar luring' credited."""
+    basemap = getattr(plan, "basemap", None)
+    roads: dict[str, list[str]] = {}
+    if basemap is not None and len(basemap):
+        for cls, path in zip(basemap["road_class"].astype(str), basemap["path"].astype(str)):
+            roads.setdefault(cls, []).append(_inert(path))
+    group = folium.FeatureGroup(name=esc(t("Roads (offline basemap)")), control=bool(roads)).add_to(m)
+    RoadBasemap(group, roads, ROAD_STYLES, esc(t("offline basemap: the plan's roads"))).add_to(m)
+
+
+def _gap_layer(m: folium.Map, gaps: gpd.GeoDataFrame, tolerance_m: float):
+    """The kelurahan choropleth; returns (layer, search names, legend HTML) for the panel."""
     breaks = _breaks(gaps["unrecorded"])
     def count(column):
         values = gaps[column] if column in gaps else pd.Series(np.nan, index=gaps.index)
@@ -320,32 +295,37 @@ def _gap_layer(m: folium.Map, gaps: gpd.GeoDataFrame, tolerance_m: float) -> Non
         "served_by": gaps["served_by"].map(lambda v: v if isinstance(v, str) else None),
     }, geometry=_light_polygons(gaps, tolerance_m), crs="EPSG:4326")
     layer = folium.GeoJson(
-        data.to_geo_dict(show_bbox=False), name="Belum rekam e-KTP per kelurahan",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.65,
+        data.to_geo_dict(show_bbox=False), name=esc(t("Unrecorded e-KTP per kelurahan")),
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.55,
                                   "color": "#666", "weight": 0.6},
         highlight_function=lambda f: {"weight": 2.5, "color": "#000"},
         zoom_on_click=False,
     ).add_to(m)
-    KelurahanTooltip(layer).add_to(m)
+    KelurahanTooltip(layer, {
+        "locale": "id-ID" if language() == "id" else "en-US", "kec": t("Kec."), "unrecorded": t("Unrecorded"),
+        "wajib": t("of wajib KTP"), "pemula": t("First-time voters"), "lansia": t("Elderly"), "umum": t("Others"),
+        "home_visit": t("Home visits"), "session_days": t("Session-days (planned)"),
+        "sessions_scheduled": t("Sessions scheduled"), "visits_scheduled": t("Visits scheduled"),
+        "served_by": t("Served at:")}).add_to(m)
     names = {}
     for nama, nama_kec, kode in zip(gaps["nama"], gaps["nama_kec"], gaps["kode"]):
         label = f"{nama} ({nama_kec})" if isinstance(nama_kec, str) else str(nama)
         names[label] = str(kode)
-    KelurahanSearch(layer, names).add_to(m)
-    items = [f"<i style='background:{NO_DATA}'></i>tidak ada data<br>"] if gaps["unrecorded"].isna().any() else []
+    items = [f"<i style='background:{NO_DATA}'></i>{esc(t('no data'))}<br>"] if gaps["unrecorded"].isna().any() else []
     lower = 1
     for i, upper in enumerate(breaks[1:], start=1):
         label = f"{_number(lower)}" if upper == lower else f"{_number(lower)}–{_number(upper)}"
         items.append(f"<i style='background:{GAP_COLOURS[min(i, len(GAP_COLOURS) - 1)]}'></i>{label}<br>")
         lower = upper + 1
-    legend = ("<b>Belum rekam e-KTP</b><br><span style='font-size:11px'>orang per kelurahan</span><br>"
+    legend = (f"<b>{esc(t('Unrecorded e-KTP'))}</b> <span class='note'>{esc(t('people per kelurahan'))}</span><br>"
               f"<i style='background:{GAP_COLOURS[0]}'></i>0<br>" + "".join(items))
-    HtmlControl(legend, "bottomright", "plan-legend").add_to(m)
+    return layer, names, legend
 
 
 def _kecamatan_layer(m: folium.Map, areas, tolerance_m: float) -> None:
+    """Kecamatan outlines and names, and kelurahan names (shown from zoom 14; `LabelThinning`)."""
     kec = areas.kecamatan
-    group = folium.FeatureGroup(name="Batas dan nama kecamatan").add_to(m)
+    group = folium.FeatureGroup(name=esc(t("Kecamatan outlines and names"))).add_to(m)
     outline = gpd.GeoDataFrame({"kode": kec["kode"].map(esc)}, geometry=_light_polygons(kec, tolerance_m),
                                crs="EPSG:4326")
     folium.GeoJson(outline.__geo_interface__,
@@ -355,6 +335,12 @@ def _kecamatan_layer(m: folium.Map, areas, tolerance_m: float) -> None:
         folium.Marker([point.y, point.x], interactive=False, keyboard=False,
                       icon=folium.DivIcon(html=f"<div>{esc(nama)}</div>", class_name="kec-label",
                                           icon_size=(0, 0))).add_to(group)
+    kel = areas.kelurahan
+    names = folium.FeatureGroup(name=esc(t("Kelurahan names"))).add_to(m)
+    for nama, point in zip(kel["nama"], kel.geometry.representative_point()):
+        folium.Marker([point.y, point.x], interactive=False, keyboard=False,
+                      icon=folium.DivIcon(html=f"<div>{esc(nama)}</div>", class_name="kel-label",
+                                          icon_size=(0, 0))).add_to(names)
 
 
 def _session_layer(m: folium.Map, plan, stops: pd.DataFrame, colours: dict) -> None:
@@ -362,18 +348,19 @@ def _session_layer(m: folium.Map, plan, stops: pd.DataFrame, colours: dict) -> N
     sessions = frames["sessions"]
     kinds = (dict(zip(plan.sites["site_id"].astype(str), plan.sites["kind"]))
              if len(plan.sites) and "kind" in plan.sites else {})
-    group = folium.FeatureGroup(name="Sesi perekaman (terjadwal)").add_to(m)
+    group = folium.FeatureGroup(name=esc(t("Recording sessions (scheduled)"))).add_to(m)
     if len(sessions):
         for site_id, g in sessions.groupby("site_id", sort=True):
             g = g.sort_values("day")
             units = list(dict.fromkeys(g["unit"].astype(str)))
             expected = float(g["expected_recordings"].sum())
             days = "".join(f"<li>{esc(hari_tanggal(r.day))}, {esc(r.start_hm)}–{esc(r.end_hm)} · {esc(r.unit)}"
-                           f" · ±{_number(r.expected_recordings)} orang</li>" for r in g.itertuples())
+                           f" · ±{esc(t('{n} people', n=_number(r.expected_recordings)))}</li>"
+                           for r in g.itertuples())
             tip = (f"<div class='plan-tip'><b>{esc(g['name'].iloc[0])}</b><br>"
-                   f"{esc(KIND_LABEL.get(kinds.get(str(site_id)), kinds.get(str(site_id), '')))}<br>"
+                   f"{esc(kind_label(kinds.get(str(site_id))))}<br>"
                    f"<ul style='margin:2px 0;padding-left:16px'>{days}</ul>"
-                   f"Perkiraan perekaman: <b>{_number(expected)}</b></div>")
+                   f"{esc(t('Expected recordings:'))} <b>{_number(expected)}</b></div>")
             folium.CircleMarker(
                 [g["lat"].iloc[0], g["lon"].iloc[0]], radius=float(np.clip(5 + np.sqrt(expected) / 1.5, 6, 16)),
                 color="#fff", weight=2, fill=True, fill_opacity=0.95,
@@ -389,42 +376,49 @@ def _session_layer(m: folium.Map, plan, stops: pd.DataFrame, colours: dict) -> N
             reasons = (plan.unscheduled.assign(site_id=plan.unscheduled["site_id"].astype(str))
                        .groupby("site_id")["reason"].first()
                        if len(plan.unscheduled) and "reason" in plan.unscheduled else pd.Series(dtype=object))
-            lgroup = folium.FeatureGroup(name="Sesi direncanakan, belum terjadwal").add_to(m)
+            lgroup = folium.FeatureGroup(name=esc(t("Sessions planned, not scheduled"))).add_to(m)
             for r in left.itertuples():
                 sid = str(r.site_id)
                 if sid not in sites.index:
                     continue
-                tip = (f"<div class='plan-tip'><b>{esc(r.name)}</b><br>{int(r.session_days)} hari sesi direncanakan,"
-                       f" belum masuk jadwal<br>{esc(reasons.get(sid, ''))}</div>")
+                planned_text = t("{n} session-day(s) planned, not in the schedule", n=int(r.session_days))
+                tip = (f"<div class='plan-tip'><b>{esc(r.name)}</b><br>{esc(planned_text)}"
+                       f"<br>{esc(text(reasons.get(sid, '')))}</div>")
                 folium.CircleMarker([sites.loc[sid, "lat"], sites.loc[sid, "lon"]], radius=6, color="#555",
                                     weight=2, dash_array="3", fill=True, fill_color="#fff", fill_opacity=0.8,
                                     tooltip=folium.Tooltip(tip, sticky=False)).add_to(lgroup)
 
 
-def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict, legs: pd.DataFrame | None = None) -> None:
-    """One layer per unit-day: its legs along the roads (dashed where only a straight chord is known)."""
+def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict, legs: pd.DataFrame | None = None) -> list:
+    """One layer per unit-day: its legs along the roads (dashed where only a straight chord is known).
+
+    Returns (unit, date, date label, layer) for the panel's unit x day chooser, which shows them;
+    they are not in the layer list (dozens of checkboxes fill a phone's screen).
+    """
     if stops.empty:
-        return
-    depots = folium.FeatureGroup(name="Kantor (depo)").add_to(m)
+        return []
+    depots = folium.FeatureGroup(name=esc(t("Offices (depots)"))).add_to(m)
     seen = set()
     first_day = stops["day"].min()
     paths = leg_index(legs)
+    routes = []
     for (unit, day), g in stops.groupby(["unit", "day"], sort=True):
         g = g.sort_values("order")
         colour = colours.get(str(unit), "#333")
         km, mins = g["travel_km"].sum(), g["travel_min"].sum()
-        name = f"Rute {esc(unit)} · {esc(hari_tanggal(day, short=True))}"
-        # only the first day is drawn at start: all days at once hide each other; the rest are one tap away
-        group = folium.FeatureGroup(name=f"<span style='color:{colour}'>■</span> {name}",
-                                    show=day == first_day).add_to(m)
-        tip = (f"<div class='plan-tip'><b>{name}</b><br>{len(g) - 2} tujuan, {km:.1f} km, "
-               f"{minutes_text(mins)} perjalanan</div>")
+        name = f"{esc(t('Route'))} {esc(unit)} · {esc(hari_tanggal(day, short=True))}"
+        # only the first day is drawn at start (the chooser can show the others): all days at once hide each other
+        group = folium.FeatureGroup(name=name, show=day == first_day, control=False).add_to(m)
+        routes.append((str(unit), pd.Timestamp(day).date().isoformat(), hari_tanggal(day, short=True), group))
+        trip = t("{n} stops, {km} km, {time} driving", n=len(g) - 2, km=written(round(float(km), 1)),
+                 time=minutes_text(mins))
+        tip = f"<div class='plan-tip'><b>{name}</b><br>{esc(trip)}</div>"
         legs = day_legs(str(unit), day, g, paths)
         for method in ("network", "straight_line"):  # one line per kind: solid along roads, dashed chords
             lines = [[(lat, lon) for lon, lat in coords] for kind, coords in legs if kind == method]
             if not lines:
                 continue
-            note = "" if method == "network" else "<br>(garis putus-putus: jalan tidak diketahui)"
+            note = "" if method == "network" else f"<br>({esc(t('dashed: road unknown'))})"
             folium.PolyLine(lines, color=colour, weight=4, opacity=0.85,
                             dash_array=None if method == "network" else "6 8",
                             tooltip=folium.Tooltip(tip.replace("</div>", f"{note}</div>"), sticky=True)).add_to(group)
@@ -432,28 +426,35 @@ def _route_layers(m: folium.Map, stops: pd.DataFrame, colours: dict, legs: pd.Da
         for r in g.itertuples():
             if r.job_kind == "lodging":
                 if r.stop != 0:  # the evening's arrival: where the team sleeps
-                    folium.Marker([r.lat, r.lon], icon=folium.DivIcon(html="<div class='depot-icon'>M</div>",
-                                                                      icon_size=(0, 0), class_name=""),
-                                  tooltip=folium.Tooltip(f"<b>Menginap: {esc(r.name)}</b><br>{esc(unit)}, "
-                                                         f"{esc(hari_tanggal(day))}")).add_to(group)
+                    folium.Marker([r.lat, r.lon], icon=_frame_icon("M"),
+                                  tooltip=folium.Tooltip(f"<b>{esc(t('Overnight:'))} {esc(r.name)}</b><br>"
+                                                         f"{esc(unit)}, {esc(hari_tanggal(day))}")).add_to(group)
                 continue
             if r.job_kind == "depot":
                 key = (round(r.lat, 6), round(r.lon, 6))
                 if key not in seen:
                     seen.add(key)
-                    folium.Marker([r.lat, r.lon], icon=folium.DivIcon(html="<div class='depot-icon'>D</div>",
-                                                                      icon_size=(0, 0), class_name=""),
-                                  tooltip=folium.Tooltip(f"<b>{esc(r.name) or 'Depo'}</b> (berangkat dan kembali)")
+                    folium.Marker([r.lat, r.lon], icon=_frame_icon("D"),
+                                  tooltip=folium.Tooltip(f"<b>{esc(r.name) or esc(t('Depot'))}</b> "
+                                                         f"({esc(t('leaves and returns'))})")
                                   ).add_to(depots)
                 continue
             number += 1
-            what = (f"{int(r.visits)} kunjungan rumah" if r.job_kind == "home_visit"
-                    else f"Sesi: {esc(r.name)} · ±{_number(r.expected_recordings)} orang")
+            what = (esc(t("{n} home visit(s)", n=int(r.visits))) if r.job_kind == "home_visit"
+                    else f"{esc(t('Session:'))} {esc(r.name)} · "
+                         f"±{esc(t('{n} people', n=_number(r.expected_recordings)))}")
             tip = (f"<div class='plan-tip'><b>{number}. {what}</b><br>{esc(unit)}, "
                    f"{esc(hari_tanggal(day))}<br>{esc(r.start_hm)}–{esc(r.end_hm)}</div>")
-            folium.Marker([r.lat, r.lon], icon=folium.DivIcon(
-                html=f"<div class='stop-num' style='background:{colour}'>{number}</div>", icon_size=(0, 0),
-                class_name=""), tooltip=folium.Tooltip(tip, sticky=False), z_index_offset=1000).add_to(group)
+            icon = f"<div class='tap'><div class='stop-num' style='background:{colour}'>{number}</div></div>"
+            folium.Marker([r.lat, r.lon], icon=folium.DivIcon(html=icon, icon_size=(0, 0), class_name=""),
+                          tooltip=folium.Tooltip(tip, sticky=False), z_index_offset=1000).add_to(group)
+    return routes
+
+
+def _frame_icon(letter: str) -> folium.DivIcon:
+    """D (office) or M (where a touring team sleeps), with a 40 px tap area."""
+    return folium.DivIcon(html=f"<div class='tap'><div class='depot-icon'>{letter}</div></div>", icon_size=(0, 0),
+                          class_name="")
 
 
 def _home_visit_layer(m: folium.Map, stops: pd.DataFrame, areas) -> None:
@@ -466,9 +467,10 @@ def _home_visit_layer(m: folium.Map, stops: pd.DataFrame, areas) -> None:
     sum_counts = """function (cluster) {
         var n = 0;
         cluster.getAllChildMarkers().forEach(function (mk) { n += mk.options.visits || 0; });
-        return L.divIcon({html: '<div class="hv-badge">' + n + '</div>', className: '', iconSize: [0, 0]});
+        var html = '<div class="tap hv"><div class="hv-badge">' + n + '</div></div>';
+        return L.divIcon({html: html, className: '', iconSize: [0, 0]});
     }"""
-    cluster = MarkerCluster(name="Kunjungan rumah (jumlah per kelurahan)", icon_create_function=sum_counts,
+    cluster = MarkerCluster(name=esc(t("Home visits (count per kelurahan)")), icon_create_function=sum_counts,
                             options={"showCoverageOnHover": False, "maxClusterRadius": 40})
     cluster.default_js = [("markerclusterjs", ASSETS["leaflet.markercluster.js"])]
     cluster.default_css = [("markerclustercss", ASSETS["MarkerCluster.css"]),
@@ -479,23 +481,50 @@ def _home_visit_layer(m: folium.Map, stops: pd.DataFrame, areas) -> None:
         if lon is None:
             raise InputError(f"home visits in kelurahan {kode!r}, which is not in the areas given")
         folium.Marker([lat, lon], visits=int(n),
-                      icon=folium.DivIcon(html=f"<div class='hv-badge'>{int(n)}</div>", icon_size=(0, 0),
-                                          class_name=""),
-                      tooltip=folium.Tooltip(f"<b>{esc(names.get(str(kode), kode))}</b>: {int(n)} kunjungan rumah "
-                                             "terjadwal")).add_to(cluster)
+                      icon=folium.DivIcon(html=f"<div class='tap hv'><div class='hv-badge'>{int(n)}</div></div>",
+                                          icon_size=(0, 0), class_name=""),
+                      tooltip=folium.Tooltip(f"<b>{esc(names.get(str(kode), kode))}</b>: "
+                                             f"{esc(t('{n} home visit(s) scheduled', n=int(n)))}")).add_to(cluster)
 
 
-def _title(m: folium.Map, plan) -> None:
+def panel_html(plan, legend: str, with_routes: bool) -> str:
+    """The panel's HTML: title, week, KPIs, the unit x day chooser, the search box and the legend.
+
+    Every symbol on the map is explained here; texts from data are escaped, the lists are filled
+    in the browser from JSON (`RouteChooser`, `KelurahanSearch`).
+    """
     k = plan.kpis or {}
     dates = list(getattr(plan, "working_dates", []) or [])
     week = (f"{hari_tanggal(dates[0], short=True)} – {hari_tanggal(dates[-1], short=True)}" if dates
             else hari_tanggal(plan.week_start, short=True))
     sessions = k.get("sessions_scheduled", k.get("session_days_scheduled", 0))  # plans saved before the split
-    kpi = (f"{_number(k.get('unrecorded', 0))} belum rekam · {_number(sessions)} sesi · "
-           f"{_number(k.get('home_visits_scheduled', 0))} kunjungan rumah · "
-           f"±{_number(k.get('expected_recordings_scheduled', 0))} perekaman")
-    HtmlControl(f"<b>{esc(plan.name)}</b><br>Minggu {esc(week)}<br><span class='kpi'>{esc(kpi)}</span>",
-                "topleft", "plan-title").add_to(m)
+    kpi = t("{unrecorded} unrecorded · {sessions} sessions · {visits} home visits · ±{recordings} recordings",
+            unrecorded=_number(k.get("unrecorded", 0)), sessions=_number(sessions),
+            visits=_number(k.get("home_visits_scheduled", 0)),
+            recordings=_number(k.get("expected_recordings_scheduled", 0)))
+    chooser = (f"<div class='chooser'><label>{esc(t('Unit'))}<select class='plan-unit'></select></label>"
+               f"<label>{esc(t('Day'))}<select class='plan-day'></select></label></div>" if with_routes else "")
+    symbols = [
+        ("<span class='sym session'></span>", t("recording session (size: expected recordings; colour: unit)")),
+        ("<span class='sym planned'></span>", t("session planned, not yet in the schedule")),
+        ("<span class='sym stop'>1</span>", t("stop number on the chosen route")),
+        ("<span class='sym line'></span>", t("route along the roads")),
+        ("<span class='sym line dashed'></span>", t("straight line: road unknown")),
+        ("<span class='sym depot'>D</span>", t("office: the unit leaves and returns here")),
+        ("<span class='sym depot'>M</span>", t("where a touring team sleeps")),
+        ("<span class='sym hv'>3</span>", t("home visits in the kelurahan (a count, never a house)")),
+        ("<span class='sym road main'></span>", t("main road")),
+        ("<span class='sym road'></span>", t("other road (the plan's road data)")),
+    ]
+    rows = "".join(f"<div class='row'>{icon}<span>{esc(text)}</span></div>" for icon, text in symbols)
+    return (f"<button type='button' class='panel-toggle' aria-expanded='true'>"
+            f"<span class='burger' aria-hidden='true'>&#9776;</span><b>{esc(plan.name)}</b></button>"
+            f"<div class='panel-body'><div class='week'>{esc(t('Week'))} {esc(week)}</div>"
+            f"<div class='kpi'>{esc(kpi)}</div>{chooser}"
+            f"<input type='search' class='plan-search-input' list='plan-kelurahan-list' "
+            f"placeholder='{esc(t('Find kelurahan…'))}' aria-label='{esc(t('Find kelurahan'))}'>"
+            f"<datalist id='plan-kelurahan-list'></datalist>"
+            f"<div class='legend'>{legend}{rows}</div></div>")
 
 
 # ---- writing ---------------------------------------------------------------------------------

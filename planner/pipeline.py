@@ -22,6 +22,7 @@ from rich.console import Console
 from shapely.geometry import Point
 
 from planner.areas import AreaSet
+from planner.basemap import road_lines
 from planner.errors import InputError
 from planner.i18n import en, text
 from planner.inputs import scenario_areas, scenario_graph, scenario_register, scenario_sites
@@ -356,6 +357,7 @@ def _plan(r: Run, console, given) -> None:
     r.plan.kpis.update(register_kpis(r.register))
     with _step(console, r.timings, "road paths of the routes"):
         r.plan.legs = road_legs(route_stops(r.plan, r.areas), r.graph)
+        r.plan.basemap = road_lines(r.graph)
 
 
 # ---- helpers ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from planner.errors import PlanFileError
 from planner.fmt import as_date
 from planner.privacy import PERSONAL_COLUMNS
 
-TABLES = ("gaps", "sites", "sessions", "assignment", "unserved", "schedule", "unscheduled", "legs")
+TABLES = ("gaps", "sites", "sessions", "assignment", "unserved", "schedule", "unscheduled", "legs", "basemap")
 FORMAT_VERSION = 1
 
 
@@ -41,6 +41,7 @@ class Plan:
     schedule: pd.DataFrame = field(default_factory=pd.DataFrame)
     unscheduled: pd.DataFrame = field(default_factory=pd.DataFrame)
     legs: pd.DataFrame = field(default_factory=pd.DataFrame)  # road paths (older plan files: none)
+    basemap: pd.DataFrame = field(default_factory=pd.DataFrame)  # the map's roads (basemap.road_lines)
     units: list[dict] = field(default_factory=list)
     areas_ref: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)

@@ -13,7 +13,7 @@ from planner import exports, maps
 from planner.areas import load_areas
 from planner.synth_plan import fake_plan
 
-from conftest import BL_KECAMATAN, BL_KELURAHAN
+from conftest import BL_KECAMATAN, BL_KELURAHAN, BL_ROADS
 
 XSS_KEL = "<img src=x onerror=\"window.__xss_kel=1\">"
 XSS_KEC = "</script><script>window.__xss_kec=1</script>"
@@ -36,7 +36,13 @@ def areas():
 
 @pytest.fixture(scope="module")
 def plan(areas):
-    return fake_plan(areas, seed=1)
+    """A generated week on the real kelurahan, with the real RBI roads as its offline basemap."""
+    from planner.basemap import road_lines
+    from planner.network import graph_from_lines
+
+    plan = fake_plan(areas, seed=1)
+    plan.basemap = road_lines(graph_from_lines(gpd.read_file(BL_ROADS)))
+    return plan
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +163,10 @@ def test_geopackage_layers(plan, areas, tmp_path):
 
 # ---- headless Chromium ------------------------------------------------------------------------
 EXPECTED_LAYERS = ["Belum rekam e-KTP per kelurahan", "Batas dan nama kecamatan", "Sesi perekaman (terjadwal)",
-                   "Kantor (depo)", "Kunjungan rumah (jumlah per kelurahan)"]
+                   "Kantor (depo)", "Kunjungan rumah (jumlah per kelurahan)", "Jalan (peta dasar luring)",
+                   "Nama kelurahan/desa", "Peta daring (OpenStreetMap, perlu internet)"]
+UNIT_OPTIONS = ("Array.from(document.querySelectorAll('.plan-panel select.plan-unit option'))"
+                ".map(o => o.textContent)")
 LAYER_LABELS = ("Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
                 ".map(s => s.textContent.trim())")
 
@@ -178,8 +187,8 @@ def _real_errors(browser) -> list[str]:
 
 def _search(b, label: str) -> None:
     """Type a label into the search box as a user picking it from the list would."""
-    b.js("(() => { const i = document.querySelector('.plan-search input'); i.value = " + json.dumps(label)
-         + "; i.dispatchEvent(new Event('change')); })()")
+    b.js("(() => { const i = document.querySelector('.plan-panel input.plan-search-input'); i.value = "
+         + json.dumps(label) + "; i.dispatchEvent(new Event('change')); })()")
     b.wait(1.0)
 
 
@@ -188,11 +197,15 @@ def _check_page(b, plan, artifacts, name):
     labels = b.js(LAYER_LABELS)
     for layer in EXPECTED_LAYERS:
         assert layer in labels
-    unit_days = len(plan.schedule[["unit", "date"]].drop_duplicates())
-    assert sum(label.startswith("■ Rute ") for label in labels) == unit_days
+    # routes are chosen by unit and day in the panel, not by dozens of checkboxes
+    assert not [label for label in labels if label.startswith("Rute ")]
+    units = plan.schedule["unit"].drop_duplicates().tolist()
+    assert b.js(UNIT_OPTIONS) == ["semua unit", *units]
+    assert b.js("document.querySelectorAll('.plan-panel select.plan-day option').length") == \
+        1 + plan.schedule["date"].nunique()
     assert b.js("document.querySelectorAll('.leaflet-overlay-pane path').length") >= 126 + 20
     assert b.js("document.querySelectorAll('.kec-label').length") == 20
-    assert b.js("document.querySelector('.plan-legend') !== null")
+    assert b.js("document.querySelectorAll('.plan-panel .legend .row').length") >= 8  # every symbol explained
     # home visits: badges (single kelurahan or clusters) add up to the visits scheduled
     shown = b.js("Array.from(document.querySelectorAll('.hv-badge')).map(e => parseInt(e.textContent))")
     assert sum(shown) == (plan.schedule["job_kind"] == "home_visit").sum()
@@ -234,6 +247,68 @@ def test_offline_map_with_network_blocked(plan, written, artifacts):
         assert not [u for u in b.refused if "tile.openstreetmap.org" not in u]
 
 
+VISIBLE_STOPS = ("Array.from(document.querySelectorAll('.stop-num')).filter(e => e.offsetParent !== null)"
+                 ".map(e => e.style.background)")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width,height,phone", [(400, 800, True), (1400, 900, False)], ids=["phone", "desktop"])
+def test_field_map_offline_on_phone_and_desktop(plan, areas, written, artifacts, width, height, phone):
+    """No signal: the default map asks the network for nothing, draws the plan's roads as its basemap
+    (credited 'peta dasar luring'), keeps the panel out of the way on a phone, and the unit x day
+    chooser shows exactly the chosen route.
+    """
+    from planner.legs import route_stops
+
+    from browser import Browser
+
+    with Browser(offline=True, width=width, height=height, mobile=phone) as b:
+        b.open(written["offline"].resolve().as_uri(), settle=2.0)
+        assert b.errors == [] and b.refused == [] and b.served == []  # not even a tile
+        roads = b.js("Array.from(document.querySelectorAll('.leaflet-planRoads-pane path'))"
+                     ".map(p => (p.getAttribute('d').match(/[LM]/g) || []).length)")
+        assert len(roads) == 3 and sum(roads) > 5000, roads  # three road classes, thousands of vertices
+        assert "peta dasar luring" in b.js("document.querySelector('.leaflet-control-attribution').textContent")
+        panel = b.js("(() => { const p = document.querySelector('.plan-panel'), r = p.getBoundingClientRect();"
+                     " return [r.width * r.height, p.classList.contains('collapsed')]; })()")
+        assert panel[1] is phone
+        if phone:
+            assert panel[0] <= 0.2 * width * height, panel
+        b.screenshot(artifacts / f"map_field_{width}x{height}.png")
+        # every tap target is at least 40 px: stop numbers, D/M, home-visit badges, the panel's controls
+        small = b.js("Array.from(document.querySelectorAll('.tap, .plan-panel .panel-toggle, .plan-panel select'))"
+                     ".filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect())"
+                     ".filter(r => r.width < 40 || r.height < 40).length")
+        assert small == 0
+        # names do not overlap once thinned
+        boxes = b.js("Array.from(document.querySelectorAll('.kec-label > div, .kel-label > div'))"
+                     ".filter(e => e.style.visibility !== 'hidden').map(e => { const r = e.getBoundingClientRect();"
+                     " return [r.left, r.top, r.right, r.bottom, e.textContent]; })")
+        overlaps = [(a[4], c[4]) for i, a in enumerate(boxes) for c in boxes[i + 1:]
+                    if a[0] < c[2] and c[0] < a[2] and a[1] < c[3] and c[1] < a[3]]
+        assert boxes and not overlaps
+        # choose one unit-day: only its numbered stops remain on the map, in its colour
+        stops = route_stops(plan, areas)
+        stops = stops[~stops["job_kind"].isin(["depot", "lodging"])]
+        unit, day = stops.iloc[0]["unit"], stops.iloc[0]["day"]
+        day = str(day)[:10]
+        b.js("(() => { const u = document.querySelector('.plan-panel select.plan-unit'),"
+             " d = document.querySelector('.plan-panel select.plan-day');"
+             f" u.value = {json.dumps(unit)}; d.value = {json.dumps(day)};"
+             " u.dispatchEvent(new Event('change')); d.dispatchEvent(new Event('change')); })()")
+        b.wait(0.5)
+        shown = b.js(VISIBLE_STOPS)
+        mine = stops[(stops["unit"] == unit) & (stops["day"].astype(str).str[:10] == day)]
+        assert len(shown) == len(mine) and len(set(shown)) == 1
+        b.screenshot(artifacts / f"map_field_{width}x{height}_one_route.png")
+        # the whole week of that unit
+        b.js("(() => { const d = document.querySelector('.plan-panel select.plan-day'); d.value = '*';"
+             " d.dispatchEvent(new Event('change')); })()")
+        b.wait(0.5)
+        assert len(b.js(VISIBLE_STOPS)) == int((stops["unit"] == unit).sum())
+        assert b.errors == [] and b.refused == []
+
+
 @pytest.mark.browser
 def test_hostile_names_render_as_text(written, artifacts):
     from browser import Browser
@@ -244,8 +319,7 @@ def test_hostile_names_render_as_text(written, artifacts):
         assert b.js("[window.__xss_kel, window.__xss_kec, window.__xss_unit]") == [None, None, None]
         labels = b.js("Array.from(document.querySelectorAll('.kec-label')).map(e => e.textContent)")
         assert XSS_KEC in labels
-        layer_text = " ".join(b.js(LAYER_LABELS))
-        assert XSS_UNIT in layer_text
+        assert XSS_UNIT in b.js(UNIT_OPTIONS)
         assert b.js("document.querySelectorAll('.leaflet-control-layers img, .kec-label script').length") == 0
         _search(b, f"{XSS_KEL} ({XSS_KEC})")
         tip = b.js("Array.from(document.querySelectorAll('.leaflet-tooltip')).map(t => t.textContent).join(' | ')")
@@ -264,9 +338,9 @@ def test_jinja_names_show_literally_in_the_browser(written, artifacts):
         assert _real_errors(b) == []
         labels = b.js("Array.from(document.querySelectorAll('.kec-label')).map(e => e.textContent)")
         assert JINJA_KEC in labels
-        layer_text = " ".join(b.js(LAYER_LABELS))
-        assert "Van {{7*7}}" in layer_text and f"Van {JINJA_RUN}" in layer_text
-        title = b.js("document.querySelector('.plan-title').textContent")
+        options = b.js(UNIT_OPTIONS)
+        assert "Van {{7*7}}" in options and f"Van {JINJA_RUN}" in options
+        title = b.js("document.querySelector('.plan-panel .panel-toggle').textContent")
         assert f"Kota {JINJA_RUN}" in title
         # stop markers' tooltips: open every one and read its text
         tips = b.js("(() => { const out = []; document.querySelectorAll('.leaflet-marker-icon').forEach(e => {"
@@ -351,3 +425,18 @@ def test_kml_and_gpx_carry_each_unit_day_and_nothing_personal(plan, areas, tmp_p
     text = "".join(p.read_text(encoding="utf-8") for p in [*kml.values(), *gpx.values()])
     for lon, lat in zip(visits["lon"].head(20), visits["lat"].head(20)):
         assert f"{lon:.6f},{lat:.6f}" not in text  # a home visit shows at its kelurahan's point, never a house
+
+
+def test_map_speaks_the_chosen_language(plan, areas):
+    """Bahasa by default; with --lang en the layers, panel, legend and tooltips are English."""
+    from planner.i18n import using
+
+    bahasa = maps.render_html(maps.plan_map(plan, areas))
+    with using("en"):
+        english = maps.render_html(maps.plan_map(plan, areas))
+    for id_text, en_text in [("Sesi perekaman (terjadwal)", "Recording sessions (scheduled)"),
+                             ("Jalan (peta dasar luring)", "Roads (offline basemap)"),
+                             ("Cari kelurahan", "Find kelurahan"), ("semua unit", "all units"),
+                             ("Pemilih pemula", "First-time voters"), ("perjalanan", "driving")]:
+        assert id_text in bahasa and en_text not in bahasa, id_text
+        assert en_text in english and id_text not in english, en_text

@@ -371,3 +371,30 @@ def test_cli_build_and_matrix(osm_file, tmp_path):
     bad.write_text("id,latitude,lon\na,-5.42,105.26\n")
     result = runner.invoke(app, ["network", "matrix", str(bad), "--out", str(out)])
     assert result.exit_code == 2 and "missing column" in result.output
+
+
+def test_offline_basemap_keeps_the_roads_within_its_budget(bl_graph):
+    """The map's basemap is the plan's own road graph: every class, nearly all its length, inside the
+    graph's extent; a tighter budget drops local streets before main roads.
+    """
+    from planner.basemap import decoded, road_lines
+
+    full = road_lines(bl_graph)
+    assert set(full["road_class"]) == {"utama", "penghubung", "lokal"}
+    lines = [line for group in decoded(full).values() for line in group]
+    metres = sum(float(haversine_m(a[1], a[0], b[1], b[0])) for line in lines for a, b in zip(line, line[1:]))
+    seen, graph_m = set(), 0.0
+    for u, v, data in bl_graph.edges(data=True):
+        if (min(u, v), max(u, v)) not in seen:
+            seen.add((min(u, v), max(u, v)))
+            graph_m += float(data["length"])
+    assert 0.95 * graph_m <= metres <= 1.01 * graph_m
+    xs = [n["x"] for _, n in bl_graph.nodes(data=True)]
+    ys = [n["y"] for _, n in bl_graph.nodes(data=True)]
+    assert all(min(ys) - 1e-4 <= lat <= max(ys) + 1e-4 and min(xs) - 1e-4 <= lon <= max(xs) + 1e-4
+               for line in lines for lat, lon in line)
+    budget = int(full["path"].str.len().sum()) // 4
+    small = road_lines(bl_graph, budget_chars=budget)
+    assert small["path"].str.len().sum() <= budget
+    assert "utama" in set(small["road_class"]) and "lokal" not in set(small["road_class"])
+    assert road_lines(None).empty
