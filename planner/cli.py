@@ -88,8 +88,9 @@ def validate(scenario: Path = typer.Argument(..., help="scenario TOML file")):
 
     loaded, problems = check_scenario(scenario)
     if not problems:
-        what = (f"{len(loaded.offices)} kab/kota offices" if loaded.offices else f"{loaded.unit_days} unit-days")
-        console.print(f"[green]OK[/] {scenario}: '{loaded.name}', {text(what)} "
+        what = (t("{n} kab/kota offices", n=len(loaded.offices)) if loaded.offices
+                else t("{n} unit-days", n=loaded.unit_days))
+        console.print(f"[green]OK[/] {escape(str(scenario))}: '{escape(loaded.name)}', {what} "
                       + t("on {days} working days", days=len(loaded.calendar.working_dates())))
         return
     table = Table(title=t("{n} problem(s) in {file}", n=len(problems), file=str(scenario)))
@@ -220,8 +221,9 @@ def network_build(
             G = network.graph_from_polygon(boundary)
         network.save_graph(G, out)
     km = sum(d["length"] for _, _, d in G.edges(data=True)) / 1000
-    console.print(f"[green]OK[/] {out}: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} directed edges, "
-                  f"{km:,.1f} km of directed edges")
+    console.print(f"[green]OK[/] {out}: " + t("{nodes} nodes, {edges} directed edges, {km} km of directed edges",
+                                              nodes=written(G.number_of_nodes()), edges=written(G.number_of_edges()),
+                                              km=written(round(km, 1))))
     for key, value in G.graph.get("report", {}).items():
         console.print(f"  {key}: {value}")
 
@@ -244,16 +246,19 @@ def network_matrix(
     tm = network.travel_matrix(pts, pts, G, vehicle, max_snap_m=max_snap_m, progress=True)
     write_csv(tm.to_long(), out)
     if tm.method == "straight_line":
-        console.print("[yellow]no --graph: straight-line estimate[/] (haversine x circuity / speed), "
-                      "marked method=straight_line in the CSV")
-    console.print(f"[green]OK[/] {out}: {len(pts)} x {len(pts)} pairs, {vehicle}, method={tm.method}")
+        console.print(f"[yellow]{t('no --graph: straight-line estimate')}[/] "
+                      + t("(haversine x circuity / speed), marked method=straight_line in the CSV"))
+    console.print(f"[green]OK[/] {out}: " + t("{n} x {n} pairs, {vehicle}, method={method}", n=len(pts),
+                                              vehicle=vehicle, method=tm.method))
     if tm.origin_far is not None and tm.origin_far.any():
         far = [i for i, f in zip(tm.origins, tm.origin_far) if f]
-        err_console.print(f"[yellow]warning:[/] {len(far)} point(s) farther than {max_snap_m:.0f} m from a road: "
-                          f"{far[:10]}")
+        err_console.print(f"[yellow]{t('warning')}:[/] " + escape(t("{n} point(s) farther than {m} m from a road: "
+                                                                   "{ids}", n=len(far), m=f"{max_snap_m:.0f}",
+                                                                   ids=str(far[:10]))))
     if not tm.reachable.all():
-        err_console.print(f"[yellow]warning:[/] {int((~tm.reachable).sum())} pair(s) unreachable "
-                          f"(minutes={network.UNREACHABLE_MIN}, reachable=False)")
+        err_console.print(f"[yellow]{t('warning')}:[/] " + t("{n} pair(s) unreachable (minutes={minutes}, "
+                                                            "reachable=False)", n=int((~tm.reachable).sum()),
+                                                            minutes=network.UNREACHABLE_MIN))
 
 
 # ---- place, route (placement.py, routing/) --------------------------------------------------
@@ -273,10 +278,11 @@ def place(
     placed = stage.placement
     for name in ("sessions", "assignment", "unserved"):
         write_csv(getattr(placed, name), out / f"{name}.csv")
-    console.print(placed.explain())
+    console.print(escape(text(placed.explain())))
     _print_notes(stage.notes)
-    console.print(f"[green]✓[/] {len(placed.sessions)} sites, {placed.summary['session_days']} session-days "
-                  f"({stage.matrix.method} travel times); sessions.csv, assignment.csv, unserved.csv written to {out}")
+    console.print("[green]✓[/] " + t("{sites} sites, {days} session-days ({method} travel times); sessions.csv, "
+                                     "assignment.csv, unserved.csv written to {out}", sites=len(placed.sessions),
+                                     days=placed.summary["session_days"], method=stage.matrix.method, out=str(out)))
 
 
 @app.command()
@@ -313,9 +319,10 @@ def route(
     from planner.contracts import FRAME_KINDS
 
     jobs = routes.schedule[~routes.schedule["job_kind"].isin(FRAME_KINDS)]
-    console.print(f"[green]✓[/] {jobs['job_id'].nunique()} jobs on "
-                  f"{routes.schedule[['unit', 'date']].drop_duplicates().shape[0]} unit-days, "
-                  f"{len(routes.unscheduled)} unscheduled (see unscheduled.csv); written to {out}")
+    console.print("[green]✓[/] " + t("{jobs} jobs on {days} unit-days, {left} unscheduled (see unscheduled.csv); "
+                                     "written to {out}", jobs=jobs["job_id"].nunique(),
+                                     days=routes.schedule[["unit", "date"]].drop_duplicates().shape[0],
+                                     left=len(routes.unscheduled), out=str(out)))
     _print_notes(result.notes)
     if problems:
         err_console.print(REPORT)
@@ -341,7 +348,8 @@ def map_(
     path = maps.save_map(maps.plan_map(loaded, areas), out, offline=offline)
     if gpkg is not None:
         console.print(f"GeoPackage: {exports.write_geopackage(loaded, areas, gpkg)}")
-    console.print(f"map: {path} ({path.stat().st_size / 2**20:.1f} MB{'' if offline else ', needs internet'})")
+    size = f"{written(round(path.stat().st_size / 2**20, 1))} MB" + ("" if offline else ", " + t("needs internet"))
+    console.print(t("map: {file} ({size})", file=str(path), size=size))
 
 
 @app.command()
@@ -505,7 +513,7 @@ def demo(
     from planner.pipeline import run_demo
 
     check_target(out)
-    console.print(f"[bold]Kota Contoh[/] (fictional), size {size}, seed {seed}")
+    console.print("[bold]Kota Contoh[/] " + t("(fictional), size {size}, seed {seed}", size=size, seed=seed))
     result = run_demo(out, seed=seed, size=size, console=console)
     _finish(result, out, offline)
 

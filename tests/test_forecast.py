@@ -149,7 +149,7 @@ def test_cli_forecast(tmp_path):
     assert len(kel) == 126 * 3 and not ({"nik", "nama"} & set(kel.columns))
     assert (tmp_path / "forecast.png").stat().st_size > 10_000
     bad = CliRunner().invoke(app, ["forecast", str(SCENARIO), "--until", "2026-01-01", "--out", str(tmp_path)])
-    assert bad.exit_code == 2 and "before its start" in bad.output
+    assert bad.exit_code == 2 and "sebelum awalnya" in bad.output
 
 
 def test_pooled_blangko_for_several_forecasts(scenario, gaps):

@@ -89,7 +89,7 @@ def test_cli_plan_refuses_before_running_and_names_the_folder(tmp_path):
 
     (tmp_path / "plan.txt").write_text("x")
     result = CliRunner().invoke(app, ["plan", "scenarios/bandar-lampung.toml", "--out", str(tmp_path / "plan.txt")])
-    assert result.exit_code == 2 and "is a file" in " ".join(result.output.split())
+    assert result.exit_code == 2 and "adalah berkas, bukan folder" in " ".join(result.output.split())
     assert "Traceback" not in result.output
 
 
@@ -144,7 +144,7 @@ def test_named_sheets_follow_the_register_state_over_two_weeks(tmp_path):
     other.to_csv(tmp_path / "other.csv", index=False)
     result = runner.invoke(app, ["sheets", str(tmp_path / "minggu-2" / "plan.json"), "--out", str(tmp_path / "s3"),
                                  "--with-names", "--register", str(tmp_path / "other.csv")])
-    assert result.exit_code == 2 and "not the register this plan was made from" in " ".join(result.output.split())
+    assert result.exit_code == 2 and "bukan daftar warga tempat rencana ini dibuat" in " ".join(result.output.split())
     meta = json.loads((tmp_path / "minggu-2" / "plan.json").read_text(encoding="utf-8"))["meta"]
     assert meta["register"]["from_state"] is True
 

@@ -105,6 +105,7 @@ class Placement:
         posts = s.get("post_days", 0)
         lines = [f"status {self.status}; {s.get('session_days', 0) - posts} of {s.get('unit_days', 0)} unit-days "
                  f"used" + (f", plus {posts} post-days," if posts else "") + f" at {s.get('sites_used', 0)} sites"]
+        # (English, as stored; the CLI shows it through the catalogue, planner.i18n.text)
         for klass in CLASSES:
             lines.append(f"{klass}: {s['demand'][klass]:,} residents, {s['assigned'][klass]:,} assigned to a site "
                          f"({s['expected'][klass]:,.0f} expected recordings), {s['unserved'][klass]:,} not served")
