@@ -6,12 +6,17 @@ what-if sweep would take minutes, so this module uses a **capacity-based approxi
 of plans, validated against the full pipeline on one week (`compare_with_plan`; on the real Bandar
 Lampung scenario the first week's recordings agree within a few percent, see tests/test_forecast.py):
 
-* sessions run at one site per kecamatan (the kantor camat, as in the Bandar Lampung plans); each
-  unit-day goes to the kecamatan with the most weighted residents left (weights as in placement:
-  first-time voters first), at most one unit per kecamatan per working day;
-* a session-day records ``min(capacity_per_day, ceil(turnout x residents left in the kecamatan))``,
-  taken class by class in weight order (pemula, lansia, umum) and spread over the kecamatan's
-  kelurahan in proportion to what they have left: residents who do not come stay for a later week;
+* with a plan's run (`travel=`), the week is the plan's own model: each unit group's unit-days go,
+  one at a time, to the site it can reach (`supply.unit_pools`) whose session records the most
+  weighted residents (weights and remoteness as in placement; a touring day pays its share of the
+  road days, `Pool.day_cost`), drawing only on kelurahan within ``max_travel_min`` of the site at
+  placement's turnout ``2 ** (-t / turnout_half_min)``: residents far from every site wait, as in
+  the plan (tests/test_rolling.py: four weeks of real plans against this forecast);
+* without a run, sessions run at one site per kecamatan; each unit-day goes to the kecamatan with
+  the most weighted residents left, at most one unit per kecamatan per working day, and records
+  ``min(capacity_per_day, ceil(turnout x residents left in the kecamatan))``, taken class by
+  class in weight order (pemula, lansia, umum) and spread over the kecamatan's kelurahan in
+  proportion to what they have left: residents who do not come stay for a later week;
 * home-visit teams close ``teams x days x visits per day`` home-visit residents a week, kelurahan
   with the most first (as `routing.weeks_home_visits` does);
 * ``not_found_share`` of those reached turn out moved or dead: closed, but not recorded;
@@ -37,6 +42,7 @@ import pandas as pd
 from planner.contracts import GAP_CLASSES, SESSION_CLASSES, apportion, require_columns
 from planner.errors import InputError
 from planner.fmt import hari_tanggal, month_year
+from planner.forecast_sites import _catchments, _site_week
 from planner.i18n import t, text, written
 
 CLASSES = list(GAP_CLASSES)
@@ -53,6 +59,14 @@ class Capacity:
     home_visits_per_week: int = 0
     posts: dict = dataclasses.field(default_factory=dict)  # kode_kec -> recordings a week by its [[posts]]
     reach: list = dataclasses.field(default_factory=list)  # `Reach` per unit group and class of dates
+    kelurahan: list = dataclasses.field(default_factory=list)  # kode_kel of the rows `Reach.sites` index
+
+    def rows_for(self, codes: list[str]) -> np.ndarray | None:
+        """Row in `codes` of each kelurahan `Reach.sites` counts on (-1 = not in that table), or None."""
+        if not self.kelurahan:
+            return None
+        index = {c: n for n, c in enumerate(codes)}
+        return np.array([index.get(str(c), -1) for c in self.kelurahan], dtype=np.int64)
 
     def __post_init__(self):
         if self.units < 0 or self.days < 1 or self.capacity_per_day < 1 or self.home_visits_per_week < 0:
@@ -87,8 +101,10 @@ class Capacity:
         visits = sum(g.count * g.capacity_per_day for g in scenario.units if g.home_visits) * days
         week = scenario.model_copy(update={"calendar": calendar})
         reach = _reach(week, travel, units) if travel is not None else []
+        gaps = getattr(travel, "gaps", None)
         return cls(count, days, scenario.capacity_per_day or 50, visits,
-                   _post_capacity(week, sites if sites is not None else getattr(travel, "sites", None)), reach)
+                   _post_capacity(week, sites if sites is not None else getattr(travel, "sites", None)), reach,
+                   gaps["kode_kel"].astype(str).tolist() if gaps is not None and reach else [])
 
 
 @dataclasses.dataclass
@@ -97,13 +113,17 @@ class Reach:
 
     ``unit_days`` its units spend in the class; ``capacity`` {kode_kec: recordings a session-day
     there, the best site the group reaches}; ``days`` {kode_kec: most session-days the kecamatan's
-    reachable sites hold in the class}.
+    reachable sites hold in the class}. With the plan's travel matrix, ``sites`` holds each site the
+    group may use as (kode_kel indices it draws from, their turnout, recordings a day, session-days):
+    a session then takes only residents within ``max_travel_min`` of its site, turnout falling with
+    the trip, as placement counts them.
     """
 
     group: str
     unit_days: int
     capacity: dict
     days: dict
+    sites: list = dataclasses.field(default_factory=list)
 
 
 def _reach(scenario, travel, units: int | None) -> list[Reach]:
@@ -120,15 +140,22 @@ def _reach(scenario, travel, units: int | None) -> list[Reach]:
     total = sum(g.count for g in scenario.units if g.sessions) or 1
     scale = (int(units) / total) if units is not None else 1.0
     yields = _tour_yield(scenario, travel)
+    catchments = _catchments(scenario, travel)
     out = []
-    for pool in unit_pools(scenario, sites, travel.depot_times):
+    for pool in unit_pools(scenario, sites, travel.depot_times, getattr(travel, "tour_commute", None)):
         capacity, days = {}, {}
         for code in np.unique(kec[pool.capacity > 0]):
             at = (kec == code) & (pool.capacity > 0)
             capacity[str(code)] = float(pool.capacity[at].max())
             days[str(code)] = int(at.sum()) * min(pool.dates, per_site)
-        unit_days = int(round(pool.slots * scale * yields.get(pool.group, 1.0)))
-        out.append(Reach(pool.group, unit_days, capacity, days))
+        # with site catchments a touring day's road time is charged where it goes (Pool.day_cost);
+        # without them the share its last plan recorded stands in for it
+        yield_ = 1.0 if catchments is not None else yields.get(pool.group, 1.0)
+        unit_days = int(round(pool.slots * scale * yield_))
+        road = pool.day_cost if pool.day_cost is not None else np.zeros(len(pool.capacity))
+        where = [(*catchments[j], max(float(pool.capacity[j] - road[j]), 0.0), min(pool.dates, per_site))
+                 for j in np.flatnonzero(pool.capacity > road)] if catchments is not None else []
+        out.append(Reach(pool.group, unit_days, capacity, days, where))
     return out
 
 
@@ -223,6 +250,7 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
     allowed_k = np.floor((1 - target) * base * start_k / max(start_total, 1) + 1e-9).astype(np.int64)
     kec_codes, kec_index = np.unique(kel["kode_kec"].astype(str).to_numpy(), return_inverse=True)
     members = [np.flatnonzero(kec_index == j) for j in range(len(kec_codes))]
+    kel_rows = capacity.rows_for(kel["kode_kel"].astype(str).tolist())
     target_week = np.full(len(kel), -1)
     target_week[start_k <= allowed_k] = 0
     needed = max(start_total - allowed, 0)
@@ -244,7 +272,7 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
                 m = members[j]
                 _take(left, closed, m, min(capacity.posts[str(code)], math.ceil(turnout * left[m, :3].sum())), order)
         if capacity.reach:
-            _reach_week(capacity.reach, kec_codes, members, left, closed, w, turnout, order)
+            _reach_week(capacity.reach, kec_codes, members, left, closed, w, turnout, order, kel_rows)
         for _ in range(0 if capacity.reach else capacity.unit_days):
             score = np.array([(left[m, :3] * w).sum() for m in members])
             score[used >= capacity.days] = -1
@@ -413,11 +441,18 @@ def _election(kel: pd.DataFrame, weekly: pd.DataFrame, election_date: dt.date | 
 
 
 # ---- scenarios -------------------------------------------------------------------------------
-def _reach_week(reach, kec_codes, members, left, closed, w, turnout: float, order) -> None:
-    """A week of sessions by the plan's reach: each group's unit-days, one at a time, go to the
-    kecamatan it reaches with the most weighted residents left (at most its sites' days there),
-    recording what a session-day there records (`Reach.capacity`) or what is left.
+def _reach_week(reach, kec_codes, members, left, closed, w, turnout: float, order, codes=None) -> None:
+    """A week of sessions by the plan's reach: each group's unit-days, one at a time, go where they
+    record the most weighted residents (at most its sites' days there).
+
+    With site catchments (`Reach.sites`, matched to this table's kelurahan by `codes`) a day at a
+    site takes its kelurahan's residents at their turnout, best class first, up to the day's
+    recordings; without them a day goes to a kecamatan and takes from any of its kelurahan
+    (`Reach.capacity`).
     """
+    if codes is not None and all(r.sites for r in reach if r.unit_days):
+        _site_week(reach, left, closed, w, turnout, order, codes)
+        return
     index = {str(code): j for j, code in enumerate(kec_codes)}
     for r in reach:
         where = [(index[c], cap, r.days[c]) for c, cap in r.capacity.items() if c in index]

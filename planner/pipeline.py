@@ -58,6 +58,8 @@ class Run:
     matrix: object | None = None
     depot_times: dict | None = None  # session group index -> (minutes depot->site, site->depot), per site
     office_min: object | None = None  # per kelurahan: minutes to the nearest office (depot) or post
+    tour_commute: dict | None = None  # touring group index -> per site: (minutes office->site, site->office)
+    tour_regions: object | None = None  # (centres, sites) bool: where one touring unit's week may go
     placement: object | None = None
     routes: object | None = None
     plan: Plan | None = None
@@ -180,7 +182,7 @@ def _travel(r: Run, console, given) -> None:
         origins = r.areas.representative_points().rename(columns={"kode": "id"})[["id", "geometry"]]
         targets = r.sites.rename(columns={"site_id": "id"})[["id", "geometry"]]
         r.matrix = network.travel_matrix(origins, targets, graph=r.graph, vehicle="van", circuity=detour)
-        r.depot_times, depots = {}, []
+        r.depot_times, r.tour_commute, depots = {}, {}, []
         for g, group in enumerate(r.scenario.units):
             depot = gpd.GeoDataFrame({"id": [f"depot-{g}"]}, geometry=[Point(group.depot.lon, group.depot.lat)],
                                      crs="EPSG:4326")
@@ -190,8 +192,16 @@ def _travel(r: Run, console, given) -> None:
                 back = network.travel_matrix(targets, depot, graph=r.graph, vehicle=group.vehicle, circuity=detour)
                 r.depot_times[g] = (_minutes_or_inf(out)[0], _minutes_or_inf(back)[:, 0])
                 if group.overnight:
+                    r.tour_commute[g] = r.depot_times[g]  # (out, back) from the office, before the lodgings
                     r.depot_times[g] = _tour_reach(r, group, depot, targets, *r.depot_times[g])
         r.office_min = _office_minutes(r, origins, depots, detour)
+        touring = [g for g in r.scenario.units if g.sessions and g.overnight]
+        if touring:
+            from planner import tours
+
+            between = _minutes_or_inf(network.travel_matrix(targets, targets, graph=r.graph,
+                                                            vehicle=touring[0].vehicle, circuity=detour))
+            r.tour_regions = tours.regions(between, r.scenario.calendar, r.scenario.placement.min_session_min)
 
 
 def _placement(r: Run, console, given) -> None:
@@ -206,7 +216,8 @@ def _placement(r: Run, console, given) -> None:
     with _step(console, r.timings, "session placement (OR-Tools)"):
         r.placement = placement.place_from_scenario(r.scenario, r.gaps, r.sites, r.matrix, solver=given["solver"],
                                                     depot_times=r.depot_times, posts=posts, office_min=r.office_min,
-                                                    held_back=given.get("held_back"))
+                                                    tour_commute=r.tour_commute, regions=r.tour_regions,
+                                                    held_back=given.get("held_back"), only_at=given.get("only_at"))
     note = r.placement.note()
     if note:
         r.notes.append(note)
@@ -241,45 +252,76 @@ def _route_week(r: Run, console, given) -> None:
 
 
 def _tour_days(r: Run, console, given) -> None:
-    """Fix the touring teams' week to what routing laid out, and place everyone else around it.
+    """Fix the touring teams' week to what routing laid out, and place the days it left around it.
 
     Placement counts a touring team's unit-days as session-days; a tour also needs days of driving
-    (out to the far desa, home at the end), which only routing sees. When routing could not lay out
-    more than 5% of a touring group's session-days, the sessions it did lay out are kept as fixed
-    session-days (like posts), the group's unit-days are all held back, and the week is placed and
-    routed again: residents of the dropped sessions go to other units or are reported unserved.
+    (out to the far desa, home at the end, between desa far apart), which only routing sees. When
+    routing could not lay out more than 5% of a touring group's session-days, the sessions it did
+    lay out are kept as fixed session-days (like posts) and the days it left are offered again,
+    but only at sites near the tour (`_near_tour`), where a team already there can hold them; after
+    one such round whatever still does not fit is held back, and the rest of the week is placed
+    around the tours. Residents of the dropped sessions go to other units or are reported unserved.
     """
     touring = {g.name for g in r.scenario.units if g.overnight}
     if not touring or given["sessions"] is not None or r.placement is None:
         return
-    dropped = _dropped_tour_days(r, touring)
-    placed = r.placement.sessions
-    planned = int(placed.loc[placed["unit_group"].isin(touring), "session_days"].sum()) if len(placed) else 0
-    if not dropped or sum(dropped.values()) <= 0.05 * max(planned, 1):
-        return
     from planner.routing.problem import unit_names
 
-    done = r.routes.schedule
+    first = dropped = _dropped_tour_days(r, touring)
     touring_units = {unit for unit, group in unit_names(r.scenario.units) if group.overnight}
-    mine = done[(done["job_kind"] == "session") & done["unit"].isin(touring_units)] if len(done) else done
-    days = mine.drop_duplicates("job_id").groupby("site_id").size() if len(mine) else pd.Series(dtype=int)
-    tour = placed[placed["unit_group"].isin(touring) & placed["site_id"].isin(days.index)].copy()
-    tour["capacity"] = tour["capacity"] * tour["site_id"].map(days) / tour["session_days"]
-    tour["session_days"] = tour["site_id"].map(days).astype(int)
-    fixed = tour[["site_id", "unit_group", "session_days", "capacity"]]
     posts = post_sessions(r.scenario, r.sites) if r.scenario.posts else None
-    before = (r.placement, r.routes)
-    held = {g.name: g.count * len(r.scenario.calendar.working_dates()) for g in r.scenario.units if g.overnight}
-    _placement(r, console, dict(given, held_back=held, fixed=pd.concat([posts, fixed]) if posts is not None
-                                else fixed))
-    _route_week(r, console, given)
-    if _recorded(r.routes) < 0.98 * _recorded(before[1]):
-        r.placement, r.routes = before  # the second round did worse: keep the first, with its gaps
+    start = (r.placement, r.routes)
+    for near_only in (True, False):
+        placed = r.placement.sessions
+        planned = int(placed.loc[placed["unit_group"].isin(touring), "session_days"].sum()) if len(placed) else 0
+        if not dropped or sum(dropped.values()) <= 0.05 * max(planned, 1):
+            break
+        done = r.routes.schedule
+        mine = done[(done["job_kind"] == "session") & done["unit"].isin(touring_units)] if len(done) else done
+        days = mine.drop_duplicates("job_id").groupby("site_id").size() if len(mine) else pd.Series(dtype=int)
+        tour = placed[placed["unit_group"].isin(touring) & placed["site_id"].isin(days.index)].copy()
+        tour["capacity"] = tour["capacity"] * tour["site_id"].map(days) / tour["session_days"]
+        tour["session_days"] = tour["site_id"].map(days).astype(int)
+        fixed = tour[["site_id", "unit_group", "session_days", "capacity"]]
+        fixed = pd.concat([posts, fixed]) if posts is not None else fixed
+        laid_out = tour.groupby("unit_group")["session_days"].sum().to_dict()
+        if near_only:
+            held = {name: int(laid_out.get(name, 0)) for name in touring}
+            only_at = {name: _near_tour(r, tour.loc[tour["unit_group"] == name, "site_id"]) for name in touring}
+        else:
+            held = {g.name: g.count * len(r.scenario.calendar.working_dates()) for g in r.scenario.units if g.overnight}
+            only_at = None
+        given = dict(given, held_back=held, fixed=fixed, only_at=only_at)
+        _placement(r, console, given)
+        _route_week(r, console, given)
+        dropped = _dropped_tour_days(r, touring)
+    if r.routes is start[1]:
+        return
+    if _recorded(r.routes) < 0.98 * _recorded(start[1]):
+        r.placement, r.routes = start  # the later rounds did worse: keep the first, with its gaps
         return
     r.notes.append(en("touring teams spend days on the road: {days}; their residents were placed again around "
                       "the tours routing found", days=", ".join(
                           en("{group} {n} session-day(s) could not be laid out", group=g, n=d)
-                          for g, d in sorted(dropped.items()))))
+                          for g, d in sorted(first.items()))))
+
+
+def _near_tour(r: Run, tour_sites: pd.Series) -> np.ndarray:
+    """Per site: whether a team on this tour can reach it from one of the tour's sites and still hold a
+    touring session (half the drive a working day leaves beside the shortest touring session).
+    """
+    from planner import network, tours
+
+    at = r.sites["site_id"].astype(str).isin(set(tour_sites.astype(str))).to_numpy()
+    if not at.any():
+        return np.zeros(len(r.sites), dtype=bool)
+    points = r.sites.rename(columns={"site_id": "id"})[["id", "geometry"]]
+    minutes = _minutes_or_inf(network.travel_matrix(points[at], points, graph=r.graph, vehicle="van",
+                                                    circuity=r.scenario.roads.detour))
+    cal = r.scenario.calendar
+    shape = tours.tour_shape(cal, cal.day_start, cal.day_end, r.scenario.placement.min_session_min)
+    radius = (tours.day_span(cal) - (shape.minutes if shape else 0)) / 2
+    return (minutes <= radius).any(axis=0)
 
 
 def _visits_in_reach(r: Run) -> np.ndarray | None:

@@ -29,12 +29,16 @@ def remoteness_factor(office_min: np.ndarray | None, weight: float) -> np.ndarra
     return 1.0 + float(weight) * hours
 
 
-def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict) -> list[Pool]:
+def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict, tour_commute: dict | None = None) -> list[Pool]:
     """One `Pool` per (session unit group, class of dates): where the group can hold a useful session.
 
     A group is offered a site on a date only when `reach.session_work` says its units can drive
     out, record at least ``min_session_min`` and be back in the day; what a session-day records
-    there is the group's capacity_per_day scaled by `reach.capacity_share`.
+    there is the group's capacity_per_day scaled by `reach.capacity_share`. A touring group's
+    session-days also cost (`Pool.day_cost`, in recordings) their share of the tour's road time
+    out from the office and home (`tours.road_minutes` over `tours.mean_tour_days`): a far desa
+    costs the tour the Monday and Saturday it spends on the road, so placement sends the team
+    there only when its residents are worth those hours.
     """
     from planner import reach, tours
 
@@ -46,10 +50,15 @@ def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict) -> list[Pool]:
     hours = list(zip(sites["open_from"].astype(str), sites["open_to"].astype(str)))
     open_days = sites["open_days"].astype(str).tolist()
     capacity = {}  # (group, weekday) -> (J,) recordings per session-day
+    road = {}  # (group, weekday) -> (J,) recordings a tour's road days cost per session-day there
     for g, group in enumerate(scenario.units):
         if not group.sessions or g not in depot_times:
             continue
         out, back = depot_times[g]
+        charge = np.zeros(len(sites))
+        if group.overnight and tour_commute and g in tour_commute:
+            charge = tours.road_minutes(tour_commute[g], calendar, min_session) \
+                / tours.mean_tour_days(dates, group.max_nights)
         if group.overnight:
             shapes = [tours.reach_shape(calendar, a, b, o, r, min_session) for (a, b), o, r in zip(hours, out, back)]
         else:
@@ -59,6 +68,8 @@ def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict) -> list[Pool]:
             work = [reach.session_work(calendar, day, od, shape, min_session) for od, shape in zip(open_days, shapes)]
             capacity[g, w] = np.array([group.capacity_per_day * reach.capacity_share(calendar, a, b, m)
                                        for (a, b), m in zip(hours, work)])
+            road[g, w] = np.array([group.capacity_per_day * min(1.0, reach.capacity_share(calendar, a, b, c)) if m
+                                   else 0.0 for (a, b), m, c in zip(hours, work, charge)])
     # Weekdays on which every group and every site fit alike form one class of interchangeable dates.
     classes: dict = {}
     for w in weekdays:
@@ -69,8 +80,48 @@ def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict) -> list[Pool]:
         n_dates = sum(len(per_weekday[w]) for w in members)
         for g in sorted({g for g, _ in capacity}):
             group = scenario.units[g]
-            pools.append(Pool(group.name, group.count * n_dates, n_dates, capacity[g, members[0]], dclass))
+            pools.append(Pool(group.name, group.count * n_dates, n_dates, capacity[g, members[0]], dclass,
+                              day_cost=road[g, members[0]] if group.overnight else None))
     return pools
+
+
+def tour_regions(pools: list[Pool], sessions: pd.DataFrame, sites: pd.DataFrame, regions: np.ndarray,
+                 touring: dict) -> list[Pool]:
+    """Each touring unit's own pools, offered only in one region: the one holding most of what the
+    group-wide plan (`sessions`) found to do there and another unit has not taken.
+
+    A group-wide plan spreads a touring group's session-days over the whole kabupaten, and routing
+    then loses days driving between them; one region per unit (`planner.tours.regions`) keeps the
+    week to desa a team can move between. `touring` {group name: units}. A unit whose group has
+    nothing placed keeps every site.
+    """
+    index = {str(k): n for n, k in enumerate(sites["site_id"])}
+    out = [p for p in pools if p.group not in touring]
+    for name, count in touring.items():
+        mine = [p for p in pools if p.group == name]
+        if not mine:
+            continue
+        value = np.zeros(len(sites))
+        placed = sessions[sessions["unit_group"] == name]
+        for site_id, worth in zip(placed["site_id"].astype(str), placed["exp_total"]):
+            value[index[site_id]] += float(worth)
+        taken = np.zeros(len(sites), dtype=bool)
+        masks = []
+        for _ in range(count):
+            score = regions.astype(float) @ np.where(taken, 0.0, value) if len(regions) else np.zeros(0)
+            if not len(score) or score.max() <= 0:
+                masks.append(np.ones(len(sites), dtype=bool))
+                continue
+            masks.append(regions[int(np.argmax(score))])
+            taken |= masks[-1]
+        for pool in mine:
+            left = pool.slots
+            for k, mask in enumerate(masks):
+                slots = min(pool.dates, left)
+                left -= slots
+                out.append(Pool(name, slots, pool.dates, np.where(mask, pool.capacity, 0.0), pool.dclass, tour=k,
+                                day_cost=pool.day_cost))
+    return out
 
 
 def idle_groups(scenario, pools: list[Pool], depot_times: dict) -> list[str]:

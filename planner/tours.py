@@ -8,7 +8,10 @@ home), at most ``max_nights`` nights in a row away.
 
 The rules placement and routing share:
 - a touring team can reach a site from its office or from any lodging it can drive to in a day
-  (`tour_times`), so placement offers far sites to it;
+  (`tour_times`), so placement offers far sites to it, each session-day charged its share of the
+  drive out and home (`mean_tour_days`, `supply.unit_pools`);
+- one touring unit's week stays in one region (`regions`): desa close enough to one another that
+  the team moves between them in a morning, so the week placement plans is one routing can lay out;
 - a touring session is at least half the site's day (`tour_shape`): one session a day, whatever
   the drive from last night's lodging, and a long morning drive still leaves room for it. The
   session then runs from arrival (or opening) until the team must leave for its next stop
@@ -60,6 +63,30 @@ def blocks(dates: list[dt.date]) -> list[list[dt.date]]:
     return out
 
 
+def mean_tour_days(dates: list[dt.date], max_nights: int) -> float:
+    """Working days per tour on average: each run of dates (`blocks`) split into tours of max_nights + 1 days."""
+    lengths = []
+    for run in blocks(dates):
+        whole, rest = divmod(len(run), max(int(max_nights), 0) + 1)
+        lengths += [max(int(max_nights), 0) + 1] * whole + ([rest] if rest else [])
+    return float(np.mean(lengths)) if lengths else 1.0
+
+
+def road_minutes(drive: tuple[np.ndarray, np.ndarray], calendar: CalendarConfig, min_session_min: int) -> np.ndarray:
+    """Per site: the working minutes a tour to it loses on the road, out on its first day and home on its last.
+
+    A drive that leaves no room for a touring session that day (`tour_shape`) costs the whole day.
+    """
+    span = day_span(calendar)
+    shape = tour_shape(calendar, calendar.day_start, calendar.day_end, min_session_min)
+    room = span - (shape.minutes if shape is not None else 0)
+    total = np.zeros(len(drive[0]))
+    for leg in drive:
+        leg = np.nan_to_num(np.asarray(leg, dtype=float), posinf=span)
+        total += np.where(leg <= room, leg, span)
+    return total
+
+
 def day_span(calendar: CalendarConfig) -> int:
     """Minutes of the working day: the longest drive a team makes between two nights."""
     return hhmm_to_minutes(calendar.day_end) - hhmm_to_minutes(calendar.day_start)
@@ -82,6 +109,32 @@ def tour_times(out_depot: np.ndarray, back_depot: np.ndarray, depot_to_lodging: 
     out = np.minimum(np.asarray(out_depot, dtype=float), inbound.min(axis=0, initial=np.inf))
     back = np.minimum(np.asarray(back_depot, dtype=float), outbound.min(axis=1, initial=np.inf))
     return out, back
+
+
+def regions(site_minutes: np.ndarray, calendar: CalendarConfig, min_session_min: int) -> np.ndarray:
+    """(centres, sites) bool: the sites within R minutes of each region centre, R a quarter of the
+    drive a working day leaves beside the shortest touring session (`tour_shape`).
+
+    Any two sites of one region are then at most half that drive apart, so a team sleeping at one
+    can drive to any other in the morning and still hold most of a day's session. Centres are
+    picked so that every site lies within R/2 of one (farthest-first), which keeps the regions
+    few (placement's model stays small) and overlapping (no site is only at a region's edge).
+    Placement keeps each touring unit's week in one region.
+    """
+    shape = tour_shape(calendar, calendar.day_start, calendar.day_end, min_session_min)
+    radius = (day_span(calendar) - (shape.minutes if shape is not None else 0)) / 4
+    minutes = np.asarray(site_minutes, dtype=float)
+    near = np.minimum(minutes, minutes.T)
+    if not len(near):
+        return np.zeros((0, 0), dtype=bool)
+    centres, nearest = [], np.full(len(near), np.inf)
+    while True:
+        far = int(np.argmax(nearest))
+        if centres and nearest[far] <= radius / 2:
+            break
+        centres.append(far)
+        nearest = np.minimum(nearest, near[far])
+    return near[centres] <= radius
 
 
 def tour_shape(calendar: CalendarConfig, open_from: str, open_to: str, min_session_min: int) -> SessionShape | None:

@@ -143,7 +143,10 @@ def test_cli_forecast(tmp_path):
     assert res.exit_code == 0, res.output
     table = pd.read_csv(tmp_path / "forecast-summary.csv")
     assert table["units"].tolist() == [2, 4, 6]
-    assert np.all(np.diff(table["weeks_to_target"]) < 0)
+    # more units never take longer, and 6 finish sooner than 2; past some fleet size the residents'
+    # turnout (each week only a share of those within reach come) and not the units sets the pace
+    weeks = table["weeks_to_target"].to_numpy()
+    assert np.all(np.diff(weeks) <= 0) and weeks[-1] < weeks[0]
     assert (table["weeks_to_target"] >= table["capacity_bound_weeks"]).all()
     kel = pd.read_csv(tmp_path / "forecast-kelurahan.csv", dtype={"kode_kel": str})
     assert len(kel) == 126 * 3 and not ({"nik", "nama"} & set(kel.columns))

@@ -185,3 +185,57 @@ def test_validate_names_a_lodging_rule_with_no_site(tmp_path):
     scenario, problems = check_scenario(path)
     assert scenario is None
     assert any(p.key == "sites" and "Tim Keliling" in p.message and "kantor_camat" in p.message for p in problems)
+
+
+def test_regions_keep_a_week_where_the_team_can_move_between_desa(oki_sites):
+    """Every desa lies in some region, and two desa of one region are never farther apart than the
+    morning drive that still leaves a touring session (half of what the day leaves beside it).
+    """
+    from planner.tours import day_span, regions
+
+    minutes = np.asarray(rural(oki_sites.rename(columns={"site_id": "id"})[["id", "geometry"]], "van").minutes)
+    cover = regions(minutes, CALENDAR, 180)
+    assert cover.any(axis=0).all() and 5 < len(cover) < len(oki_sites) / 3
+    slack = day_span(CALENDAR) - tour_shape(CALENDAR, CALENDAR.day_start, CALENDAR.day_end, 180).minutes
+    near = np.minimum(minutes, minutes.T)
+    for region in cover:
+        at = np.flatnonzero(region)
+        assert near[np.ix_(at, at)].max() <= slack / 2 + 1e-6
+
+
+def test_each_touring_unit_gets_its_own_region_and_a_far_tour_pays_its_drive(oki_sites):
+    """Two clusters of placed work, two units: each unit's pools are offered only in one cluster's
+    region; and a touring session-day records less the farther its desa lies from the office.
+    """
+    from planner.placement import Pool
+    from planner.scenario import Scenario
+    from planner.supply import tour_regions, unit_pools
+    from planner.tours import regions
+
+    points = oki_sites.rename(columns={"site_id": "id"})[["id", "geometry"]]
+    minutes = np.asarray(rural(points, "van").minutes)
+    cover = regions(minutes, CALENDAR, 180)
+    a, b = 0, int(np.argmax(minutes[0]))  # two desa far apart
+    placed = pd.DataFrame({"site_id": oki_sites["site_id"].iloc[[a, b]].to_numpy(), "exp_total": [300.0, 200.0],
+                           "unit_group": "Tim"})
+    pools = [Pool("Tim", 12, 6, np.full(len(oki_sites), 60.0))]
+    split = tour_regions(pools, placed, oki_sites, cover, {"Tim": 2})
+    assert [p.tour for p in split] == [0, 1] and [p.slots for p in split] == [6, 6]
+    first, second = (p.capacity > 0 for p in split)
+    assert first[a] and not first[b] and second[b] and not second[a]
+    assert (minutes[a][first] <= minutes[a][b]).all()
+
+    group = _tour_group()
+    scenario = Scenario.model_validate({"name": "t", "areas": {"kelurahan": str(OKI)}, "units": [group.model_dump()],
+                                        "calendar": CALENDAR.model_dump()})
+    depot = gpd.GeoDataFrame({"id": ["depot"]}, geometry=gpd.points_from_xy([KAYUAGUNG["lon"]], [KAYUAGUNG["lat"]]),
+                             crs=4326)
+    out = np.asarray(travel_matrix(depot, points, graph=None, vehicle="van", circuity=1.6).minutes)[0]
+    lodging = np.full(len(oki_sites), 30.0)  # every desa 30 min from some lodging: only the office drive differs
+    plain = unit_pools(scenario, oki_sites, {0: (lodging, lodging)})
+    charged = unit_pools(scenario, oki_sites, {0: (lodging, lodging)}, {0: (out, out)})
+    near, far = int(np.argmin(out)), int(np.argmax(out))
+    # what a session-day records is the same; what it costs the tour on the road is not
+    assert plain[0].day_cost is not None and not plain[0].day_cost.any()
+    assert (charged[0].capacity == plain[0].capacity).all() and charged[0].capacity[far] > 0
+    assert charged[0].day_cost[far] > charged[0].day_cost[near] >= 0

@@ -280,7 +280,9 @@ def given_sessions(sessions: pd.DataFrame, sites: pd.DataFrame) -> Placement:
 
 def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matrix, solver: str = "HIGHS", *,
                         depot_times: dict | None = None, posts: pd.DataFrame | None = None,
-                        office_min: np.ndarray | None = None, held_back: dict | None = None) -> Placement:
+                        office_min: np.ndarray | None = None, held_back: dict | None = None,
+                        tour_commute: dict | None = None, only_at: dict | None = None,
+                        regions: np.ndarray | None = None) -> Placement:
     """`place` with every setting taken from a Scenario.
 
     With `depot_times` ({group index: (minutes out (J,), minutes back (J,))}) each unit group gets
@@ -289,7 +291,11 @@ def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matri
     (`planner.posts.post_sessions`); `office_min` (kelurahan,) the minutes to the office or the
     nearest post, which `[placement] remoteness_weight` turns into a priority. `held_back` {group
     name: session-days} keeps that many of a group's unit-days out of placement (a touring team's
-    days on the road, which routing found it needs).
+    days on the road, which routing found it needs). `tour_commute` {group index: ((J,) minutes from
+    the office to each site, (J,) back)} charges a touring group's drive out and home to its sessions
+    (`unit_pools`). `only_at` {group name: (J,) bool} offers that group's session-days only at those
+    sites (the days a tour left, near the tour). `regions` (centres, sites) bool
+    (`planner.tours.regions`) keeps each touring unit's week in one region (`supply.tour_regions`).
 
     First-time voters get their priority only while an election is ahead: with no election date,
     or one before the horizon starts, ``pemula`` weighs the same as ``umum``.
@@ -299,19 +305,31 @@ def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matri
     dates = scenario.calendar.working_dates()
     if scenario.election_date is None or scenario.election_date < scenario.calendar.week_start:
         weights["pemula"] = weights.get("umum", 1.0)
-    from planner.supply import idle_groups, remoteness_factor, unit_pools
+    from planner.supply import idle_groups, remoteness_factor, tour_regions, unit_pools
 
-    pools = unit_pools(scenario, sites, depot_times) if depot_times is not None else None
+    pools = unit_pools(scenario, sites, depot_times, tour_commute) if depot_times is not None else None
     for group, days in (held_back or {}).items():
         for pool in sorted([p for p in pools or [] if p.group == group], key=lambda p: -p.slots):
             cut = min(days, pool.slots)
             pool.slots -= cut
             days -= cut
-    result = place(gaps, sites, matrix, unit_days=scenario.unit_days, capacity_per_day=scenario.capacity_per_day,
-                   pools=pools, posts=posts, value_factor=remoteness_factor(office_min, cfg.remoteness_weight),
-                   max_travel_min=cfg.max_travel_min, weights=weights, turnout_half_min=cfg.turnout_half_min,
-                   travel_penalty=cfg.travel_penalty, working_dates=dates,
-                   time_limit_s=max(1.0, scenario.time_budget_s / 2), seed=scenario.seed, solver=solver)
+    for pool in pools or []:
+        if only_at and only_at.get(pool.group) is not None:
+            pool.capacity = np.where(only_at[pool.group], pool.capacity, 0.0)
+
+    def solve(pools):
+        return place(gaps, sites, matrix, unit_days=scenario.unit_days, capacity_per_day=scenario.capacity_per_day,
+                     pools=pools, posts=posts, value_factor=remoteness_factor(office_min, cfg.remoteness_weight),
+                     max_travel_min=cfg.max_travel_min, weights=weights, turnout_half_min=cfg.turnout_half_min,
+                     travel_penalty=cfg.travel_penalty, working_dates=dates,
+                     time_limit_s=max(1.0, scenario.time_budget_s / 2), seed=scenario.seed, solver=solver)
+
+    result = solve(pools)
+    touring = {g.name: g.count for g in scenario.units if g.sessions and g.overnight}
+    if regions is not None and pools and any(p.group in touring for p in pools):
+        # each touring unit's week in the one region where the group-wide plan found most to do
+        pools = tour_regions(pools, result.sessions, sites, regions, touring)
+        result = solve(pools)
     if pools is not None:
         result.summary["idle_groups"] = idle_groups(scenario, pools, depot_times)
     return result

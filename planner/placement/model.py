@@ -96,6 +96,8 @@ class Pool:
     dates: int  # dates in the class: the most session-days one site can hold in it
     capacity: np.ndarray  # (J,) expected recordings one session-day records at each site; 0 = not offered
     dclass: int = 0
+    tour: int | None = None  # a touring unit's own pool (its index in the group), kept to one region
+    day_cost: np.ndarray | None = None  # (J,) objective cost of a session-day at each site (a tour's road days)
 
 
 def _assignment_vars(s, demand, reach, usable, serve_all: bool, link_to=None):
@@ -203,8 +205,13 @@ def _build_pools(solver: _Solver, demand, reach, gain, load, pools: list[Pool], 
             row.SetCoefficient(var, -float(pools[n].capacity[j]))
         for i, _, var in members:
             row.SetCoefficient(var, float(load[i, j]))
-    _set_objective(s, x, {key: (var, float(day_cost[key[1]])) for key, var in y.items()}, gain)
+    _set_objective(s, x, {key: (var, float(day_cost[key[1]]) + _pool_cost(pools[key[0]], key[1]))
+                          for key, var in y.items()}, gain)
     return _Model(solver, x, {}, y)
+
+
+def _pool_cost(pool: Pool, j: int) -> float:
+    return float(pool.day_cost[j]) if pool.day_cost is not None else 0.0
 
 
 def _pool_day_vars(s, pools: list[Pool], offered: np.ndarray, max_days: np.ndarray) -> dict:
@@ -278,7 +285,8 @@ def _solve(solver: _Solver, demand, reach, gain, rate, pools, max_days, fixed_ca
     status, objective, bound, seconds = model.solver.solve(maximize=True)
     if status not in ("optimal", "feasible"):
         assigned, y = _greedy(demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost)
-        objective = float((assigned * gain).sum() - (y * day_cost[None, :]).sum())
+        costs = np.array([[day_cost[j] + _pool_cost(p, j) for j in range(len(max_days))] for p in pools])
+        objective = float((assigned * gain).sum() - (y * costs.reshape(y.shape)).sum())
         return assigned, y, "greedy", objective, math.nan, seconds
     # Whole residents only: floor each assignment (never exceeding capacity); the rest is unserved.
     assigned = np.zeros(shape)
@@ -313,8 +321,9 @@ def _greedy(demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost
             room = (y.sum(axis=0) < max_days) & (y[same].sum(axis=0) < pool.dates) & (pool.capacity > 0)
             for j in np.flatnonzero(room & reach.any(axis=0)):
                 value, take = _fill_one_day(left, reach[:, j], gain[:, j, :], rate[:, j], pool.capacity[j])
-                if value - day_cost[j] > best[0]:
-                    best = (value - day_cost[j], n, j, take)
+                cost = day_cost[j] + _pool_cost(pool, j)
+                if value - cost > best[0]:
+                    best = (value - cost, n, j, take)
         if best[1] is None or not classes:
             break
         _, n, j, take = best
