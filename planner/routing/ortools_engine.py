@@ -137,11 +137,13 @@ def _build_model(problem: WeekProblem):
         cost[kind] = model.RegisterTransitMatrix(minutes)
     friday = {v for v, veh in enumerate(vehicles) if _on_friday(problem, veh)}
     if friday:
-        # a full-day session on Friday records nothing during the prayer break: what it loses (in the
-        # prizes' units, 100 a recording) is charged on the arc into it, so the search puts the
-        # sessions that lose least on Fridays (the other engine does not see this; render does)
-        loss = [0] * n_dep + [int(round(100 * j.expected * (problem.fbreak[1] - problem.fbreak[0]) / j.service))
-                              if j.pausable and j.service > 0 else 0 for j in jobs] + [0] * len(nights)
+        # a full-day session on Friday records nothing during the prayer break: what it loses beyond what
+        # placement already counted (in the prizes' units, 100 a recording) is charged on the arc into it,
+        # so the search puts the sessions that lose least on Fridays (the other engine does not see this;
+        # render does)
+        kept = [problem.paused_recordings(j, vehicles[j.vehicles[0]].group) if j.vehicles else j.expected
+                for j in jobs]
+        loss = [0] * n_dep + [int(round(100 * (j.expected - k))) for j, k in zip(jobs, kept)] + [0] * len(nights)
         for kind in {vehicles[v].kind for v in friday}:
             minutes = np.minimum(problem.mats[kind].minutes[np.ix_(node_point, node_point)].astype(np.int64), 10 * DAY)
             cost[("friday", kind)] = model.RegisterTransitMatrix((minutes + np.array(loss)[None, :]).tolist())

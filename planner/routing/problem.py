@@ -22,7 +22,7 @@ from planner import tours
 from planner.contracts import DEFAULT_WEIGHTS, is_hhmm, require_columns, session_job_id, visit_job_id
 from planner.errors import InputError
 from planner.i18n import en
-from planner.reach import day_windows, friday_break, session_minutes, session_shape, session_work
+from planner.reach import capacity_share, day_windows, friday_break, session_minutes, session_shape, session_work
 from planner.scenario import CalendarConfig, UnitGroup, hhmm_to_minutes
 
 __all__ = ["DAY", "Job", "Points", "Vehicle", "WeekProblem", "build_week", "friday_break", "session_minutes",
@@ -120,6 +120,19 @@ class WeekProblem:
     def active(self) -> list[Job]:
         """Jobs that some vehicle can do (no up-front reason against them)."""
         return [j for j in self.jobs if not j.reason]
+
+    def paused_recordings(self, job: Job, group: UnitGroup) -> float:
+        """What a full-day session that spans the Friday break records: its expected, up to what
+        `group` records in the minutes left once the break is out.
+
+        Placement already counted a Friday session-day at its after-break capacity, so the break
+        costs only what a session planned for a longer day expects beyond that (never twice).
+        """
+        if self.fbreak is None or not job.pausable or job.service <= 0 or job.open_from is None:
+            return job.expected
+        work = job.service - (self.fbreak[1] - self.fbreak[0])
+        return min(job.expected, group.capacity_per_day * capacity_share(self.calendar, job.open_from,
+                                                                         job.open_to, work))
 
     @property
     def horizon_days(self) -> int:

@@ -90,8 +90,8 @@ def _vehicle_rows(problem: WeekProblem, route, active) -> list[dict]:
         base = {**common, "job_id": job.job_id, "job_kind": job.kind, "site_id": job.site_id, "name": job.name,
                 "kode_kel": job.kode_kel, "kode_kec": job.kode_kec, "lon": job.lon, "lat": job.lat}
         if job.pausable and bs is not None and start < bs and end > be:
-            # The team records only outside the break: fewer minutes, proportionally fewer people.
-            per_minute = job.expected / job.service
+            # The team records only outside the break: at most what the minutes left hold.
+            per_minute = problem.paused_recordings(job, veh.group) / (job.service - (be - bs))
             out.append({**base, "arrival": arrival, "start": start, "end": bs, "travel_min": travel, "travel_km": km,
                         "expected_recordings": per_minute * (bs - start)})
             out.append({**base, "arrival": be, "start": be, "end": end, "travel_min": 0, "travel_km": 0.0,
