@@ -9,7 +9,7 @@ Lampung scenario the first week's recordings agree within a few percent, see tes
 * with a plan's run (`travel=`), the week is the plan's own model: each unit group's unit-days go,
   one at a time, to the site it can reach (`supply.unit_pools`) whose session records the most
   weighted residents (weights and remoteness as in placement; a touring day pays its share of the
-  road days, `Pool.day_cost`), drawing only on kelurahan within ``max_travel_min`` of the site at
+  road days, `Pool.day_cost` and `Pool.day_load`), drawing only on kelurahan within ``max_travel_min`` of the site at
   placement's turnout ``2 ** (-t / turnout_half_min)``: residents far from every site wait, as in
   the plan (tests/test_rolling.py: four weeks of real plans against this forecast);
 * without a run, sessions run at one site per kecamatan; each unit-day goes to the kecamatan with
@@ -114,7 +114,8 @@ class Reach:
     ``unit_days`` its units spend in the class; ``capacity`` {kode_kec: recordings a session-day
     there, the best site the group reaches}; ``days`` {kode_kec: most session-days the kecamatan's
     reachable sites hold in the class}. With the plan's travel matrix, ``sites`` holds each site the
-    group may use as (kode_kel indices it draws from, their turnout, recordings a day, session-days):
+    group may use as (kode_kel indices it draws from, their turnout, their remoteness priority,
+    recordings a day, session-days, unit-days a session-day takes with a tour's road days):
     a session then takes only residents within ``max_travel_min`` of its site, turnout falling with
     the trip, as placement counts them.
     """
@@ -153,8 +154,9 @@ def _reach(scenario, travel, units: int | None) -> list[Reach]:
         yield_ = 1.0 if catchments is not None else yields.get(pool.group, 1.0)
         unit_days = int(round(pool.slots * scale * yield_))
         road = pool.day_cost if pool.day_cost is not None else np.zeros(len(pool.capacity))
-        where = [(*catchments[j], max(float(pool.capacity[j] - road[j]), 0.0), min(pool.dates, per_site))
-                 for j in np.flatnonzero(pool.capacity > road)] if catchments is not None else []
+        load = pool.day_load if pool.day_load is not None else np.ones(len(pool.capacity))
+        where = [(*catchments[j], max(float(pool.capacity[j] - road[j]), 0.0), min(pool.dates, per_site),
+                  float(load[j])) for j in np.flatnonzero(pool.capacity > road)] if catchments is not None else []
         out.append(Reach(pool.group, unit_days, capacity, days, where))
     return out
 

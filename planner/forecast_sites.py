@@ -34,25 +34,32 @@ def _catchments(scenario, travel) -> list | None:
 
 
 def _site_week(reach, left, closed, w, turnout: float, order, rows) -> None:
-    """`_reach_week` on site catchments: `rows` maps the catchments' kelurahan rows to this table's."""
+    """`_reach_week` on site catchments: `rows` maps the catchments' kelurahan rows to this table's.
+
+    Each group's unit-days go, a session-day at a time, where a unit-day records the most weighted
+    residents; a session-day takes its site's unit-days (more than one where a tour spends whole days
+    on the road to it), and the last unit-days left hold that share of a session-day.
+    """
     for r in reach:
         used = np.zeros(len(r.sites), dtype=np.int64)
-        where = [(rows[kel][rows[kel] >= 0], rate[rows[kel] >= 0], factor[rows[kel] >= 0], cap, limit)
-                 for kel, rate, factor, cap, limit in r.sites]
-        for _ in range(r.unit_days):
+        where = [(rows[kel][rows[kel] >= 0], rate[rows[kel] >= 0], factor[rows[kel] >= 0], cap, limit, load)
+                 for kel, rate, factor, cap, limit, load in r.sites]
+        budget = float(r.unit_days)
+        while budget > 1e-9:
             best, pick = 0.0, None
-            for n, (m, rate, factor, cap, limit) in enumerate(where):
+            for n, (m, rate, factor, cap, limit, load) in enumerate(where):
                 if used[n] >= limit or not len(m):
                     continue
                 come = turnout * rate[:, None] * left[m, :3]  # expected to come, per kelurahan and class
-                value = _best_value(come, w, factor, cap)
+                value = _best_value(come, w, factor, cap * min(1.0, budget / load)) / min(load, budget)
                 if value > best:
                     best, pick = value, n
             if pick is None:
                 break
             used[pick] += 1
-            m, rate, _, cap, _ = where[pick]
-            room = float(cap)
+            m, rate, _, cap, _, load = where[pick]
+            room = float(cap) * min(1.0, budget / load)
+            budget -= min(load, budget)
             for c in order:
                 come = turnout * rate * left[m, c]
                 if room <= 0 or come.sum() <= 0:

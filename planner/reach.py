@@ -62,7 +62,8 @@ def session_shape(calendar: CalendarConfig, open_from: str, open_to: str, out_mi
 
     Full day: from arrival (or opening) to the last moment that still gets the unit home by
     ``day_end`` (or closing), so the start is fixed and the length is what the travel leaves.
-    Half day: the fixed half length, anywhere in the site's hours the trips allow.
+    Half day: the fixed half length, anywhere in the site's hours the trips allow, offered only
+    where the trips leave room for both halves of the session-day.
     """
     if not (math.isfinite(out_min) and math.isfinite(back_min)):
         return None  # no road there (or back)
@@ -73,8 +74,8 @@ def session_shape(calendar: CalendarConfig, open_from: str, open_to: str, out_mi
     if calendar.session == "full":
         return SessionShape(lo, lo, hi - lo) if hi > lo else None
     length = session_minutes(calendar, open_from, open_to, travel_reserve_min)
-    if length <= 0 or lo + length > hi:
-        return None
+    if length <= 0 or lo + 2 * length > hi:
+        return None  # a session-day is both halves: placement counts it whole, so both must fit the trip
     return SessionShape(lo, hi - length, length)
 
 

@@ -50,15 +50,18 @@ def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict, tour_commute: d
     hours = list(zip(sites["open_from"].astype(str), sites["open_to"].astype(str)))
     open_days = sites["open_days"].astype(str).tolist()
     capacity = {}  # (group, weekday) -> (J,) recordings per session-day
-    road = {}  # (group, weekday) -> (J,) recordings a tour's road days cost per session-day there
+    road = {}  # (group, weekday) -> (J,) recordings a tour's shortened road days cost per session-day there
+    load = {}  # group -> (J,) unit-days a session-day there takes (a touring group's whole road days)
     for g, group in enumerate(scenario.units):
         if not group.sessions or g not in depot_times:
             continue
         out, back = depot_times[g]
         charge = np.zeros(len(sites))
         if group.overnight and tour_commute and g in tour_commute:
-            charge = tours.road_minutes(tour_commute[g], calendar, min_session) \
-                / tours.mean_tour_days(dates, group.max_nights)
+            tour_days = tours.mean_tour_days(dates, group.max_nights)
+            minutes, whole = tours.road_legs(tour_commute[g], calendar, min_session)
+            charge = minutes / tour_days
+            load[g] = tours.day_load(whole, tour_days)
         if group.overnight:
             shapes = [tours.reach_shape(calendar, a, b, o, r, min_session) for (a, b), o, r in zip(hours, out, back)]
         else:
@@ -68,6 +71,8 @@ def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict, tour_commute: d
             work = [reach.session_work(calendar, day, od, shape, min_session) for od, shape in zip(open_days, shapes)]
             capacity[g, w] = np.array([group.capacity_per_day * reach.capacity_share(calendar, a, b, m)
                                        for (a, b), m in zip(hours, work)])
+            if g in load:
+                capacity[g, w][~np.isfinite(load[g])] = 0.0  # a tour too short to hold a session there
             road[g, w] = np.array([group.capacity_per_day * min(1.0, reach.capacity_share(calendar, a, b, c)) if m
                                    else 0.0 for (a, b), m, c in zip(hours, work, charge)])
     # Weekdays on which every group and every site fit alike form one class of interchangeable dates.
@@ -81,7 +86,8 @@ def unit_pools(scenario, sites: pd.DataFrame, depot_times: dict, tour_commute: d
         for g in sorted({g for g, _ in capacity}):
             group = scenario.units[g]
             pools.append(Pool(group.name, group.count * n_dates, n_dates, capacity[g, members[0]], dclass,
-                              day_cost=road[g, members[0]] if group.overnight else None))
+                              day_cost=road[g, members[0]] if group.overnight else None,
+                              day_load=np.where(np.isfinite(load[g]), load[g], 1.0) if g in load else None))
     return pools
 
 
@@ -120,7 +126,7 @@ def tour_regions(pools: list[Pool], sessions: pd.DataFrame, sites: pd.DataFrame,
                 slots = min(pool.dates, left)
                 left -= slots
                 out.append(Pool(name, slots, pool.dates, np.where(mask, pool.capacity, 0.0), pool.dclass, tour=k,
-                                day_cost=pool.day_cost))
+                                day_cost=pool.day_cost, day_load=pool.day_load))
     return out
 
 

@@ -9,7 +9,8 @@ home), at most ``max_nights`` nights in a row away.
 The rules placement and routing share:
 - a touring team can reach a site from its office or from any lodging it can drive to in a day
   (`tour_times`), so placement offers far sites to it, each session-day charged its share of the
-  drive out and home (`mean_tour_days`, `supply.unit_pools`);
+  drive out and home (`road_legs` over `mean_tour_days`, `supply.unit_pools`): a day spent wholly
+  on the road takes a unit-day from the tour (`day_load`), a shorter drive shortens a session;
 - one touring unit's week stays in one region (`regions`): desa close enough to one another that
   the team moves between them in a morning, so the week placement plans is one routing can lay out;
 - a touring session is at least half the site's day (`tour_shape`): one session a day, whatever
@@ -72,19 +73,32 @@ def mean_tour_days(dates: list[dt.date], max_nights: int) -> float:
     return float(np.mean(lengths)) if lengths else 1.0
 
 
-def road_minutes(drive: tuple[np.ndarray, np.ndarray], calendar: CalendarConfig, min_session_min: int) -> np.ndarray:
-    """Per site: the working minutes a tour to it loses on the road, out on its first day and home on its last.
+def road_legs(drive: tuple[np.ndarray, np.ndarray], calendar: CalendarConfig,
+              min_session_min: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per site: what a tour to it loses on the road out on its first day and home on its last, as
+    (minutes of days that still hold a session, whole days that cannot).
 
-    A drive that leaves no room for a touring session that day (`tour_shape`) costs the whole day.
+    A drive that leaves no room for a touring session that day (`tour_shape`) costs the whole day;
+    a shorter one shortens that day's session.
     """
     span = day_span(calendar)
     shape = tour_shape(calendar, calendar.day_start, calendar.day_end, min_session_min)
     room = span - (shape.minutes if shape is not None else 0)
-    total = np.zeros(len(drive[0]))
+    minutes, days = np.zeros(len(drive[0])), np.zeros(len(drive[0]))
     for leg in drive:
         leg = np.nan_to_num(np.asarray(leg, dtype=float), posinf=span)
-        total += np.where(leg <= room, leg, span)
-    return total
+        minutes += np.where(leg <= room, leg, 0.0)
+        days += leg > room
+    return minutes, days
+
+
+def day_load(whole_days: np.ndarray, tour_days: float) -> np.ndarray:
+    """Unit-days one session-day at each site takes, its share of the tour's whole road days included:
+    a tour of `tour_days` working days to a site `whole_days` away holds tour_days - whole_days
+    session-days there (inf: the tour is too short to hold any).
+    """
+    held = tour_days - np.asarray(whole_days, dtype=float)
+    return np.where(held > 1e-9, tour_days / np.maximum(held, 1e-9), np.inf)
 
 
 def day_span(calendar: CalendarConfig) -> int:

@@ -128,6 +128,22 @@ def test_solver_without_a_plan_falls_back_to_a_greedy_fill(gaps, sites, matrix, 
     assert best.note() == "" and not best.summary["cut"]
 
 
+def test_highs_stopped_at_its_limit_hands_over_to_scip(gaps, sites, matrix, monkeypatch):
+    """OR-Tools 9.15 returns no incumbent when HiGHS hits its time limit (status 'error'): SCIP, which
+    keeps its best plan at the limit, plans instead of the greedy fill.
+    """
+    from planner import placement
+
+    best = place(gaps, sites, matrix, unit_days=60, capacity_per_day=50, working_dates=WEEK)
+    real = placement._Solver.solve
+    monkeypatch.setattr(placement._Solver, "solve", lambda self, maximize: (
+        ("error", np.nan, np.nan, 3.0) if self.name == "HIGHS" else real(self, maximize)))
+    handed = place(gaps, sites, matrix, unit_days=60, capacity_per_day=50, working_dates=WEEK, time_limit_s=20)
+    assert handed.status in ("optimal", "feasible") and handed.summary["solver"] == "SCIP"
+    check_consistent(handed, gaps, sites, 60, 50, 45)
+    assert handed.objective >= 0.99 * best.objective
+
+
 def test_no_reachable_site_is_explained_not_a_crash(gaps, sites, matrix):
     """#14.2: max_travel_min = 1 left HiGHS with an empty model ("status error in 0.0 s")."""
     import dataclasses

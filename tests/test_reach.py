@@ -175,7 +175,8 @@ def test_shipped_programmes_schedule_what_they_place(name, request):
 @pytest.mark.parametrize("name", ["bandar_lampung", "bengkulu"])
 def test_day_trips_record_what_placement_counted_on(name, request):
     """A day-trip van's scheduled week records what placement expected of its session-days: a Friday
-    session-day was placed at its after-break capacity, so routing must not take the break off again."""
+    session-day was placed at its after-break capacity, so routing must not take the break off again.
+    """
     r = request.getfixturevalue(name)
     placed = r.placement.sessions
     vans = [g.name for g in r.scenario.units if g.sessions and not g.overnight]
@@ -209,6 +210,24 @@ def test_posts_record_opening_to_closing_and_vans_go_elsewhere(bandar_lampung):
     # the home-visit team keeps its per-day cap
     visits = s[s["job_kind"] == "home_visit"].groupby(["unit", "date"]).size()
     assert visits.max() <= 12
+
+
+def test_half_day_sessions_hold_both_halves_posts_included():
+    """With session = "half" a placed session-day is two half sessions: a van is sent only where the
+    trip leaves room for both, and a post holds both halves every open day (they once held one).
+    """
+    base = load(SCENARIOS / "bandar-lampung.toml")
+    scenario = base.model_copy(update={"calendar": base.calendar.model_copy(update={"session": "half"}),
+                                       "time_budget_s": 10})
+    r = pipeline.run(scenario)
+    assert _schedule_problems(r) == []
+    s = r.routes.schedule
+    halves = s.loc[s["job_kind"] == "session", "job_id"].nunique()
+    assert halves >= 0.95 * 2 * int(r.placement.sessions["session_days"].sum())
+    post_units = {u.name for u in pipeline.routing_units(r.scenario, r.sites) if u.stationed}
+    per_day = s[(s["job_kind"] == "session") & s["unit"].isin(post_units)].groupby(["unit", "date"])["job_id"].nunique()
+    assert len(per_day) and (per_day == 2).all()
+    assert _mobile_recordings(r) >= 0.8 * _bound(r.scenario)
 
 
 def test_bengkulu_duklink_reaches_the_outlying_kelurahan(bengkulu):

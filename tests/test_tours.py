@@ -20,7 +20,7 @@ from planner.errors import ScenarioError
 from planner.network import travel_matrix
 from planner.scenario import CalendarConfig, UnitGroup, load
 from planner.sites import add_fallback_sites
-from planner.tours import blocks, tour_shape, tour_times
+from planner.tours import blocks, day_span, tour_shape, tour_times
 from tests.conftest import REPO
 
 OKI = REPO.parent / "shared" / "geodata-sources" / "wilayah-boundaries-seeds" / "oki_keldesa.geojson"
@@ -191,7 +191,7 @@ def test_regions_keep_a_week_where_the_team_can_move_between_desa(oki_sites):
     """Every desa lies in some region, and two desa of one region are never farther apart than the
     morning drive that still leaves a touring session (half of what the day leaves beside it).
     """
-    from planner.tours import day_span, regions
+    from planner.tours import regions
 
     minutes = np.asarray(rural(oki_sites.rename(columns={"site_id": "id"})[["id", "geometry"]], "van").minutes)
     cover = regions(minutes, CALENDAR, 180)
@@ -235,7 +235,14 @@ def test_each_touring_unit_gets_its_own_region_and_a_far_tour_pays_its_drive(oki
     plain = unit_pools(scenario, oki_sites, {0: (lodging, lodging)})
     charged = unit_pools(scenario, oki_sites, {0: (lodging, lodging)}, {0: (out, out)})
     near, far = int(np.argmin(out)), int(np.argmax(out))
+    room = day_span(CALENDAR) - tour_shape(CALENDAR, CALENDAR.day_start, CALENDAR.day_end, 180).minutes
+    mid = int(np.argmax(np.where(out <= room, out, -1)))  # the farthest desa whose drive still leaves a session
+    assert out[far] > room >= out[mid] > out[near]
     # what a session-day records is the same; what it costs the tour on the road is not
-    assert plain[0].day_cost is not None and not plain[0].day_cost.any()
+    assert plain[0].day_cost is not None and not plain[0].day_cost.any() and plain[0].day_load is None
     assert (charged[0].capacity == plain[0].capacity).all() and charged[0].capacity[far] > 0
-    assert charged[0].day_cost[far] > charged[0].day_cost[near] >= 0
+    # a drive that still leaves room for a session shortens it (recordings); one that does not takes
+    # the whole day out of the tour: a Mon-Sat tour to the far desa holds 4 session-days, each 1.5 days
+    assert charged[0].day_cost[mid] > charged[0].day_cost[near] >= 0 and charged[0].day_cost[far] == 0
+    assert charged[0].day_load[near] == charged[0].day_load[mid] == 1.0
+    assert charged[0].day_load[far] == pytest.approx(6 / 4)

@@ -223,7 +223,7 @@ def place(
         reach &= rank < nearest_sites
 
     day_cost = DAY_COST + fallback_day_cost * (sites["kind"].to_numpy() == "balai")
-    assigned, y, status, objective, bound, seconds = _solve(
+    assigned, y, status, objective, bound, seconds, used = _solve(
         _Solver(solver, time_limit_s, seed), demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost)
     expected = assigned * rate[:, :, None]
     sessions = _sessions_table(sites, y, pools, post_rows, expected)
@@ -240,7 +240,7 @@ def place(
         "unserved": {c: int(unserved.loc[unserved.klass == c, "residents"].sum()) for c in CLASSES},
         "unserved_by_reason": unserved.groupby(unserved["reason"].str.split(":").str[0])["residents"].sum()
         .astype(int).to_dict(),
-        "gap": _gap(objective, bound), "solver": solver,
+        "gap": _gap(objective, bound), "solver": used,
         "cut": status != "optimal" and int(demand.sum()) > 0,
         "time_limit_s": float(time_limit_s), "max_travel_min": float(max_travel_min),
     }

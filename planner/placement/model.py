@@ -32,6 +32,7 @@ class _Solver:
 
     def __init__(self, name: str, time_limit_s: float, seed: int = 0):
         self.name = name = self.check(name)
+        self.time_limit_s, self.seed = time_limit_s, seed
         self.solver = pywraplp.Solver.CreateSolver(name)
         if self.solver is None:
             raise SolverError(f"OR-Tools was built without the {name} solver")
@@ -98,6 +99,7 @@ class Pool:
     dclass: int = 0
     tour: int | None = None  # a touring unit's own pool (its index in the group), kept to one region
     day_cost: np.ndarray | None = None  # (J,) objective cost of a session-day at each site (a tour's road days)
+    day_load: np.ndarray | None = None  # (J,) unit-days a session-day takes (>= 1: a tour's whole road days)
 
 
 def _assignment_vars(s, demand, reach, usable, serve_all: bool, link_to=None):
@@ -234,6 +236,12 @@ def _pool_day_vars(s, pools: list[Pool], offered: np.ndarray, max_days: np.ndarr
 
     for n, pool in enumerate(pools):
         at_most(pool.slots, [var for (m, _), var in y.items() if m == n], f"slots_{n}")
+    for key, members in _tours(pools).items():
+        # a touring unit's (or group's) session-days and the road days they need fit its days, all classes
+        row = s.RowConstraint(-inf, float(sum(pools[n].slots for n in members)), f"tour_{key}")
+        for (n, j), var in y.items():
+            if n in members:
+                row.SetCoefficient(var, float(pools[n].day_load[j]))
     by_site: dict = {}
     for (n, j), var in y.items():
         by_site.setdefault(j, []).append((n, var))
@@ -243,6 +251,15 @@ def _pool_day_vars(s, pools: list[Pool], offered: np.ndarray, max_days: np.ndarr
             at_most(min(pools[n].dates for n, _ in same), [var for _, var in same], f"class_{j}_{dclass}")
         at_most(int(max_days[j]), [var for _, var in members], f"days_{j}")
     return y
+
+
+def _tours(pools: list[Pool]) -> dict:
+    """(group, tour) -> the pools (all date classes) whose session-days share one tour's days (`Pool.day_load`)."""
+    out: dict = {}
+    for n, pool in enumerate(pools):
+        if pool.day_load is not None:
+            out.setdefault((pool.group, pool.tour), set()).add(n)
+    return out
 
 
 def _site_day_vars(s, sites, max_days) -> tuple[dict, dict]:
@@ -270,7 +287,8 @@ def _set_objective(s, x: dict, days: dict, gain: np.ndarray) -> None:
 
 
 def _solve(solver: _Solver, demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost):
-    """Solve the model; whole residents per (kelurahan, site, class) and session-days per (pool, site).
+    """Solve the model; whole residents per (kelurahan, site, class), session-days per (pool, site), the
+    status, objective, bound, seconds and which solver's plan it is.
 
     Never raises for a hard instance: with no allowed pair there is nothing to solve
     (``no_reachable_site``, the unserved reasons say why), and when the solver stops without a
@@ -280,25 +298,33 @@ def _solve(solver: _Solver, demand, reach, gain, rate, pools, max_days, fixed_ca
     y = np.zeros((len(pools), len(max_days)), dtype=np.int64)
     nobody = sum(p.slots for p in pools) <= 0 and not (fixed_capacity > 0).any()
     if nobody or not (reach & (demand.sum(axis=1) > 0)[:, None]).any():
-        return np.zeros(shape), y, "no_reachable_site", 0.0, 0.0, 0.0
+        return np.zeros(shape), y, "no_reachable_site", 0.0, 0.0, 0.0, solver.name
     model = _build_pools(solver, demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost)
     status, objective, bound, seconds = model.solver.solve(maximize=True)
+    if status in ("error", "not_solved") and solver.name == "HIGHS":
+        # OR-Tools 9.15 hands back no incumbent when HiGHS stops at its time limit (or-tools#5016):
+        # SCIP, which keeps its best plan at the limit, gets the same budget before the greedy fill
+        model = _build_pools(_Solver("SCIP", solver.time_limit_s, solver.seed), demand, reach, gain, rate, pools,
+                             max_days, fixed_capacity, day_cost)
+        status, objective, bound, more = model.solver.solve(maximize=True)
+        seconds += more
     if status not in ("optimal", "feasible"):
         assigned, y = _greedy(demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost)
         costs = np.array([[day_cost[j] + _pool_cost(p, j) for j in range(len(max_days))] for p in pools])
         objective = float((assigned * gain).sum() - (y * costs.reshape(y.shape)).sum())
-        return assigned, y, "greedy", objective, math.nan, seconds
+        return assigned, y, "greedy", objective, math.nan, seconds, "greedy"
     # Whole residents only: floor each assignment (never exceeding capacity); the rest is unserved.
     assigned = np.zeros(shape)
     for (i, c, j), var in model.x.items():
         assigned[i, j, c] = math.floor(var.solution_value() + 1e-6)
     for (n, j), var in model.days.items():
         y[n, j] = int(round(var.solution_value()))
-    return assigned, y, status, objective, bound, seconds
+    return assigned, y, status, objective, bound, seconds, model.solver.name
 
 
 def _greedy(demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost):
-    """Posts first, then the best day first: one more session-day where it earns most, until none earns.
+    """Posts first, then the best day first: one more session-day where it earns most per unit-day it
+    takes (a tour's road days included), until none earns.
 
     A day at site j takes the reachable residents with the highest gain per unit of capacity
     until its capacity is full; the same bounds as the model hold (slots per pool, dates per
@@ -312,6 +338,14 @@ def _greedy(demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost
         assigned[:, j, :] += take
         left -= take
     classes = sorted({p.dclass for p in pools})
+    tour_of = {n: members for members in _tours(pools).values() for n in members}
+
+    def tour_left(n):
+        members = tour_of.get(n)
+        if members is None:
+            return np.inf
+        return sum(pools[m].slots for m in members) - sum(float(pools[m].day_load @ y[m]) for m in members)
+
     while True:
         best = (0.0, None, None, None)
         for n, pool in enumerate(pools):
@@ -319,11 +353,14 @@ def _greedy(demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost
                 continue
             same = [m for m, p in enumerate(pools) if p.dclass == pool.dclass]
             room = (y.sum(axis=0) < max_days) & (y[same].sum(axis=0) < pool.dates) & (pool.capacity > 0)
+            if pool.day_load is not None:
+                room &= pool.day_load <= tour_left(n) + 1e-9
             for j in np.flatnonzero(room & reach.any(axis=0)):
                 value, take = _fill_one_day(left, reach[:, j], gain[:, j, :], rate[:, j], pool.capacity[j])
                 cost = day_cost[j] + _pool_cost(pool, j)
-                if value - cost > best[0]:
-                    best = (value - cost, n, j, take)
+                per_day = (value - cost) / (float(pool.day_load[j]) if pool.day_load is not None else 1.0)
+                if per_day > best[0]:
+                    best = (per_day, n, j, take)
         if best[1] is None or not classes:
             break
         _, n, j, take = best

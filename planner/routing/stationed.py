@@ -34,18 +34,23 @@ def _subset(problem: WeekProblem, keep: list[int], jobs: list) -> WeekProblem:
 
 
 def stationed_solution(posts: WeekProblem) -> Solution:
-    """Each post job on the first of its post-days still free, at the first start its window allows."""
-    busy: set[int] = set()
-    routes = []
+    """Each post job on the first of its post-days with room left, at the first start its window allows
+    once the post is free (two half-day sessions run back to back).
+    """
+    free: dict[int, int] = {}  # vehicle -> minute it is free again
+    stops: dict[int, list] = {}
     for k, job in enumerate(posts.active):
         for v in sorted(job.vehicles, key=lambda v: posts.vehicles[v].day):
-            if v in busy:
-                continue
-            base = posts.vehicles[v].day * DAY
-            starts = [a for a, b in job.windows if base <= a < base + DAY]
+            veh = posts.vehicles[v]
+            base = veh.day * DAY
+            after = free.get(v, base)
+            starts = [max(a, after) for a, b in job.windows
+                      if base <= a < base + DAY and max(a, after) <= b and max(a, after) + job.service <= veh.shift_end]
             if not starts:
                 continue
-            busy.add(v)
-            routes.append(VehicleRoute(vehicle=v, depart=starts[0], stops=[(k, starts[0])]))
+            free[v] = starts[0] + job.service
+            stops.setdefault(v, []).append((k, starts[0]))
             break
-    return Solution(routes=routes, objective=0, status="STATIONED", stats={"stationed_jobs": len(routes)})
+    routes = [VehicleRoute(vehicle=v, depart=mine[0][1], stops=mine) for v, mine in sorted(stops.items())]
+    return Solution(routes=routes, objective=0, status="STATIONED",
+                    stats={"stationed_jobs": sum(len(m) for m in stops.values())})
