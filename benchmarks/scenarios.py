@@ -114,11 +114,10 @@ def main() -> None:
             "writing outputs); peak MiB is that process's maximum resident set. The capacity bound is session "
             "units x working days x capacity_per_day (posts not included; their recordings are listed apart). "
             f"Load average (1 min) at the end: {load1:.1f}.\n\n" + "\n".join(lines)
-            + "\n\nKab. OKI's two vans tour (overnight, sleeping in the desa where they work): the desa they reach "
-            "are four to six hours' drive from Kayuagung, so a Mon-Sat tour spends most of Monday and Saturday on "
-            "the road; placement's first plan gave them 12 session-days, routing laid out 9, and the week was "
-            "placed again around those 9 (plan s and the placement/routing columns show the second round). "
-            "Placement and routing times for the other cases are one round.")
+            + "\n\nKab. OKI's two vans tour (overnight, sleeping in the desa where they work): a day wholly on the "
+            "road to a far desa takes a unit-day from the tour in placement (Pool.day_load), so placement plans "
+            "only the session-days the tours can hold and routing lays out all of them in one round. The "
+            "province as one office is 15 vans on day trips from Bandar Lampung, pemula first (election ahead).")
     write_section("scenarios", "Shipped programmes: plan time, memory, recordings vs bound (benchmarks/scenarios.py)",
                   body)
 

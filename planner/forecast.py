@@ -25,7 +25,8 @@ Lampung scenario the first week's recordings agree within a few percent, see tes
 
 No week can close more than ``unit_days x capacity_per_day + home visits``, so the projected number
 of weeks is never below the capacity bound ``ceil(needed / capacity per week)`` (`Forecast.bound_weeks`).
-Residents who turn 17 during the horizon and holidays are not modelled (every week is a normal week).
+Residents who turn 17 during the horizon are not modelled; the scenario's holidays take their share
+of a week's unit-days, posts and visits off the week they fall in (`Capacity.in_week`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,29 @@ class Capacity:
     posts: dict = dataclasses.field(default_factory=dict)  # kode_kec -> recordings a week by its [[posts]]
     reach: list = dataclasses.field(default_factory=list)  # `Reach` per unit group and class of dates
     kelurahan: list = dataclasses.field(default_factory=list)  # kode_kel of the rows `Reach.sites` index
+    weekdays: tuple = ()  # weekdays a normal week works (0 = Monday); empty: every week is normal
+    plan_week: np.ndarray | None = None  # (kelurahan of `kelurahan`, 4 classes) what the week's plan records
+    holidays: tuple = ()  # dates no one works: the weeks they fall in do that much less
+
+    def open_share(self, week_start: dt.date) -> float:
+        """Share of a normal week's working days that the week from `week_start` works (holidays out)."""
+        if not self.weekdays or not self.holidays:
+            return 1.0
+        days = [week_start + dt.timedelta(days=k) for k in range(7)]
+        normal = [d for d in days if d.weekday() in self.weekdays]
+        return sum(d not in self.holidays for d in normal) / max(len(normal), 1)
+
+    def in_week(self, week_start: dt.date) -> Capacity:
+        """The capacity of the week from `week_start`: unit-days, posts and visits less its holidays."""
+        share = self.open_share(week_start)
+        if share >= 1.0:
+            return self
+        return dataclasses.replace(
+            self, days=max(1, round(self.days * share)) if share > 0 else 1,
+            units=self.units if share > 0 else 0,
+            home_visits_per_week=int(round(self.home_visits_per_week * share)),
+            posts={k: int(round(v * share)) for k, v in self.posts.items()},
+            reach=[dataclasses.replace(r, unit_days=int(round(r.unit_days * share))) for r in self.reach])
 
     def rows_for(self, codes: list[str]) -> np.ndarray | None:
         """Row in `codes` of each kelurahan `Reach.sites` counts on (-1 = not in that table), or None."""
@@ -88,7 +112,8 @@ class Capacity:
     @classmethod
     def from_scenario(cls, scenario, units: int | None = None, saturday: bool | None = None,
                       sites: pd.DataFrame | None = None, travel=None) -> Capacity:
-        """A normal week of the scenario (holidays left out); `units` replaces the number of session
+        """A normal week of the scenario (its holidays kept aside: `in_week` takes them off the weeks
+        they fall in); `units` replaces the number of session
         units, `saturday` the calendar's Saturday setting. Stationed posts record what
         `planner.posts.post_sessions` gives them, in their kecamatan (`sites` = the plan's sites;
         loaded from the scenario when it has posts and none are given).
@@ -102,9 +127,46 @@ class Capacity:
         week = scenario.model_copy(update={"calendar": calendar})
         reach = _reach(week, travel, units) if travel is not None else []
         gaps = getattr(travel, "gaps", None)
+        own_week = units is None and saturday is None
         return cls(count, days, scenario.capacity_per_day or 50, visits,
                    _post_capacity(week, sites if sites is not None else getattr(travel, "sites", None)), reach,
-                   gaps["kode_kel"].astype(str).tolist() if gaps is not None and reach else [])
+                   gaps["kode_kel"].astype(str).tolist() if gaps is not None and reach else [],
+                   weekdays=tuple(sorted({d.weekday() for d in calendar.working_dates()})),
+                   holidays=tuple(scenario.calendar.holidays),
+                   plan_week=_plan_week(travel) if own_week and reach else None)
+
+
+def _plan_week(travel) -> np.ndarray | None:
+    """(kelurahan of `travel.gaps`, classes) what the run's own plan records in its week, or None without one.
+
+    Session recordings by kelurahan and class are placement's expected ones, scaled per site to
+    what routing scheduled there; home visits are the scheduled ones. The forecast's first week is
+    then the plan itself, and the reach model (`_reach`) carries on from there.
+    """
+    placed, routes = getattr(travel, "placement", None), getattr(travel, "routes", None)
+    gaps = getattr(travel, "gaps", None)
+    if placed is None or routes is None or gaps is None:
+        return None
+    if not len(placed.assignment) and len(placed.sessions):
+        return None  # sessions from a file: who they serve is not known
+    row = {str(k): n for n, k in enumerate(gaps["kode_kel"].astype(str))}
+    out = np.zeros((len(gaps), len(CLASSES)))
+    s = routes.schedule
+    done = s[s["job_kind"] == "session"].groupby("site_id")["expected_recordings"].sum() if len(s) else pd.Series()
+    a = placed.assignment
+    if len(a):
+        per_site = a.groupby("site_id")["exp_total"].sum()
+        scale = (done.reindex(per_site.index).fillna(0.0) / per_site.where(per_site > 0)).clip(upper=1.0).fillna(0.0)
+        heads = a[list(SESSION_CLASSES)].sum(axis=1).where(lambda v: v > 0)
+        rate = (a["exp_total"] / heads).fillna(0.0) * a["site_id"].map(scale).fillna(0.0)
+        for c in SESSION_CLASSES:
+            np.add.at(out[:, CLASSES.index(c)], a["kode_kel"].astype(str).map(row).to_numpy(dtype=np.int64),
+                      (a[c] * rate).to_numpy(dtype=float))
+    visits = s[s["job_kind"] == "home_visit"] if len(s) else s
+    if len(visits):
+        counts = visits.drop_duplicates("job_id")["kode_kel"].astype(str).map(row).dropna().astype(np.int64)
+        np.add.at(out[:, CLASSES.index("home_visit")], counts.to_numpy(), 1.0)
+    return out
 
 
 @dataclasses.dataclass
@@ -115,7 +177,8 @@ class Reach:
     there, the best site the group reaches}; ``days`` {kode_kec: most session-days the kecamatan's
     reachable sites hold in the class}. With the plan's travel matrix, ``sites`` holds each site the
     group may use as (kode_kel indices it draws from, their turnout, their remoteness priority,
-    recordings a day, session-days, unit-days a session-day takes with a tour's road days):
+    recordings a day, session-days in the class, unit-days a session-day takes with a tour's road days,
+    the site's index and its most session-days in all, ``max_days_per_site``):
     a session then takes only residents within ``max_travel_min`` of its site, turnout falling with
     the trip, as placement counts them.
     """
@@ -156,7 +219,8 @@ def _reach(scenario, travel, units: int | None) -> list[Reach]:
         road = pool.day_cost if pool.day_cost is not None else np.zeros(len(pool.capacity))
         load = pool.day_load if pool.day_load is not None else np.ones(len(pool.capacity))
         where = [(*catchments[j], max(float(pool.capacity[j] - road[j]), 0.0), min(pool.dates, per_site),
-                  float(load[j])) for j in np.flatnonzero(pool.capacity > road)] if catchments is not None else []
+                  float(load[j]), int(j), per_site) for j in np.flatnonzero(pool.capacity > road)] \
+            if catchments is not None else []
         out.append(Reach(pool.group, unit_days, capacity, days, where))
     return out
 
@@ -269,22 +333,24 @@ def simulate(gaps: pd.DataFrame, capacity: Capacity, *, start: dt.date, until: d
             break  # target reached and every card printed: the campaign is over
         closed = np.zeros_like(left)
         used = np.zeros(len(kec_codes), dtype=np.int64)
+        week_capacity = _week_capacity(capacity, week, week_start, kel_rows, left, closed, turnout)
         for j, code in enumerate(kec_codes):  # posts first: they record where they stand, every week
-            if capacity.posts.get(str(code)):
+            if week_capacity.posts.get(str(code)):
                 m = members[j]
-                _take(left, closed, m, min(capacity.posts[str(code)], math.ceil(turnout * left[m, :3].sum())), order)
+                _take(left, closed, m, min(week_capacity.posts[str(code)], math.ceil(turnout * left[m, :3].sum())),
+                      order)
         if capacity.reach:
-            _reach_week(capacity.reach, kec_codes, members, left, closed, w, turnout, order, kel_rows)
-        for _ in range(0 if capacity.reach else capacity.unit_days):
+            _reach_week(week_capacity.reach, kec_codes, members, left, closed, w, turnout, order, kel_rows)
+        for _ in range(0 if capacity.reach else week_capacity.unit_days):
             score = np.array([(left[m, :3] * w).sum() for m in members])
-            score[used >= capacity.days] = -1
+            score[used >= week_capacity.days] = -1
             j = int(np.argmax(score))
             if score[j] <= 0:
                 break
             used[j] += 1
             m = members[j]
             _take(left, closed, m, min(capacity.capacity_per_day, math.ceil(turnout * left[m, :3].sum())), order)
-        visits = capacity.home_visits_per_week
+        visits = week_capacity.home_visits_per_week
         for k in np.lexsort((np.arange(len(kel)), -left[:, 3])):
             if visits <= 0 or left[k, 3] <= 0:
                 break
@@ -473,6 +539,28 @@ def _reach_week(reach, kec_codes, members, left, closed, w, turnout: float, orde
             _take(left, closed, m, min(int(round(cap)), math.ceil(turnout * left[m, :3].sum())), order)
 
 
+def _week_capacity(capacity: Capacity, week: int, week_start: dt.date, rows, left, closed, turnout: float) -> Capacity:
+    """What is left to do in week `week`: the first week is the plan itself when there is one (closed
+    here, its scheduled sessions and visits at this turnout), a holiday week does less.
+    """
+    if week == 0 and capacity.plan_week is not None and rows is not None:
+        _plan_first_week(capacity.plan_week, rows, left, closed, turnout)
+        return dataclasses.replace(capacity, posts={}, reach=[], units=0, home_visits_per_week=0)
+    return capacity.in_week(week_start)
+
+
+def _plan_first_week(plan_week: np.ndarray, rows: np.ndarray, left, closed, turnout: float) -> None:
+    """Close what the plan records (`Capacity.plan_week`, rows mapped to this table by `rows`), whole residents."""
+    keep = rows >= 0
+    want = np.zeros(left.shape)
+    np.add.at(want, rows[keep], plan_week[keep])
+    want[:, :3] *= turnout  # session recordings: the share of the invited who come
+    got = np.stack([apportion(int(round(want[:, c].sum())), want[:, c]) for c in range(want.shape[1])], axis=1)
+    got = np.minimum(left, got)
+    left -= got
+    closed += got
+
+
 def _take(left, closed, m, take: int, order) -> None:
     """`take` residents of kelurahan `m`, class by class in weight order, spread by what each has left."""
     for c in order:
@@ -513,7 +601,7 @@ def from_scenario(scenario, gaps: pd.DataFrame, *, until: dt.date, units: int | 
     cfg = scenario.forecast
     options = {"turnout": cfg.turnout, "not_found_share": cfg.not_found_share, "target": cfg.target,
                "population": cfg.population, "election_date": scenario.election_date,
-               "blangko": scenario.blangko, "weights": scenario.placement.weights}
+               "blangko": scenario.blangko, "weights": scenario.class_weights}
     options.update(overrides)
     capacity = Capacity.from_scenario(scenario, units=units, saturday=saturday, travel=travel)
     if label is None:
@@ -567,7 +655,7 @@ def compare_with_plan(plan, scenario, gaps: pd.DataFrame | None = None, travel=N
     gaps = plan.gaps if gaps is None else gaps
     first = simulate(gaps, Capacity.from_scenario(scenario, sites=plan.sites, travel=travel), start=plan.week_start,
                      until=plan.week_start,
-                     turnout=1.0, weights=scenario.placement.weights).weekly.iloc[0]
+                     turnout=1.0, weights=scenario.class_weights).weekly.iloc[0]
     sessions = plan.sessions
     rows = [(f"sessions {c}", float(sessions[f"exp_{c}"].sum()), float(first[f"recorded_{c}"]))
             for c in SESSION_CLASSES]

@@ -38,46 +38,49 @@ def _site_week(reach, left, closed, w, turnout: float, order, rows) -> None:
 
     Each group's unit-days go, a session-day at a time, where a unit-day records the most weighted
     residents; a session-day takes its site's unit-days (more than one where a tour spends whole days
-    on the road to it), and the last unit-days left hold that share of a session-day.
+    on the road to it), and the last unit-days left hold that share of a session-day. A day fills its
+    recordings as placement does: the residents worth most per recording first (class weight times
+    remoteness priority), then the next. `order` is unused (the weights set the order).
     """
+    held: dict = {}  # site -> session-days this week, every group and class of dates (max_days_per_site)
     for r in reach:
         used = np.zeros(len(r.sites), dtype=np.int64)
-        where = [(rows[kel][rows[kel] >= 0], rate[rows[kel] >= 0], factor[rows[kel] >= 0], cap, limit, load)
-                 for kel, rate, factor, cap, limit, load in r.sites]
+        where = []
+        for kel, rate, factor, cap, limit, load, j, most in r.sites:
+            keep = rows[kel] >= 0
+            worth = factor[keep][:, None] * w[None, :]  # (kelurahan, class) priority per recording
+            where.append((rows[kel][keep], rate[keep], worth, np.argsort(-worth.ravel(), kind="stable"), cap, limit,
+                          load, j, most))
         budget = float(r.unit_days)
         while budget > 1e-9:
             best, pick = 0.0, None
-            for n, (m, rate, factor, cap, limit, load) in enumerate(where):
-                if used[n] >= limit or not len(m):
+            for n, (m, rate, worth, rank, cap, limit, load, j, most) in enumerate(where):
+                if used[n] >= limit or held.get(j, 0) >= most or not len(m):
                     continue
                 come = turnout * rate[:, None] * left[m, :3]  # expected to come, per kelurahan and class
-                value = _best_value(come, w, factor, cap * min(1.0, budget / load)) / min(load, budget)
+                take = _fill(come, rank, cap * min(1.0, budget / load))
+                value = float((take * worth.ravel()[rank]).sum()) / min(load, budget)
                 if value > best:
                     best, pick = value, n
             if pick is None:
                 break
             used[pick] += 1
-            m, rate, _, cap, _, load = where[pick]
-            room = float(cap) * min(1.0, budget / load)
+            m, rate, worth, rank, cap, _, load, j, _ = where[pick]
+            held[j] = held.get(j, 0) + 1
+            come = turnout * rate[:, None] * left[m, :3]
+            room = cap * min(1.0, budget / load)
+            take = np.zeros(come.size)
+            take[rank] = _fill(come, rank, room)
             budget -= min(load, budget)
-            for c in order:
-                come = turnout * rate * left[m, c]
-                if room <= 0 or come.sum() <= 0:
-                    continue
-                # whole residents: the expected number, rounded up as `_take` does, spread by who comes
-                got = np.minimum(left[m, c], apportion(min(int(room), math.ceil(come.sum() - 1e-9)), come))
-                left[m, c] -= got
-                closed[m, c] += got
-                room -= float(got.sum())
+            # whole residents: the expected number, rounded up (within the day's room), spread over who comes
+            got = apportion(min(int(room), math.ceil(take.sum() - 1e-9)), take).reshape(come.shape)
+            got = np.minimum(got, left[m, :3])
+            left[m, :3] -= got
+            closed[m, :3] += got
 
 
-def _best_value(come: np.ndarray, w: np.ndarray, factor: np.ndarray, cap: float) -> float:
-    """Weighted recordings of one session-day: the heaviest class first, up to `cap` recordings."""
-    value, room = 0.0, float(cap)
-    for c in np.argsort(-w, kind="stable"):
-        got = min(room, float(come[:, c].sum()))
-        value += got * w[c] * (float((come[:, c] * factor).sum()) / max(float(come[:, c].sum()), 1e-9))
-        room -= got
-        if room <= 0:
-            break
-    return value
+def _fill(come: np.ndarray, rank: np.ndarray, cap: float) -> np.ndarray:
+    """Recordings a day of `cap` takes from each (kelurahan, class) in `rank` order (most worth first)."""
+    flat = come.ravel()[rank]
+    before = np.cumsum(flat) - flat
+    return np.clip(cap - before, 0.0, flat)

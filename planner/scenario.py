@@ -377,6 +377,16 @@ class Scenario(_Strict):
         """Recordings per session-day (the smallest over session groups: a plan must hold for any unit)."""
         return min((g.capacity_per_day for g in self.units if g.sessions), default=0)
 
+    @property
+    def class_weights(self) -> dict[str, float]:
+        """Priority per class as placement and the forecast apply it: first-time voters weigh extra only
+        while an election is ahead (no election date, or one before the horizon: as much as ``umum``).
+        """
+        weights = dict(self.placement.weights)
+        if self.election_date is None or self.election_date < self.calendar.week_start:
+            weights["pemula"] = weights.get("umum", 1.0)
+        return weights
+
 
 class Problem(BaseModel):
     """One problem found in a scenario file: file, key and what was expected."""

@@ -75,6 +75,20 @@ def test_weeks_meet_the_bound_when_nothing_limits_but_capacity():
     assert lower.target_week > f.target_week
 
 
+def test_a_holiday_week_does_less_and_the_next_is_normal():
+    """The scenario's holidays come off the week they fall in (a plan's week with a holiday records
+    less, and the forecast's first week must agree with it), not off every week.
+    """
+    codes = [f"18.99.{k:02d}" for k in range(1, 11)]
+    gaps = pd.DataFrame({"kode_kel": [f"{c}.1001" for c in codes], "kode_kec": codes,
+                         "pemula": 0, "lansia": 0, "umum": 5000, "home_visit": 500})
+    start = dt.date(2027, 1, 4)  # a Monday; Thursday is a holiday
+    cap = forecast.Capacity(units=4, days=5, capacity_per_day=50, home_visits_per_week=40, weekdays=(0, 1, 2, 3, 4),
+                            holidays=(start + dt.timedelta(days=3),))
+    weekly = forecast.simulate(gaps, cap, start=start, until=start + dt.timedelta(days=14), turnout=1.0).weekly
+    assert list(weekly["recorded"]) == [4 * 4 * 50 + 32, 4 * 5 * 50 + 40, 4 * 5 * 50 + 40]
+
+
 def test_lower_target_and_population_base(scenario, gaps):
     full = forecast.from_scenario(scenario, gaps, until=UNTIL, units=4)
     oki = forecast.from_scenario(scenario, gaps, until=UNTIL, units=4, target=0.95)

@@ -91,7 +91,7 @@ class Placement:
                       "max_travel_min = {limit} min (see the unserved reasons); check max_travel_min, the roads "
                       "file and the sites", limit=s.get("max_travel_min", 0))
         if self.status == "greedy":
-            return en("placement: the solver found no plan within {seconds} s, so a greedy fill stands in; a "
+            return en("placement: the solver found no good plan within {seconds} s, so a greedy fill stands in; a "
                       "larger time_budget_s gives a better plan", seconds=s.get("time_limit_s", 0))
         if s.get("cut"):
             return en("placement: the search stopped at its {seconds} s limit {gap}% from the best bound; a "
@@ -301,10 +301,8 @@ def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matri
     or one before the horizon starts, ``pemula`` weighs the same as ``umum``.
     """
     cfg = scenario.placement
-    weights = dict(cfg.weights)
+    weights = scenario.class_weights
     dates = scenario.calendar.working_dates()
-    if scenario.election_date is None or scenario.election_date < scenario.calendar.week_start:
-        weights["pemula"] = weights.get("umum", 1.0)
     from planner.supply import idle_groups, remoteness_factor, tour_regions, unit_pools
 
     pools = unit_pools(scenario, sites, depot_times, tour_commute) if depot_times is not None else None

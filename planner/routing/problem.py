@@ -128,7 +128,8 @@ class WeekProblem:
         Placement already counted a Friday session-day at its after-break capacity, so the break
         costs only what a session planned for a longer day expects beyond that (never twice).
         """
-        if self.fbreak is None or not job.pausable or job.service <= 0 or job.open_from is None:
+        if self.fbreak is None or not job.pausable or job.service <= 0 or job.open_from is None \
+                or job.open_to is None:
             return job.expected
         work = job.service - (self.fbreak[1] - self.fbreak[0])
         return min(job.expected, group.capacity_per_day * capacity_share(self.calendar, job.open_from,
