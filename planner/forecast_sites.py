@@ -1,4 +1,5 @@
-"""The forecast's week on site catchments: where a session draws residents from, and a greedy week.
+"""The forecast's week on site catchments: where a session draws residents from, and a greedy week;
+and the first week taken from a run's own plan.
 
 The same rule placement counts by (`planner.placement`): a session at a site takes kelurahan within
 ``max_travel_min`` at turnout ``2 ** (-t / turnout_half_min)``, weighted by class and remoteness.
@@ -9,8 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
-from planner.contracts import apportion
+from planner.contracts import GAP_CLASSES, SESSION_CLASSES, apportion
 
 
 def _catchments(scenario, travel) -> list | None:
@@ -84,3 +86,48 @@ def _fill(come: np.ndarray, rank: np.ndarray, cap: float) -> np.ndarray:
     flat = come.ravel()[rank]
     before = np.cumsum(flat) - flat
     return np.clip(cap - before, 0.0, flat)
+
+
+def _plan_week(travel) -> np.ndarray | None:
+    """(kelurahan of `travel.gaps`, classes) what the run's own plan records in its week, or None without one.
+
+    Session recordings by kelurahan and class are placement's expected ones, scaled per site to
+    what routing scheduled there; home visits are the scheduled ones. The forecast's first week is
+    then the plan itself, and the reach model (`_reach`) carries on from there.
+    """
+    placed, routes = getattr(travel, "placement", None), getattr(travel, "routes", None)
+    gaps = getattr(travel, "gaps", None)
+    if placed is None or routes is None or gaps is None:
+        return None
+    if not len(placed.assignment) and len(placed.sessions):
+        return None  # sessions from a file: who they serve is not known
+    row = {str(k): n for n, k in enumerate(gaps["kode_kel"].astype(str))}
+    out = np.zeros((len(gaps), len(GAP_CLASSES)))
+    s = routes.schedule
+    done = s[s["job_kind"] == "session"].groupby("site_id")["expected_recordings"].sum() if len(s) else pd.Series()
+    a = placed.assignment
+    if len(a):
+        per_site = a.groupby("site_id")["exp_total"].sum()
+        scale = (done.reindex(per_site.index).fillna(0.0) / per_site.where(per_site > 0)).clip(upper=1.0).fillna(0.0)
+        heads = a[list(SESSION_CLASSES)].sum(axis=1).where(lambda v: v > 0)
+        rate = (a["exp_total"] / heads).fillna(0.0) * a["site_id"].map(scale).fillna(0.0)
+        for c in SESSION_CLASSES:
+            np.add.at(out[:, GAP_CLASSES.index(c)], a["kode_kel"].astype(str).map(row).to_numpy(dtype=np.int64),
+                      (a[c] * rate).to_numpy(dtype=float))
+    visits = s[s["job_kind"] == "home_visit"] if len(s) else s
+    if len(visits):
+        counts = visits.drop_duplicates("job_id")["kode_kel"].astype(str).map(row).dropna().astype(np.int64)
+        np.add.at(out[:, GAP_CLASSES.index("home_visit")], counts.to_numpy(), 1.0)
+    return out
+
+
+def _plan_first_week(plan_week: np.ndarray, rows: np.ndarray, left, closed, turnout: float) -> None:
+    """Close what the plan records (`Capacity.plan_week`, rows mapped to this table by `rows`), whole residents."""
+    keep = rows >= 0
+    want = np.zeros(left.shape)
+    np.add.at(want, rows[keep], plan_week[keep])
+    want[:, :3] *= turnout  # session recordings: the share of the invited who come
+    got = np.stack([apportion(int(round(want[:, c].sum())), want[:, c]) for c in range(want.shape[1])], axis=1)
+    got = np.minimum(left, got)
+    left -= got
+    closed += got
