@@ -17,11 +17,6 @@ from planner.errors import InputError, SolverError
 
 SOLVERS = ("HIGHS", "SCIP", "CP_SAT")
 DAY_COST = 1e-3
-#: Share of the session units' full-day capacity (slots x a full day's recordings) the plan must
-#: expect to record before a priority (first-time voters, remoteness) may cost recordings: a unit sent
-#: far for a few priority residents records little, and offices need their units to work (#12 asks
-#: at least 80% of the bound wherever demand allows; routing keeps slightly less than placement).
-THROUGHPUT_FLOOR = 0.85
 #: HiGHS stops once its plan is proven within this share of the best possible: the register and
 #: turnout are estimates, and OR-Tools 9.15 returns no plan at all when HiGHS runs into its time limit
 MIP_GAP = 0.002
@@ -217,26 +212,7 @@ def _build_pools(solver: _Solver, demand, reach, gain, load, pools: list[Pool], 
             row.SetCoefficient(var, float(load[i, j]))
     _set_objective(s, x, {key: (var, float(day_cost[key[1]]) + _pool_cost(pools[key[0]], key[1]))
                           for key, var in y.items()}, gain)
-    _throughput_floor(s, x, gain, load, pools, fixed_capacity)
     return _Model(solver, x, {}, y)
-
-
-def _throughput_floor(s, x: dict, gain, load, pools: list[Pool], fixed_capacity) -> None:
-    """``sum load x + short >= THROUGHPUT_FLOOR x bound`` over the units' sites, each recording `short`
-    costing more than any resident is worth: priorities choose among the plans that keep the units
-    recording, and where demand cannot fill the floor the plan records all it can.
-    """
-    bound = sum(p.slots * float(np.max(p.capacity, initial=0.0)) for p in pools)
-    mine = [(key, var) for key, var in x.items() if fixed_capacity[key[2]] <= 0]  # posts record apart
-    if bound <= 0 or not mine:
-        return
-    worth = max(float(gain[i, j, c]) / max(float(load[i, j]), 1e-9) for (i, c, j), _ in mine)
-    short = s.NumVar(0.0, THROUGHPUT_FLOOR * bound, "short")
-    row = s.RowConstraint(THROUGHPUT_FLOOR * bound, s.infinity(), "floor")
-    row.SetCoefficient(short, 1.0)
-    for (i, _, j), var in mine:
-        row.SetCoefficient(var, float(load[i, j]))
-    s.Objective().SetCoefficient(short, -(2.0 * max(worth, 0.0) + 1.0))
 
 
 def _pool_cost(pool: Pool, j: int) -> float:
