@@ -128,6 +128,31 @@ def test_solver_without_a_plan_falls_back_to_a_greedy_fill(gaps, sites, matrix, 
     assert best.note() == "" and not best.summary["cut"]
 
 
+def test_a_throughput_floor_keeps_the_units_recording(gaps, sites, matrix):
+    """First-time voters worth 20 each live only where a session is short (a long drive: 10 recordings a
+    day): the weighted optimum sends every van-day there; asked for 85% of the units' full-day capacity,
+    placement keeps them recording and spends only what is left on the priority.
+    """
+    from planner.placement import Pool, capacity_bound
+
+    kel_kec = gaps["kode_kec"].astype(str)
+    far = kel_kec.isin(sorted(kel_kec.unique())[:3]).to_numpy()
+    skewed = gaps.assign(pemula=np.where(far, gaps["pemula"], 0))
+    minutes = pd.DataFrame(np.asarray(matrix.minutes), index=list(matrix.origins), columns=list(matrix.destinations))
+    near_pemula = minutes.loc[gaps["kode_kel"][far]].min(axis=0).reindex(sites["site_id"]).to_numpy() <= 10
+    pools = [Pool("Van", 15, 5, np.where(near_pemula, 10.0, 50.0))]  # where they can come, sessions are short
+    weights = {"pemula": 20.0, "lansia": 1.0, "umum": 1.0}
+    runs = {floor: place(skewed, sites, matrix, pools=pools, weights=weights, working_dates=WEEK, time_limit_s=30,
+                         max_travel_min=10, throughput_floor=floor) for floor in (0.0, 0.85)}
+    bound = capacity_bound(pools)
+    expected = {floor: r.sessions["exp_total"].sum() for floor, r in runs.items()}
+    assert bound == 750 and expected[0.0] < 0.5 * bound
+    assert expected[0.85] >= 0.85 * bound - 1
+    assert runs[0.85].sessions["session_days"].sum() == 15
+    # the priority still spends what the floor leaves
+    assert runs[0.85].summary["expected"]["pemula"] > 0
+
+
 def test_highs_stopped_at_its_limit_hands_over_to_scip(gaps, sites, matrix, monkeypatch):
     """OR-Tools 9.15 returns no incumbent when HiGHS hits its time limit (status 'error'): SCIP, which
     keeps its best plan at the limit, plans instead of the greedy fill.

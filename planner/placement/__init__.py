@@ -59,7 +59,19 @@ from planner.contracts import SESSION_CLASSES as CLASSES
 from planner.contracts import SESSION_COLUMNS as SESSIONS_COLUMNS
 from planner.errors import InputError
 from planner.i18n import en
-from planner.placement.model import DAY_COST, SOLVERS, Pool, _build, _gap, _solve, _Solver, offered_sites  # noqa: F401
+from planner.placement.model import (  # noqa: F401
+    DAY_COST,
+    SOLVERS,
+    THROUGHPUT_FLOOR,
+    THROUGHPUT_TARGET,
+    Pool,
+    _build,
+    _gap,
+    _solve,
+    _Solver,
+    capacity_bound,
+    offered_sites,
+)
 from planner.placement.tables import _assignment_table, _sessions_table, _unserved_table
 from planner.sites import open_days_in
 
@@ -146,6 +158,7 @@ def place(
     solver: str = "HIGHS",
     nearest_sites: int | None = 12,
     fallback_day_cost: float = 1.0,
+    throughput_floor: float = 0.0,
 ) -> Placement:
     """Choose session-days per (unit group, site) and assign each kelurahan's residents to sites.
 
@@ -172,6 +185,8 @@ def place(
     time_limit_s, seed, solver : search budget, seed and backend ("HIGHS", "SCIP", "CP_SAT").
     nearest_sites : consider only this many nearest open sites within reach per kelurahan
         (None = all); keeps the model small on dense city matrices.
+    throughput_floor : share of the units' full-day capacity the plan must expect to record before
+        priorities may cost recordings (`model.THROUGHPUT_FLOOR`; 0 = none).
     fallback_day_cost : objective cost (in weighted recordings) of a session-day at a fallback
         ``balai`` site, whose location is only a point inside the kelurahan: among equally good
         options a known venue (kantor camat/lurah) is chosen.
@@ -224,7 +239,8 @@ def place(
 
     day_cost = DAY_COST + fallback_day_cost * (sites["kind"].to_numpy() == "balai")
     assigned, y, status, objective, bound, seconds, used = _solve(
-        _Solver(solver, time_limit_s, seed), demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost)
+        _Solver(solver, time_limit_s, seed), demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost,
+        throughput_floor)
     expected = assigned * rate[:, :, None]
     sessions = _sessions_table(sites, y, pools, post_rows, expected)
     assignment = _assignment_table(gaps, sites, minutes, assigned, expected)
@@ -315,12 +331,13 @@ def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matri
         if only_at and only_at.get(pool.group) is not None:
             pool.capacity = np.where(only_at[pool.group], pool.capacity, 0.0)
 
-    def solve(pools):
+    def solve(pools, floor=0.0):
         return place(gaps, sites, matrix, unit_days=scenario.unit_days, capacity_per_day=scenario.capacity_per_day,
                      pools=pools, posts=posts, value_factor=remoteness_factor(office_min, cfg.remoteness_weight),
                      max_travel_min=cfg.max_travel_min, weights=weights, turnout_half_min=cfg.turnout_half_min,
                      travel_penalty=cfg.travel_penalty, working_dates=dates,
-                     time_limit_s=max(1.0, scenario.time_budget_s / 2), seed=scenario.seed, solver=solver)
+                     time_limit_s=max(1.0, scenario.time_budget_s / 2), seed=scenario.seed, solver=solver,
+                     throughput_floor=floor)
 
     result = solve(pools)
     touring = {g.name: g.count for g in scenario.units if g.sessions and g.overnight}
@@ -328,12 +345,25 @@ def place_from_scenario(scenario, gaps: pd.DataFrame, sites: pd.DataFrame, matri
         # each touring unit's week in the one region where the group-wide plan found most to do
         pools = tour_regions(pools, result.sessions, sites, regions, touring)
         result = solve(pools)
+    if pools and _mobile_expected(result, pools) < THROUGHPUT_TARGET * capacity_bound(pools):
+        # priorities sent the units where they record little: plan again, keeping them recording
+        floored = solve(pools, THROUGHPUT_FLOOR)
+        if _mobile_expected(floored, pools) > _mobile_expected(result, pools):
+            result = floored
     if pools is not None:
         result.summary["idle_groups"] = idle_groups(scenario, pools, depot_times)
     return result
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+def _mobile_expected(result: Placement, pools: list[Pool]) -> float:
+    """Recordings placement expects of the session units' days (the pools' groups: posts record apart)."""
+    s = result.sessions
+    if not len(s):
+        return 0.0
+    return float(s.loc[s["unit_group"].isin({p.group for p in pools}), "exp_total"].sum())
+
+
 def _posts(posts: pd.DataFrame | None, sites: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """Recordings the stationed operators take per site (J,), and their rows as given."""
     fixed = np.zeros(len(sites))

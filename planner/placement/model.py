@@ -17,6 +17,12 @@ from planner.errors import InputError, SolverError
 
 SOLVERS = ("HIGHS", "SCIP", "CP_SAT")
 DAY_COST = 1e-3
+#: Share of the session units' full-day capacity (slots x a full day's recordings) a plan should expect
+#: to record (#12: 80% wherever demand allows). A first plan below it, where priorities (first-time
+#: voters, remoteness) sent the units to record little, is placed again with THROUGHPUT_FLOOR asked
+#: (a margin for what routing trims); only then, as the floor's row slows HiGHS several-fold.
+THROUGHPUT_TARGET = 0.8
+THROUGHPUT_FLOOR = 0.85
 #: HiGHS stops once its plan is proven within this share of the best possible: the register and
 #: turnout are estimates, and OR-Tools 9.15 returns no plan at all when HiGHS runs into its time limit
 MIP_GAP = 0.002
@@ -189,7 +195,7 @@ def offered_sites(pools: list[Pool], max_days: np.ndarray) -> np.ndarray:
 
 
 def _build_pools(solver: _Solver, demand, reach, gain, load, pools: list[Pool], max_days, fixed_capacity,
-                 day_cost) -> _Model:
+                 day_cost, floor: float = 0.0) -> _Model:
     """`place`'s model: session-days per (pool, site) ``y[p,j]``, integer (`_pool_day_vars`).
 
     What residents are asked to a site fits the session-days there:
@@ -212,7 +218,32 @@ def _build_pools(solver: _Solver, demand, reach, gain, load, pools: list[Pool], 
             row.SetCoefficient(var, float(load[i, j]))
     _set_objective(s, x, {key: (var, float(day_cost[key[1]]) + _pool_cost(pools[key[0]], key[1]))
                           for key, var in y.items()}, gain)
+    if floor > 0:
+        _throughput_floor(s, x, gain, load, pools, fixed_capacity, floor)
     return _Model(solver, x, {}, y)
+
+
+def capacity_bound(pools: list[Pool]) -> float:
+    """Recordings the session units' days hold at a full day each (posts apart): the throughput bound."""
+    return sum(p.slots * float(np.max(p.capacity, initial=0.0)) for p in pools)
+
+
+def _throughput_floor(s, x: dict, gain, load, pools: list[Pool], fixed_capacity, floor: float) -> None:
+    """``sum load x + short >= floor x bound`` over the units' sites, each recording `short` costing more
+    than any resident is worth: priorities choose among the plans that keep the units recording, and
+    where demand cannot fill the floor the plan records all it can.
+    """
+    bound = capacity_bound(pools)
+    mine = [(key, var) for key, var in x.items() if fixed_capacity[key[2]] <= 0]  # posts record apart
+    if bound <= 0 or not mine:
+        return
+    worth = max(float(gain[i, j, c]) / max(float(load[i, j]), 1e-9) for (i, c, j), _ in mine)
+    short = s.NumVar(0.0, floor * bound, "short")
+    row = s.RowConstraint(floor * bound, s.infinity(), "floor")
+    row.SetCoefficient(short, 1.0)
+    for (i, _, j), var in mine:
+        row.SetCoefficient(var, float(load[i, j]))
+    s.Objective().SetCoefficient(short, -(2.0 * max(worth, 0.0) + 1.0))
 
 
 def _pool_cost(pool: Pool, j: int) -> float:
@@ -289,7 +320,7 @@ def _set_objective(s, x: dict, days: dict, gain: np.ndarray) -> None:
     objective.SetMaximization()
 
 
-def _solve(solver: _Solver, demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost):
+def _solve(solver: _Solver, demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost, floor: float = 0.0):
     """Solve the model; whole residents per (kelurahan, site, class), session-days per (pool, site), the
     status, objective, bound, seconds and which solver's plan it is.
 
@@ -302,13 +333,13 @@ def _solve(solver: _Solver, demand, reach, gain, rate, pools, max_days, fixed_ca
     nobody = sum(p.slots for p in pools) <= 0 and not (fixed_capacity > 0).any()
     if nobody or not (reach & (demand.sum(axis=1) > 0)[:, None]).any():
         return np.zeros(shape), y, "no_reachable_site", 0.0, 0.0, 0.0, solver.name
-    model = _build_pools(solver, demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost)
+    model = _build_pools(solver, demand, reach, gain, rate, pools, max_days, fixed_capacity, day_cost, floor)
     status, objective, bound, seconds = model.solver.solve(maximize=True)
     if status in ("error", "not_solved") and solver.name == "HIGHS":
         # OR-Tools 9.15 hands back no incumbent when HiGHS stops at its time limit (or-tools#5016):
         # SCIP, which keeps its best plan at the limit, gets the same budget before the greedy fill
         model = _build_pools(_Solver("SCIP", solver.time_limit_s, solver.seed), demand, reach, gain, rate, pools,
-                             max_days, fixed_capacity, day_cost)
+                             max_days, fixed_capacity, day_cost, floor)
         status, objective, bound, more = model.solver.solve(maximize=True)
         seconds += more
     if status != "optimal":
