@@ -117,7 +117,9 @@ def main() -> None:
             + "\n\nKab. OKI's two vans tour (overnight, sleeping in the desa where they work): a day wholly on the "
             "road to a far desa takes a unit-day from the tour in placement (Pool.day_load), so placement plans "
             "only the session-days the tours can hold and routing lays out all of them in one round. The "
-            "province as one office is 15 vans on day trips from Bandar Lampung, pemula first (election ahead).")
+            "province as one office is 15 vans on day trips from Bandar Lampung, pemula first (election ahead)."
+            " Placement on the province as one office took 21.3 s (HiGHS proving the default 0.01% gap) "
+            "before MIP_GAP = 0.2%; 2.9 s after, same 75 session-days.")
     write_section("scenarios", "Shipped programmes: plan time, memory, recordings vs bound (benchmarks/scenarios.py)",
                   body)
 

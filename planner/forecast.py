@@ -9,8 +9,8 @@ Lampung scenario the first week's recordings agree within a few percent, see tes
 * with a plan's run (`travel=`), the week is the plan's own model: each unit group's unit-days go,
   one at a time, to the site it can reach (`supply.unit_pools`) whose session records the most
   weighted residents (weights and remoteness as in placement; a touring day pays its share of the
-  road days, `Pool.day_cost` and `Pool.day_load`), drawing only on kelurahan within ``max_travel_min`` of the site at
-  placement's turnout ``2 ** (-t / turnout_half_min)``: residents far from every site wait, as in
+  road days, `Pool.day_cost` and `Pool.day_load`), drawing only on kelurahan within ``max_travel_min``
+  of the site at placement's turnout ``2 ** (-t / turnout_half_min)``: residents far from every site wait, as in
   the plan (tests/test_rolling.py: four weeks of real plans against this forecast);
 * without a run, sessions run at one site per kecamatan; each unit-day goes to the kecamatan with
   the most weighted residents left, at most one unit per kecamatan per working day, and records
@@ -79,8 +79,7 @@ class Capacity:
         if share >= 1.0:
             return self
         return dataclasses.replace(
-            self, days=max(1, round(self.days * share)) if share > 0 else 1,
-            units=self.units if share > 0 else 0,
+            self, days=max(1, round(self.days * share)), units=self.units if share > 0 else 0,
             home_visits_per_week=int(round(self.home_visits_per_week * share)),
             posts={k: int(round(v * share)) for k, v in self.posts.items()},
             reach=[dataclasses.replace(r, unit_days=int(round(r.unit_days * share))) for r in self.reach])
@@ -486,7 +485,7 @@ def _reach_week(reach, kec_codes, members, left, closed, w, turnout: float, orde
     (`Reach.capacity`).
     """
     if codes is not None and all(r.sites for r in reach if r.unit_days):
-        _site_week(reach, left, closed, w, turnout, order, codes)
+        _site_week(reach, left, closed, w, turnout, codes)
         return
     index = {str(code): j for j, code in enumerate(kec_codes)}
     for r in reach:

@@ -35,14 +35,14 @@ def _catchments(scenario, travel) -> list | None:
             for j in range(minutes.shape[1])]
 
 
-def _site_week(reach, left, closed, w, turnout: float, order, rows) -> None:
+def _site_week(reach, left, closed, w, turnout: float, rows) -> None:
     """`_reach_week` on site catchments: `rows` maps the catchments' kelurahan rows to this table's.
 
     Each group's unit-days go, a session-day at a time, where a unit-day records the most weighted
     residents; a session-day takes its site's unit-days (more than one where a tour spends whole days
     on the road to it), and the last unit-days left hold that share of a session-day. A day fills its
     recordings as placement does: the residents worth most per recording first (class weight times
-    remoteness priority), then the next. `order` is unused (the weights set the order).
+    remoteness priority), then the next.
     """
     held: dict = {}  # site -> session-days this week, every group and class of dates (max_days_per_site)
     for r in reach:

@@ -89,6 +89,20 @@ def test_a_holiday_week_does_less_and_the_next_is_normal():
     assert list(weekly["recorded"]) == [4 * 4 * 50 + 32, 4 * 5 * 50 + 40, 4 * 5 * 50 + 40]
 
 
+def test_a_site_holds_at_most_max_days_per_site_over_every_class_of_dates():
+    """Two classes of dates (Mon-Thu, Fri) each could send a session-day to the one site, but the site
+    holds one a week (max_days_per_site = 1): the week records one day's capacity.
+    """
+    from planner.forecast_sites import _site_week
+
+    left = np.array([[0, 0, 1000, 0]], dtype=np.int64)
+    closed = np.zeros_like(left)
+    site = (np.array([0]), np.array([1.0]), np.array([1.0]), 50.0, 4, 1.0, 0, 1)  # kel, rate, factor, cap, ...
+    reach = [forecast.Reach("Van", 4, {}, {}, [site]), forecast.Reach("Van", 1, {}, {}, [site])]
+    _site_week(reach, left, closed, np.array([3.0, 2.0, 1.0]), 1.0, np.array([0]))
+    assert closed.sum() == 50 and left.sum() == 950
+
+
 def test_lower_target_and_population_base(scenario, gaps):
     full = forecast.from_scenario(scenario, gaps, until=UNTIL, units=4)
     oki = forecast.from_scenario(scenario, gaps, until=UNTIL, units=4, target=0.95)

@@ -153,6 +153,35 @@ def test_a_throughput_floor_keeps_the_units_recording(gaps, sites, matrix):
     assert runs[0.85].summary["expected"]["pemula"] > 0
 
 
+@pytest.mark.parametrize("solved", [True, False])
+def test_a_tour_places_no_more_session_days_than_its_road_days_leave(gaps, sites, matrix, monkeypatch, solved):
+    """A touring unit's six days (two date classes) where each session-day also costs half a day on the
+    road (day_load 1.5) hold four session-days, in the model and in the greedy fill alike.
+    """
+    from planner import placement
+    from planner.placement import Pool
+
+    if not solved:
+        monkeypatch.setattr(placement._Solver, "solve", lambda self, maximize: ("not_solved", np.nan, np.nan, 1.0))
+    capacity = np.full(len(sites), 50.0)
+    free = [Pool("Tim", 4, 4, capacity, 0, tour=0), Pool("Tim", 2, 2, capacity, 1, tour=0)]
+    loaded = [Pool(p.group, p.slots, p.dates, p.capacity, p.dclass, tour=0, day_load=np.full(len(sites), 1.5))
+              for p in free]
+    days = {name: place(gaps, sites, matrix, pools=pools, working_dates=WEEK, time_limit_s=10
+                        ).sessions["session_days"].sum() for name, pools in (("free", free), ("loaded", loaded))}
+    assert days == {"free": 6, "loaded": 4}
+
+
+def test_a_plan_cut_short_gives_way_to_a_better_greedy_fill(gaps, sites, matrix, monkeypatch):
+    """A solver stopped at its limit with a poor incumbent: the greedy fill, which does better, plans."""
+    from planner import placement
+
+    monkeypatch.setattr(placement._Solver, "solve", lambda self, maximize: ("feasible", -1e9, 1e6, 1.0))
+    result = place(gaps, sites, matrix, unit_days=60, capacity_per_day=50, working_dates=WEEK, time_limit_s=3)
+    assert result.status == "greedy" and result.summary["solver"] == "greedy"
+    assert result.summary["session_days"] == 60 and result.objective > 0
+
+
 def test_highs_stopped_at_its_limit_hands_over_to_scip(gaps, sites, matrix, monkeypatch):
     """OR-Tools 9.15 returns no incumbent when HiGHS hits its time limit (status 'error'): SCIP, which
     keeps its best plan at the limit, plans instead of the greedy fill.

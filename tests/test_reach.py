@@ -76,6 +76,22 @@ def test_session_shape_follows_the_travel():
     # a Friday session that would start inside the break is not offered that day
     late = session_shape(calendar, "08:00", "16:00", 4 * 60, 10)
     assert day_windows(friday, late.earliest, late.latest, late.minutes, True, (690, 780)) == []
+    # half days: a session-day is both halves, so a trip that leaves room for one half only is not offered
+    halves = calendar.model_copy(update={"session": "half"})
+    half = session_shape(halves, "08:00", "16:00", 0, 0).minutes
+    assert session_shape(halves, "08:00", "16:00", 30, 30).minutes == half
+    assert session_shape(halves, "08:00", "16:00", 60, 480 - 60 - 2 * half) is not None
+    assert session_shape(halves, "08:00", "16:00", 60, 480 - 60 - 2 * half + 1) is None
+
+
+def test_first_time_voters_weigh_extra_only_before_an_election():
+    base = load(SCENARIOS / "bandar-lampung.toml")
+    start = base.calendar.week_start
+    ahead = base.model_copy(update={"election_date": start + dt.timedelta(days=60)})
+    past = base.model_copy(update={"election_date": start - dt.timedelta(days=1)})
+    none = base.model_copy(update={"election_date": None})
+    assert ahead.class_weights["pemula"] == base.placement.weights["pemula"] > base.placement.weights["umum"]
+    assert past.class_weights["pemula"] == none.class_weights["pemula"] == base.placement.weights["umum"]
 
 
 # ---- a placement that cannot be routed is impossible by construction --------------------------------
